@@ -1,0 +1,168 @@
+/**
+ * The shared vocabulary of uiprocs: the desired state a manifest resolves to, the state
+ * observed on the machine, and the failures that travel as values until the CLI prints them.
+ *
+ * This module does no I/O and imports nothing that does; every layer may depend on it.
+ */
+
+/** A location in a source file; line and column are 1-based, like a compiler's. */
+export interface Diagnostic {
+  /** Path of the file as the user should see it (relative to the cwd when shorter). */
+  file: string;
+  line: number;
+  column: number;
+  /** Length of the offending token, for the `^~~~` marker; at least 1. */
+  length: number;
+  /** One sentence: `services.inference.port must be an integer from 1 to 65535`. */
+  message: string;
+  /** The text of the source line, kept so the printer needs no file access. */
+  sourceLine?: string;
+  /** Extra advice, e.g. `did you mean "command"?`. */
+  hint?: string;
+}
+
+/**
+ * Expected problems, as a tagged union. `reason` decides the exit code in `cli/main.ts`:
+ * usage/manifest problems exit 2, runtime problems exit 1.
+ */
+export type Failure =
+  | { reason: 'manifest-invalid'; diagnostics: Diagnostic[] }
+  | { reason: 'manifest-not-found'; message: string }
+  | { reason: 'usage'; message: string }
+  | { reason: 'unknown-target'; message: string; diagnostics?: Diagnostic[] }
+  | { reason: 'service-failed'; message: string; details?: string[] }
+  | { reason: 'lock-failed'; message: string }
+  | { reason: 'state-invalid'; message: string }
+  | { reason: 'io'; message: string };
+
+export type Result<T, E = Failure> = { ok: true; value: T } | { ok: false; error: E };
+
+export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
+export const fail = <E = Failure>(error: E): Result<never, E> => ({ ok: false, error });
+
+/** Exit codes are part of the command contract (DESIGN.md). */
+export function exitCodeFor(failure: Failure): 1 | 2 {
+  switch (failure.reason) {
+    case 'manifest-invalid':
+    case 'manifest-not-found':
+    case 'usage':
+    case 'unknown-target':
+      return 2;
+    default:
+      return 1;
+  }
+}
+
+/** Milliseconds. Durations in the manifest (`500ms`, `10s`, `2m`, `5`) resolve to this. */
+export type Millis = number;
+
+export type ReadyCheck =
+  | { kind: 'tcp' }
+  | { kind: 'http'; /** a path (`/health`) or a full URL */ target: string }
+  | { kind: 'log'; pattern: string }
+  | { kind: 'command'; command: string | string[] }
+  /** No port and no probe: ready once alive for a short start period. */
+  | { kind: 'alive' };
+
+export interface ReadySpec {
+  check: ReadyCheck;
+  timeout: Millis;
+  interval: Millis;
+}
+
+export interface LogSpec {
+  /** Absolute path of the log file. */
+  path: string;
+  /** Bytes; rotation threshold. */
+  maxSize: number;
+  keep: number;
+}
+
+export type RestartPolicy = 'no' | 'on-failure' | 'always';
+export type DependencyCondition = 'started' | 'ready';
+
+/**
+ * Placeholder left in commands and env values for `${PORT}` when `port: auto`: the port
+ * is known only at start time, and the config hash must not change with it.
+ */
+export const AUTO_PORT_TOKEN = '\u0000UIPROCS_PORT\u0000';
+
+/** One service of the desired state: defaults applied, variables interpolated, paths absolute. */
+export interface ServiceSpec {
+  name: string;
+  /** A string runs under `/bin/sh -c`; an array runs without a shell. */
+  command: string | string[];
+  port: number | 'auto' | null;
+  groups: string[];
+  /** Absolute. */
+  cwd: string;
+  /** What the manifest adds on top of the caller's environment: env_file entries, then `env`. */
+  env: Record<string, string>;
+  /** Absolute paths of env files read, so watch can watch them. */
+  envFiles: string[];
+  log: LogSpec;
+  dependsOn: Record<string, DependencyCondition>;
+  ready: ReadySpec;
+  stopSignal: string;
+  stopTimeout: Millis;
+  restart: RestartPolicy;
+  maxRestarts: number;
+  disabled: boolean;
+}
+
+/** The resolved manifest: what should run. Service order is manifest order. */
+export interface Desired {
+  /** Project name (manifest `project`, or the manifest folder's name). */
+  project: string;
+  /** Absolute folder of the manifest; relative paths resolve against it. */
+  projectDir: string;
+  /** Absolute path of the manifest file. */
+  manifestPath: string;
+  /** Absolute state dir (`.uiprocs` beside the manifest unless `state_dir` says otherwise). */
+  stateDir: string;
+  services: Record<string, ServiceSpec>;
+  /** Group name → member service names (manifest order). */
+  groups: Record<string, string[]>;
+}
+
+/**
+ * What a run record says about a process uiprocs started. Written atomically to
+ * `<state_dir>/run/<name>.json`; believed only when pid, start time and boot id match.
+ */
+export interface RunRecord {
+  version: 1;
+  name: string;
+  project: string;
+  pid: number;
+  pgid: number;
+  sid: number;
+  /** Field 22 of /proc/<pid>/stat (clock ticks since boot), as a string to stay exact. */
+  startTime: string;
+  bootId: string;
+  configHash: string;
+  port: number | null;
+  command: string | string[];
+  cwd: string;
+  logPath: string;
+  /** ISO-8601. */
+  startedAt: string;
+  restarts: number;
+}
+
+/**
+ * A service as observed: the tagged union the plan reasons about.
+ * - `running`: a record whose identity matches a live (non-zombie) process.
+ * - `stale`: a record whose process is gone or whose PID now belongs to someone else.
+ * - `absent`: no record.
+ */
+export type ObservedService =
+  | { name: string; status: 'running'; record: RunRecord }
+  | { name: string; status: 'stale'; record: RunRecord; why: string }
+  | { name: string; status: 'absent' };
+
+export interface Observed {
+  /** Keyed by service name; includes records of services no longer in the manifest. */
+  services: Record<string, ObservedService>;
+  /** Problems met while observing (torn record files, junk pid files), reported once. */
+  warnings: string[];
+}
