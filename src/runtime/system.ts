@@ -1,3 +1,7 @@
+import { existsSync } from 'node:fs';
+import { createLinuxSystem } from './linux-system.js';
+import { createPsSystem } from './ps-system.js';
+
 /**
  * The small operating-system interface uiprocs needs: process identity, the process
  * table, environments (for the service tag sweep) and port owners. Linux reads `/proc`
@@ -37,9 +41,54 @@ export interface System {
   cmdline(pid: number): string | undefined;
   /** Processes listening on a TCP port (IPv4 or IPv6, any address). */
   portOwners(port: number): PortOwner[];
+  /**
+   * Optional bulk reads. A sweep over every process (the service-tag search) would cost one
+   * `ps` run per PID on the fallback; implementations that can answer in one go say so
+   * here. Callers use `processTable()` / `environsOf()`, which fall back to the per-PID calls,
+   * so test fakes need not implement these.
+   */
+  table?(): ProcInfo[];
+  environs?(pids: number[]): Map<number, Record<string, string>>;
 }
 
 /** A zombie has exited; it only waits to be reaped (late, by PID 1 here). It counts as dead. */
 export function isLive(info: ProcInfo | undefined): info is ProcInfo {
   return info !== undefined && info.state !== 'Z' && info.state !== 'X';
+}
+
+/** Every process visible now, in one snapshot when the System can take one. */
+export function processTable(system: System): ProcInfo[] {
+  if (system.table) return system.table();
+  const out: ProcInfo[] = [];
+  for (const pid of system.pids()) {
+    const info = system.proc(pid);
+    if (info) out.push(info);
+  }
+  return out;
+}
+
+/** Environments of many processes; unreadable ones are left out. */
+export function environsOf(system: System, pids: number[]): Map<number, Record<string, string>> {
+  if (system.environs) return system.environs(pids);
+  const out = new Map<number, Record<string, string>>();
+  for (const pid of pids) {
+    const env = system.environ(pid);
+    if (env) out.set(pid, env);
+  }
+  return out;
+}
+
+let chosen: System | undefined;
+
+/**
+ * The System for this machine: `/proc` when it exists (Linux), else ps/lsof (macOS).
+ * `UIPROCS_SYSTEM=ps` forces the fallback so it can be tested on Linux. Start times differ in
+ * format between the two kinds, so identities must only be compared within one kind.
+ */
+export function getSystem(env: Record<string, string | undefined> = process.env): System {
+  if (env === process.env && chosen) return chosen;
+  const system =
+    env.UIPROCS_SYSTEM !== 'ps' && existsSync('/proc/self/stat') ? createLinuxSystem() : createPsSystem();
+  if (env === process.env) chosen = system;
+  return system;
 }

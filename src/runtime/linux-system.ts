@@ -1,0 +1,165 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import type { PortOwner, ProcInfo, System } from './system.js';
+
+/**
+ * System over `/proc`: every question is answered by reading a few small files, so a
+ * `ps` of 50 services costs a few milliseconds and no child process. Reads race with
+ * processes exiting; any read error simply means "gone" (undefined), never a throw.
+ */
+export function createLinuxSystem(procRoot = '/proc'): System {
+  let cachedBootId: string | undefined;
+
+  function read(path: string): string | undefined {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
+  function proc(pid: number): ProcInfo | undefined {
+    const text = read(`${procRoot}/${pid}/stat`);
+    return text === undefined ? undefined : parseStat(text);
+  }
+
+  function pids(): number[] {
+    let names: string[];
+    try {
+      names = readdirSync(procRoot);
+    } catch {
+      return [];
+    }
+    const out: number[] = [];
+    for (const name of names) {
+      const code = name.charCodeAt(0);
+      if (code >= 48 && code <= 57) out.push(Number(name));
+    }
+    return out;
+  }
+
+  function environ(pid: number): Record<string, string> | undefined {
+    const text = read(`${procRoot}/${pid}/environ`);
+    // A zombie (or kernel thread) has an empty environ: report it as unreadable.
+    if (text === undefined || text.length === 0) return undefined;
+    return parseNulEnv(text);
+  }
+
+  function cmdline(pid: number): string | undefined {
+    const text = read(`${procRoot}/${pid}/cmdline`);
+    if (text === undefined) return undefined;
+    const joined = text.split('\0').filter(Boolean).join(' ');
+    if (joined.length > 0) return joined;
+    // Zombies and kernel threads have no argv; show `[comm]` the way ps does.
+    const stat = read(`${procRoot}/${pid}/stat`);
+    if (stat === undefined) return undefined;
+    return `[${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}]`;
+  }
+
+  function portOwners(port: number): PortOwner[] {
+    const inodes = new Set<string>();
+    for (const file of ['tcp', 'tcp6']) {
+      const text = read(`${procRoot}/net/${file}`);
+      if (text !== undefined) for (const inode of listeningInodes(text, port)) inodes.add(inode);
+    }
+    if (inodes.size === 0) return [];
+    const owners: PortOwner[] = [];
+    for (const pid of pids()) {
+      if (ownsAnySocket(`${procRoot}/${pid}/fd`, inodes)) {
+        owners.push({ pid, command: cmdline(pid) ?? '?' });
+      }
+    }
+    return owners;
+  }
+
+  return {
+    kind: 'linux',
+    bootId() {
+      cachedBootId ??= (read(`${procRoot}/sys/kernel/random/boot_id`) ?? 'unknown').trim();
+      return cachedBootId;
+    },
+    proc,
+    pids,
+    environ,
+    cmdline,
+    portOwners,
+    table() {
+      const out: ProcInfo[] = [];
+      for (const pid of pids()) {
+        const info = proc(pid);
+        if (info) out.push(info);
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * Parses `/proc/<pid>/stat`. The command name (field 2) is in parentheses and may itself
+ * contain spaces and `)`, so the fixed fields are read after the LAST `)`.
+ */
+export function parseStat(text: string): ProcInfo | undefined {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  const pid = Number(text.slice(0, open).trim());
+  // After ")": field 3 (state) is index 0, so field N is index N - 3.
+  const rest = text.slice(close + 2).split(' ');
+  const state = rest[0];
+  const startTime = rest[22 - 3];
+  if (!Number.isInteger(pid) || state === undefined || startTime === undefined) return undefined;
+  return {
+    pid,
+    ppid: Number(rest[4 - 3]),
+    pgid: Number(rest[5 - 3]),
+    sid: Number(rest[6 - 3]),
+    state,
+    startTime,
+  };
+}
+
+/** Splits a NUL-separated `KEY=value` block; the first `=` separates key from value. */
+export function parseNulEnv(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of text.split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return env;
+}
+
+/**
+ * Socket inodes of LISTEN (state `0A`) entries on `port` in a `/proc/net/tcp{,6}` table.
+ * Columns: sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode.
+ */
+export function listeningInodes(table: string, port: number): string[] {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes: string[] = [];
+  const lines = table.split('\n');
+  for (let i = 1; i < lines.length; i++) {
+    const cols = lines[i]!.trim().split(/\s+/);
+    const local = cols[1];
+    if (local === undefined || cols[3] !== '0A' || !local.endsWith(suffix)) continue;
+    const inode = cols[9];
+    if (inode !== undefined && inode !== '0') inodes.push(inode);
+  }
+  return inodes;
+}
+
+function ownsAnySocket(fdDir: string, inodes: Set<string>): boolean {
+  let fds: string[];
+  try {
+    fds = readdirSync(fdDir);
+  } catch {
+    return false; // gone, or another user's process
+  }
+  for (const fd of fds) {
+    let target: string;
+    try {
+      target = readlinkSync(`${fdDir}/${fd}`);
+    } catch {
+      continue;
+    }
+    if (target.startsWith('socket:[') && inodes.has(target.slice(8, -1))) return true;
+  }
+  return false;
+}
