@@ -126,6 +126,19 @@ export interface Desired {
 }
 
 /**
+ * What shapes a running process: a change here means the process must be recreated.
+ * Groups, probes, stop settings, restart policy and log rotation do not shape it (like
+ * compose's hash leaving out scale and depends_on), so editing them recreates nothing.
+ */
+export interface ProcessShape {
+  command: string | string[];
+  cwd: string;
+  env: Record<string, string>;
+  port: number | 'auto' | null;
+  logPath: string;
+}
+
+/**
  * What a run record says about a process uiprocs started. Written atomically to
  * `<state_dir>/run/<name>.json`; believed only when pid, start time and boot id match.
  */
@@ -140,6 +153,8 @@ export interface RunRecord {
   startTime: string;
   bootId: string;
   configHash: string;
+  /** The fields the hash covers, kept so a changed config can be named field by field. */
+  shape?: ProcessShape;
   port: number | null;
   command: string | string[];
   cwd: string;

@@ -1,0 +1,211 @@
+/**
+ * The heart of uiprocs: a pure function from what should run (Desired) and what runs
+ * (Observed) to the actions that close the gap, each with the cause that makes it needed.
+ *
+ * Like compose's reconcile, it decides everything and does nothing; the executor applies
+ * the actions without decisions of its own, and `formatPlan` is both the `--dry-run`
+ * output and the oracle of the plan's unit tests.
+ */
+import { topoLevels } from './graph.js';
+import { configHash, shapeChanges, shapeOf } from './hash.js';
+import type { Desired, Observed, ObservedService } from './model.js';
+
+export type Action =
+  /** Spawn a service that does not run (its stale record, if any, is replaced). */
+  | { kind: 'start'; service: string; cause: string }
+  /** Stop the running process, then start it again with the new config. */
+  | { kind: 'recreate'; service: string; cause: string }
+  /** Stop a running process and remove its record. */
+  | { kind: 'stop'; service: string; cause: string }
+  /** Forget a record whose process is gone or was never ours; nothing is signalled. */
+  | { kind: 'remove-stale'; service: string; cause: string };
+
+export interface PlanRequest {
+  command: 'up' | 'down' | 'restart';
+  /** Service names (groups already expanded); empty means every service. */
+  targets: string[];
+  /** up: also stop services that left the manifest. */
+  removeOrphans?: boolean;
+}
+
+export interface Plan {
+  /**
+   * Stops first (dependents before what they depend on), then starts (dependencies
+   * first). The executor may run independent actions of one phase in parallel.
+   */
+  actions: Action[];
+  /** Things worth saying that need no action (orphans left running, disabled targets). */
+  notes: string[];
+}
+
+/** Services `names` depend on, transitively, plus the names themselves. */
+function withDependencies(desired: Desired, names: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  const visit = (name: string): void => {
+    if (out.has(name) || desired.services[name] === undefined) return;
+    out.add(name);
+    for (const dep of Object.keys(desired.services[name]!.dependsOn)) visit(dep);
+  };
+  for (const name of names) visit(name);
+  return out;
+}
+
+/** Services that depend on `names`, transitively, plus the names themselves. */
+function withDependents(desired: Desired, names: Iterable<string>): Set<string> {
+  const out = new Set<string>(names);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const spec of Object.values(desired.services)) {
+      if (out.has(spec.name)) continue;
+      if (Object.keys(spec.dependsOn).some((dep) => out.has(dep))) {
+        out.add(spec.name);
+        grew = true;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Dependency order of the desired services (manifest order within a level); services
+ * outside the manifest (orphans) come last, as nothing in the manifest depends on them.
+ */
+function dependencyOrder(desired: Desired, extra: string[]): string[] {
+  const names = Object.keys(desired.services);
+  const sorted = topoLevels(names, (n) => Object.keys(desired.services[n]?.dependsOn ?? {}));
+  // The manifest's rules reject cycles before a plan is made; manifest order is a safe fallback.
+  const order = 'levels' in sorted ? sorted.levels.flat() : names;
+  return [...order, ...extra.filter((n) => !order.includes(n)).sort()];
+}
+
+function observedOf(observed: Observed, name: string): ObservedService {
+  return observed.services[name] ?? { name, status: 'absent' };
+}
+
+/** Why a service that should run needs an action, or undefined when it is fine as it is. */
+function upAction(desired: Desired, obs: ObservedService): Action | undefined {
+  const spec = desired.services[obs.name]!;
+  if (obs.status === 'absent') return { kind: 'start', service: obs.name, cause: 'not running' };
+  if (obs.status === 'stale') return { kind: 'start', service: obs.name, cause: `not running (${obs.why})` };
+  const shape = shapeOf(spec);
+  if (obs.record.configHash === configHash(shape)) return undefined;
+  const changes = shapeChanges(obs.record.shape, shape);
+  const cause = changes.length > 0 ? `config changed: ${changes.join(', ')}` : 'config changed';
+  return { kind: 'recreate', service: obs.name, cause };
+}
+
+function planUp(desired: Desired, observed: Observed, request: PlanRequest): Plan {
+  const notes: string[] = [];
+  const explicit = new Set(request.targets);
+  const roots =
+    request.targets.length > 0
+      ? request.targets
+      : Object.values(desired.services)
+          .filter((s) => !s.disabled)
+          .map((s) => s.name);
+  for (const name of request.targets) {
+    if (desired.services[name]?.disabled) notes.push(`${name} is disabled in the manifest; starting it as asked`);
+  }
+  const wanted = withDependencies(desired, roots);
+  const orphans = Object.keys(observed.services).filter((n) => desired.services[n] === undefined);
+  const order = dependencyOrder(desired, orphans);
+
+  const stops: Action[] = [];
+  const starts: Action[] = [];
+  for (const name of order) {
+    const obs = observedOf(observed, name);
+    if (desired.services[name] === undefined) {
+      if (obs.status === 'stale') {
+        stops.push({ kind: 'remove-stale', service: name, cause: `removed from manifest (${obs.why})` });
+      } else if (obs.status === 'running') {
+        if (request.removeOrphans) stops.push({ kind: 'stop', service: name, cause: 'removed from manifest' });
+        else notes.push(`${name} runs but is no longer in the manifest; --remove-orphans stops it`);
+      }
+      continue;
+    }
+    if (!wanted.has(name)) continue;
+    const action = upAction(desired, obs);
+    if (action === undefined) continue;
+    if (request.command === 'up' && !explicit.has(name) && request.targets.length > 0 && action.kind === 'start') {
+      action.cause = `${action.cause}; needed by ${dependentsIn(desired, name, wanted).join(', ')}`;
+    }
+    starts.push(action);
+  }
+  // Stops run dependents first: reverse the dependency order.
+  return { actions: [...stops.reverse(), ...starts], notes };
+}
+
+/** The wanted services that depend directly on `name`, for causes like "needed by web". */
+function dependentsIn(desired: Desired, name: string, wanted: Set<string>): string[] {
+  return [...wanted].filter((n) => desired.services[n]?.dependsOn[name] !== undefined);
+}
+
+function planDown(desired: Desired, observed: Observed, request: PlanRequest): Plan {
+  const all = request.targets.length === 0;
+  const selected = all ? new Set(Object.keys(observed.services)) : withDependents(desired, request.targets);
+  const order = dependencyOrder(
+    desired,
+    Object.keys(observed.services).filter((n) => desired.services[n] === undefined),
+  ).reverse();
+  const actions: Action[] = [];
+  for (const name of order) {
+    if (!selected.has(name)) continue;
+    const obs = observedOf(observed, name);
+    if (obs.status === 'absent') continue;
+    if (obs.status === 'stale') {
+      actions.push({ kind: 'remove-stale', service: name, cause: obs.why });
+      continue;
+    }
+    const orphan = desired.services[name] === undefined;
+    const cause = all
+      ? orphan
+        ? 'down (not in the manifest)'
+        : 'down'
+      : request.targets.includes(name)
+        ? 'down requested'
+        : `depends on ${Object.keys(desired.services[name]?.dependsOn ?? {})
+            .filter((d) => selected.has(d))
+            .join(', ')}`;
+    actions.push({ kind: 'stop', service: name, cause });
+  }
+  return { actions, notes: [] };
+}
+
+function planRestart(desired: Desired, observed: Observed, request: PlanRequest): Plan {
+  const up = planUp(desired, observed, { ...request, command: 'restart', removeOrphans: false });
+  const targets = new Set(request.targets.length > 0 ? request.targets : Object.keys(desired.services));
+  const planned = new Set(up.actions.map((a) => a.service));
+  const actions = up.actions.slice();
+  for (const name of dependencyOrder(desired, [])) {
+    const obs = observedOf(observed, name);
+    if (!targets.has(name) || planned.has(name) || obs.status !== 'running') continue;
+    actions.push({ kind: 'recreate', service: name, cause: 'restart requested' });
+  }
+  // Keep dependency order among the starts and recreates.
+  const order = dependencyOrder(desired, []);
+  const rank = (a: Action) => (a.kind === 'stop' || a.kind === 'remove-stale' ? -1 : order.indexOf(a.service));
+  actions.sort((a, b) => rank(a) - rank(b));
+  return { actions, notes: up.notes };
+}
+
+/** desired + observed + what the user asked → the actions, each with its cause. Pure. */
+export function plan(desired: Desired, observed: Observed, request: PlanRequest): Plan {
+  switch (request.command) {
+    case 'up':
+      return planUp(desired, observed, request);
+    case 'down':
+      return planDown(desired, observed, request);
+    case 'restart':
+      return planRestart(desired, observed, request);
+  }
+}
+
+/** The plan as text: one line per action, aligned; the `--dry-run` output and the test oracle. */
+export function formatPlan(p: Plan): string {
+  if (p.actions.length === 0 && p.notes.length === 0) return 'nothing to do\n';
+  const width = Math.max(0, ...p.actions.map((a) => a.service.length));
+  const lines = p.actions.map((a) => `${a.kind.padEnd(12)} ${a.service.padEnd(width)}  ${a.cause}`);
+  for (const note of p.notes) lines.push(`note: ${note}`);
+  return `${lines.join('\n')}\n`;
+}

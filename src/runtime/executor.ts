@@ -1,0 +1,165 @@
+/**
+ * Applies a plan, making no decisions of its own: what to do and why was settled by
+ * `plan()`. It only orders the work the way the plan's contract says:
+ *
+ *   phase 1  stop / remove-stale / the stop half of recreate   dependents before dependencies
+ *   phase 2  start / the start half of recreate                 dependencies before dependents
+ *
+ * Within a phase every action waits only for the actions it must follow, so independent
+ * services stop and start in parallel. In phase 2 a dependent waits for each planned
+ * dependency to be `started` or `ready` (its depends_on condition); when a dependency
+ * fails, the dependent is skipped with that reason rather than started against nothing.
+ *
+ * The side effects are injected (`Effects`), which is what lets this file be tested
+ * with fakes and the effects be tested with real processes.
+ */
+
+import type { DependencyCondition, Failure, Result } from '../core/model.js';
+import type { Action, Plan } from '../core/plan.js';
+
+export interface Effects {
+  /** Stop a running service and remove its record. */
+  stop(service: string, cause: string): Promise<Result<{ message: string }>>;
+  /** Forget a stale record. */
+  removeStale(service: string): Promise<Result<{ message: string }>>;
+  /** Spawn the service and record it; resolves once it is started (has a PID). */
+  start(service: string): Promise<Result<{ message: string }>>;
+  /** Wait until the started service passes its ready probe. */
+  waitReady(service: string): Promise<Result<{ message: string }>>;
+}
+
+export type ExecEvent =
+  | { type: 'begin'; action: Action }
+  | { type: 'progress'; action: Action; message: string }
+  | { type: 'done'; action: Action; message: string }
+  | { type: 'failed'; action: Action; failure: Failure }
+  | { type: 'skipped'; action: Action; why: string };
+
+export interface ExecResult {
+  ok: boolean;
+  failed: { action: Action; failure: Failure }[];
+  skipped: { action: Action; why: string }[];
+}
+
+export interface ExecOptions {
+  /** depends_on of each desired service: name → (dependency → condition). */
+  dependsOn: (service: string) => Record<string, DependencyCondition>;
+  emit: (event: ExecEvent) => void;
+}
+
+type Outcome = { ok: true } | { ok: false; why: string };
+
+/** A start that others may wait on at two moments: spawned, and ready. */
+interface StartHandle {
+  started: Promise<Outcome>;
+  ready: Promise<Outcome>;
+}
+
+export async function execute(plan: Plan, effects: Effects, options: ExecOptions): Promise<ExecResult> {
+  const result: ExecResult = { ok: true, failed: [], skipped: [] };
+  const fail = (action: Action, failure: Failure) => {
+    result.ok = false;
+    result.failed.push({ action, failure });
+    options.emit({ type: 'failed', action, failure });
+  };
+  const skip = (action: Action, why: string) => {
+    result.ok = false;
+    result.skipped.push({ action, why });
+    options.emit({ type: 'skipped', action, why });
+  };
+
+  await runStops(plan, effects, options, fail);
+
+  const handles = new Map<string, StartHandle>();
+  const starts = plan.actions.filter((a) => a.kind === 'start' || a.kind === 'recreate');
+  const stopFailed = new Set(result.failed.map((f) => f.action.service));
+  for (const action of starts) {
+    handles.set(action.service, startOne(action, effects, options, handles, stopFailed, fail, skip));
+  }
+  await Promise.all([...handles.values()].map((h) => h.ready));
+  return result;
+}
+
+/** Phase 1: each stop first waits for the planned stops of the services that depend on it. */
+async function runStops(
+  plan: Plan,
+  effects: Effects,
+  options: ExecOptions,
+  fail: (action: Action, failure: Failure) => void,
+): Promise<void> {
+  const stopping = plan.actions.filter((a) => a.kind !== 'start');
+  const done = new Map<string, Promise<void>>();
+  // Plan order already puts dependents first, so every dependent's promise exists when needed.
+  for (const action of stopping) {
+    const dependents = stopping
+      .filter((other) => options.dependsOn(other.service)[action.service] !== undefined)
+      .map((other) => done.get(other.service))
+      .filter((p): p is Promise<void> => p !== undefined);
+    done.set(
+      action.service,
+      Promise.all(dependents).then(async () => {
+        options.emit({ type: 'begin', action });
+        const res =
+          action.kind === 'remove-stale'
+            ? await effects.removeStale(action.service)
+            : await effects.stop(action.service, action.cause);
+        if (!res.ok) return fail(action, res.error);
+        // A recreate reports once, when its start half is done.
+        if (action.kind === 'recreate')
+          options.emit({ type: 'progress', action, message: res.value.message });
+        else options.emit({ type: 'done', action, message: res.value.message });
+      }),
+    );
+  }
+  await Promise.all(done.values());
+}
+
+function startOne(
+  action: Action,
+  effects: Effects,
+  options: ExecOptions,
+  handles: Map<string, StartHandle>,
+  stopFailed: Set<string>,
+  fail: (action: Action, failure: Failure) => void,
+  skip: (action: Action, why: string) => void,
+): StartHandle {
+  let markStarted!: (o: Outcome) => void;
+  const started = new Promise<Outcome>((resolve) => {
+    markStarted = resolve;
+  });
+  const ready = (async (): Promise<Outcome> => {
+    const give = (o: Outcome): Outcome => {
+      markStarted(o);
+      return o;
+    };
+    if (stopFailed.has(action.service)) {
+      return give({ ok: false, why: `${action.service} could not be stopped` });
+    }
+    for (const [dep, condition] of Object.entries(options.dependsOn(action.service))) {
+      const handle = handles.get(dep);
+      if (handle === undefined) continue; // not planned: already running as it should
+      const outcome = await (condition === 'started' ? handle.started : handle.ready);
+      if (!outcome.ok) {
+        const why = `dependency ${dep} failed`;
+        skip(action, why);
+        return give({ ok: false, why });
+      }
+    }
+    if (action.kind === 'start') options.emit({ type: 'begin', action });
+    const spawned = await effects.start(action.service);
+    if (!spawned.ok) {
+      fail(action, spawned.error);
+      return give({ ok: false, why: 'failed to start' });
+    }
+    markStarted({ ok: true });
+    options.emit({ type: 'progress', action, message: spawned.value.message });
+    const isReady = await effects.waitReady(action.service);
+    if (!isReady.ok) {
+      fail(action, isReady.error);
+      return { ok: false, why: 'not ready' };
+    }
+    options.emit({ type: 'done', action, message: isReady.value.message });
+    return { ok: true };
+  })();
+  return { started, ready };
+}
