@@ -1,0 +1,25 @@
+/**
+ * How a Failure reads on stderr. Manifest problems print like a compiler (file:line:col,
+ * the source line, a marker); everything else is one `uiprocs: …` sentence plus details.
+ */
+import pc from 'picocolors';
+import type { Failure } from '../core/model.js';
+import { formatDiagnostics } from './diagnostic.js';
+
+export function formatFailure(failure: Failure, opts: { color: boolean; cwd: string }): string {
+  const c = pc.createColors(opts.color);
+  switch (failure.reason) {
+    case 'manifest-invalid':
+      return formatDiagnostics(failure.diagnostics, { color: opts.color, cwd: opts.cwd });
+    case 'unknown-target':
+      return failure.diagnostics && failure.diagnostics.length > 0
+        ? formatDiagnostics(failure.diagnostics, { color: opts.color, cwd: opts.cwd })
+        : `${c.red('uiprocs:')} ${failure.message}\n`;
+    case 'service-failed': {
+      const details = (failure.details ?? []).map((line) => `  ${c.dim('│')} ${line}\n`).join('');
+      return `${c.red('uiprocs:')} ${failure.message}\n${details}`;
+    }
+    default:
+      return `${c.red('uiprocs:')} ${failure.message}\n`;
+  }
+}
