@@ -1,0 +1,131 @@
+/**
+ * The file primitives state is built on: whole-file atomic writes, reads that never follow
+ * a symlink, and removal that only removes the file that was inspected.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fail, ok, type Result } from '../core/model.js';
+import { describe, errnoCode } from './paths.js';
+
+/** Temp files start with a dot and end like this, so listings skip them and stale ones can be found. */
+export const TEMP_SUFFIX = '.tmp';
+
+/** A unique temp name beside `path`: same dir, so the rename stays on one filesystem. */
+export function tempPathFor(path: string): string {
+  return join(
+    dirname(path),
+    `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`,
+  );
+}
+
+/**
+ * Replace `path` with `content` so that a reader sees either the old or the new file, never
+ * a torn one: write a fresh temp file (`wx`: O_EXCL never opens an existing file or follows
+ * a planted symlink), fsync it, rename it over `path`. rename(2) replaces a symlink at
+ * `path` rather than writing through it.
+ */
+export function writeFileAtomic(path: string, content: string): Result<void> {
+  const temp = tempPathFor(path);
+  let fd: number | undefined;
+  try {
+    fd = openSync(temp, 'wx', 0o600);
+    writeSync(fd, content);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, path);
+    return ok(undefined);
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Never created, or already renamed: nothing to clean up.
+    }
+    return fail({ reason: 'io', message: `cannot write ${path}: ${describe(error)}` });
+  }
+}
+
+export type SafeRead =
+  | { kind: 'file'; text: string; ino: number; dev: number; mtimeMs: number }
+  | { kind: 'missing' }
+  | { kind: 'symlink' }
+  | { kind: 'not-a-file' }
+  | { kind: 'error'; message: string };
+
+/**
+ * Read a regular file without following a symlink: O_NOFOLLOW makes the open itself refuse
+ * a link, so there is no window between a check and the read. The inode is returned so a
+ * later removal can make sure it removes this very file.
+ */
+export function readFileNoFollow(path: string): SafeRead {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT') return { kind: 'missing' };
+    if (code === 'ELOOP') return { kind: 'symlink' };
+    return { kind: 'error', message: describe(error) };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { kind: 'not-a-file' };
+    return { kind: 'file', text: readFileSync(fd, 'utf8'), ino: st.ino, dev: st.dev, mtimeMs: st.mtimeMs };
+  } catch (error) {
+    return { kind: 'error', message: describe(error) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Unlink `path` only if it is still the file identified by `ino`/`dev` (as read earlier).
+ * Unix has no conditional unlink, so a tiny window remains between the lstat and the
+ * unlink; the check still turns "a writer replaced it while we looked" from a likely race
+ * into a negligible one. Returns whether the file was removed.
+ */
+export function unlinkIfSame(path: string, ino: number, dev: number): boolean {
+  try {
+    const st = lstatSync(path);
+    if (st.ino !== ino || st.dev !== dev) return false;
+    unlinkSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Unlink a path that is a symlink, never its target; false if it is gone or no longer a link. */
+export function unlinkSymlink(path: string): boolean {
+  try {
+    if (!lstatSync(path).isSymbolicLink()) return false;
+    unlinkSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** unlink that treats "already gone" as success. */
+export function unlinkQuiet(path: string): Result<void> {
+  try {
+    unlinkSync(path);
+    return ok(undefined);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return ok(undefined);
+    return fail({ reason: 'io', message: `cannot remove ${path}: ${describe(error)}` });
+  }
+}
