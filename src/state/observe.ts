@@ -1,0 +1,75 @@
+/**
+ * Observe: turn run records into what is actually running. A record is believed only when
+ * its PID is live (a zombie is dead), with the recorded start time, in the recorded boot;
+ * anything else is `stale`, with a sentence saying why. Nothing is ever signalled on the
+ * word of a stale record, and observe removes nothing: dropping stale records is an action
+ * the plan decides on (pruneStale).
+ */
+import type { Observed, ObservedService, Result, RunRecord } from '../core/model.js';
+import { ok } from '../core/model.js';
+import type { System } from '../runtime/system.js';
+import { type ReadRecordsOptions, readRecord, readRecords, removeRecord } from './store.js';
+
+export interface ObserveOptions extends ReadRecordsOptions {
+  /**
+   * Service names to report as `absent` when they have no record (the manifest's
+   * services), so the plan finds every name it asks about in `services`.
+   */
+  expected?: Iterable<string>;
+}
+
+/**
+ * Cost: one directory listing, two small file reads per record (json, pid) and one
+ * `system.proc` per record; the boot id is read once.
+ */
+export function observe(stateDir: string, system: System, options: ObserveOptions = {}): Observed {
+  const { records, problems } = readRecords(stateDir, options);
+  const bootId = system.bootId();
+  const services: Record<string, ObservedService> = {};
+  for (const record of records) services[record.name] = judge(record, system, bootId);
+  for (const name of options.expected ?? []) {
+    services[name] ??= { name, status: 'absent' };
+  }
+  return { services, warnings: problems };
+}
+
+/** The identity rule of DESIGN.md ("PID files that cannot lie") for one record. */
+export function judge(record: RunRecord, system: System, bootId: string): ObservedService {
+  const stale = (why: string): ObservedService => ({ name: record.name, status: 'stale', record, why });
+  if (record.bootId !== bootId) return stale(`record from a previous boot (pid ${record.pid})`);
+  const info = system.proc(record.pid);
+  if (info === undefined) return stale(`process ${record.pid} is gone`);
+  if (info.state === 'Z' || info.state === 'X') {
+    return stale(`process ${record.pid} has exited (zombie, waiting to be reaped)`);
+  }
+  if (info.startTime !== record.startTime) {
+    return stale(`pid ${record.pid} now belongs to another process (start time differs)`);
+  }
+  return { name: record.name, status: 'running', record };
+}
+
+/**
+ * Remove the records of services observed as stale. Each is removed only while the file on
+ * disk is still that stale record (same pid, start time and boot id): a record rewritten
+ * since it was observed — the service was started again — is left alone. Returns the names
+ * whose records were removed.
+ */
+export function pruneStale(
+  stateDir: string,
+  stale: ReadonlyArray<{ name: string; record: RunRecord }>,
+): Result<string[]> {
+  const removed: string[] = [];
+  for (const { name, record } of stale) {
+    const current = readRecord(stateDir, name);
+    if (current.ok && current.value !== undefined && !sameProcess(current.value, record)) continue;
+    // Missing or unreadable: removing is still right (removal of a missing record is a no-op).
+    const done = removeRecord(stateDir, name);
+    if (!done.ok) return done;
+    if (current.ok && current.value !== undefined) removed.push(name);
+  }
+  return ok(removed);
+}
+
+function sameProcess(a: RunRecord, b: RunRecord): boolean {
+  return a.pid === b.pid && a.startTime === b.startTime && a.bootId === b.bootId;
+}
