@@ -1,0 +1,64 @@
+# uiprocs — make targets. `make up` installs, builds and starts the bundled ui-procs.yaml;
+# `make test` runs every test. Pass a service or group with S=name (make up S=inference),
+# or use the pattern targets (make up-inference, make down-ui, make ps-ui).
+UIPROCS := node bin/uiprocs.js
+S ?=
+
+.PHONY: install build test lint format bench soak up down ps logs restart watch clean
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.package-lock.json
+
+dist/cli/main.js: node_modules/.package-lock.json $(shell find src schemas -type f 2>/dev/null)
+	npm run build --silent
+	@touch $@
+
+build: dist/cli/main.js
+
+test: install
+	npm test
+
+lint: install
+	npm run lint
+
+format: install
+	npm run format
+
+bench: build
+	npm run bench
+
+soak: build
+	npm run soak
+
+up: build
+	$(UIPROCS) up $(S)
+
+down: build
+	$(UIPROCS) down $(S)
+
+ps: build
+	$(UIPROCS) ps $(S)
+
+logs: build
+	$(UIPROCS) logs $(S)
+
+restart: build
+	$(UIPROCS) restart $(S)
+
+watch: build
+	$(UIPROCS) watch $(S)
+
+up-%: build
+	$(UIPROCS) up $*
+
+down-%: build
+	$(UIPROCS) down $*
+
+ps-%: build
+	$(UIPROCS) ps $*
+
+clean:
+	rm -rf dist

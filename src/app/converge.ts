@@ -1,0 +1,106 @@
+/**
+ * The one use-case behind up, down, restart and every reconcile of watch:
+ *
+ *   lock → observe → plan → execute → unlock
+ *
+ * The lock is taken before observing, so what the plan is made from is still true when
+ * it is applied; two `up`s in two terminals run one after the other, and the second
+ * finds everything running. `--dry-run` observes and plans without the lock and
+ * without creating anything.
+ */
+import { existsSync } from 'node:fs';
+import { type Clock, systemClock } from '../core/clock.js';
+import { projectId } from '../core/identity.js';
+import { type Desired, fail, ok, type Observed, type Result, type RunRecord } from '../core/model.js';
+import { type Plan, type PlanRequest, plan } from '../core/plan.js';
+import { type ExecEvent, type ExecResult, execute } from '../runtime/executor.js';
+import type { System } from '../runtime/system.js';
+import { acquireLock } from '../state/lock.js';
+import { observe } from '../state/observe.js';
+import { ensureStateDir } from '../state/paths.js';
+import { makeEffects } from './effects.js';
+
+export interface ConvergeRequest extends PlanRequest {
+  dryRun?: boolean;
+  stopTimeoutMs?: number;
+}
+
+export interface ConvergeHooks {
+  /** The plan, once made (printed by dry-run, shown as the header of progress). */
+  onPlan?: (plan: Plan, observed: Observed) => void;
+  onEvent?: (event: ExecEvent) => void;
+  /** Another command holds the lock; said once after a second of waiting. */
+  onWaitLock?: (holder: { pid: number; command: string }) => void;
+}
+
+export interface ConvergeReport {
+  plan: Plan;
+  exec: ExecResult | undefined;
+  started: RunRecord[];
+}
+
+export interface Runtime {
+  system: System;
+  clock?: Clock;
+  env: Record<string, string | undefined>;
+}
+
+function observeIfAny(desired: Desired, system: System): Observed {
+  return existsSync(desired.stateDir) ? observe(desired.stateDir, system) : { services: {}, warnings: [] };
+}
+
+export async function converge(
+  desired: Desired,
+  request: ConvergeRequest,
+  runtime: Runtime,
+  hooks: ConvergeHooks = {},
+): Promise<Result<ConvergeReport>> {
+  const { system } = runtime;
+  const clock = runtime.clock ?? systemClock;
+  if (request.dryRun) {
+    const observed = observeIfAny(desired, system);
+    const p = plan(desired, observed, request);
+    hooks.onPlan?.(p, observed);
+    return ok({ plan: p, exec: undefined, started: [] });
+  }
+
+  const dir = ensureStateDir(desired.stateDir);
+  if (!dir.ok) return dir;
+  const lock = await acquireLock(desired.stateDir, {
+    command: `uiprocs ${request.command}`,
+    clock,
+    onWait: (holder) => hooks.onWaitLock?.(holder),
+  });
+  if (!lock.ok) return lock;
+  try {
+    const observed = observe(desired.stateDir, system);
+    const p = plan(desired, observed, request);
+    hooks.onPlan?.(p, observed);
+    const started: RunRecord[] = [];
+    const effects = makeEffects({
+      desired,
+      observed,
+      projectId: projectId(desired.project, desired.stateDir),
+      system,
+      clock,
+      baseEnv: runtime.env,
+      stopTimeoutMs: request.stopTimeoutMs,
+      onStarted: (record) => started.push(record),
+    });
+    const exec = await execute(p, effects, {
+      dependsOn: (name) => desired.services[name]?.dependsOn ?? {},
+      emit: (event) => hooks.onEvent?.(event),
+    });
+    if (!exec.ok) {
+      const names = [...exec.failed.map((f) => f.action.service), ...exec.skipped.map((s) => s.action.service)];
+      const verb = request.command === 'down' ? 'could not be stopped' : 'did not come up';
+      return fail({
+        reason: 'service-failed',
+        message: `${names.length} service${names.length === 1 ? '' : 's'} ${verb}: ${names.join(', ')}`,
+      });
+    }
+    return ok({ plan: p, exec, started });
+  } finally {
+    lock.value();
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The executor's side effects for one converge: how a service is really started,
+ * waited for, stopped and forgotten. Each effect checks its own preconditions (a free
+ * port, a writable log) and turns every outcome into a Result with a message for the
+ * renderer; none decides *whether* to act — the plan did.
+ */
+import type { Clock } from '../core/clock.js';
+import { configHash, shapeOf } from '../core/hash.js';
+import { fail, type Desired, type Observed, ok, type Result, type RunRecord } from '../core/model.js';
+import { ensureLogWritable, rotateIfNeeded } from '../logs/rotate.js';
+import type { Effects } from '../runtime/executor.js';
+import { describeOwners, freePort, isPortFree } from '../runtime/ports.js';
+import { waitReady } from '../runtime/probes.js';
+import { spawnService, type SpawnedService } from '../runtime/spawn.js';
+import { findServiceProcesses, stopService } from '../runtime/stop.js';
+import { isLive, type System } from '../runtime/system.js';
+import { removeRecord, writeRecord } from '../state/store.js';
+import { formatMs } from '../ui/format.js';
+
+export interface EffectsInput {
+  desired: Desired;
+  observed: Observed;
+  projectId: string;
+  system: System;
+  clock: Clock;
+  baseEnv: Record<string, string | undefined>;
+  /** `down --timeout`: overrides every service's stop_timeout. */
+  stopTimeoutMs?: number;
+  /** Called once a service is spawned, with what the summary needs. */
+  onStarted?: (record: RunRecord) => void;
+}
+
+/** Signal, timeout and tag for stopping what a record describes, orphans included. */
+function stopSettings(input: EffectsInput, name: string): { signal: string; timeoutMs: number } {
+  const spec = input.desired.services[name];
+  return {
+    signal: spec?.stopSignal ?? 'SIGTERM',
+    timeoutMs: input.stopTimeoutMs ?? spec?.stopTimeout ?? 10_000,
+  };
+}
+
+export function makeEffects(input: EffectsInput): Effects {
+  const { desired, observed, system, clock, projectId } = input;
+  const spawned = new Map<string, SpawnedService>();
+
+  /** For `port: auto`, the port a previous record held is kept while it is free: URLs stay stable. */
+  async function choosePort(name: string): Promise<Result<number | null>> {
+    const spec = desired.services[name]!;
+    if (spec.port === null) return ok(null);
+    if (spec.port !== 'auto') {
+      const owners = system.portOwners(spec.port);
+      if (owners.length > 0) {
+        return fail({ reason: 'service-failed', message: `${name}: ${describeOwners(spec.port, owners)}` });
+      }
+      return ok(spec.port);
+    }
+    const previous = observed.services[name];
+    const kept = previous && previous.status !== 'absent' ? previous.record.port : null;
+    if (kept !== null && (await isPortFree(kept))) return ok(kept);
+    return ok(await freePort());
+  }
+
+  const stop: Effects['stop'] = async (name) => {
+    const obs = observed.services[name];
+    if (obs === undefined || obs.status !== 'running') return ok({ message: 'not running' });
+    const { signal, timeoutMs } = stopSettings(input, name);
+    const report = await stopService(
+      { pid: obs.record.pid, pgid: obs.record.pgid, projectId, service: name },
+      { signal, timeoutMs, system, clock },
+    );
+    if (report.survivors.length > 0) {
+      const who = report.survivors.map((p) => `pid ${p.pid} (${p.command})`).join(', ');
+      return fail({ reason: 'service-failed', message: `${name} could not be stopped: ${who} still alive` });
+    }
+    const removed = removeRecord(desired.stateDir, name);
+    if (!removed.ok) return removed;
+    const killed = report.killed.map((p) => `pid ${p.pid} ignored ${signal}`).join(', ');
+    return ok({ message: `stopped in ${formatMs(report.durationMs)}${killed ? ` (${killed}; killed)` : ''}` });
+  };
+
+  const removeStale: Effects['removeStale'] = async (name) => {
+    // The record is not believed, so nothing is signalled by its PID. Processes that still
+    // carry this service's tag were started by us (a leader died, a child lives on): those
+    // are stopped by tag alone, so the port they hold is freed.
+    const leftovers = findServiceProcesses(system, { projectId, service: name });
+    let note = '';
+    if (leftovers.length > 0) {
+      const { signal, timeoutMs } = stopSettings(input, name);
+      const report = await stopService({ pid: 0, pgid: 0, projectId, service: name }, { signal, timeoutMs, system, clock });
+      if (report.survivors.length > 0) {
+        return fail({ reason: 'service-failed', message: `${name}: leftover processes could not be stopped` });
+      }
+      note = ` and stopped ${leftovers.length} leftover process${leftovers.length === 1 ? '' : 'es'}`;
+    }
+    const removed = removeRecord(desired.stateDir, name);
+    if (!removed.ok) return removed;
+    return ok({ message: `forgot stale record${note}` });
+  };
+
+  const start: Effects['start'] = async (name) => {
+    const spec = desired.services[name]!;
+    const writable = ensureLogWritable(spec.log);
+    if (!writable.ok) return writable;
+    await rotateIfNeeded(spec.log);
+    const port = await choosePort(name);
+    if (!port.ok) return port;
+    const result = await spawnService(
+      { spec, port: port.value, projectId, project: desired.project, baseEnv: input.baseEnv },
+      { system, clock },
+    );
+    if (!result.ok) return result;
+    const s = result.value;
+    spawned.set(name, s);
+    const previous = observed.services[name];
+    const shape = shapeOf(spec);
+    const record: RunRecord = {
+      version: 1,
+      name,
+      project: projectId,
+      pid: s.pid,
+      pgid: s.pgid,
+      sid: s.sid,
+      startTime: s.startTime,
+      bootId: s.bootId,
+      configHash: configHash(shape),
+      shape,
+      port: s.port,
+      command: spec.command,
+      cwd: spec.cwd,
+      logPath: spec.log.path,
+      startedAt: s.startedAt,
+      restarts: previous && previous.status !== 'absent' ? previous.record.restarts : 0,
+    };
+    const written = writeRecord(desired.stateDir, record);
+    if (!written.ok) return written;
+    input.onStarted?.(record);
+    return ok({ message: `started pid ${s.pid}${s.port !== null ? ` on port ${s.port}` : ''}` });
+  };
+
+  const ready: Effects['waitReady'] = async (name) => {
+    const spec = desired.services[name]!;
+    const s = spawned.get(name)!;
+    const alive = () => {
+      const info = system.proc(s.pid);
+      return isLive(info) && info.startTime === s.startTime;
+    };
+    const res = await waitReady(
+      { ready: spec.ready, port: s.port, pid: s.pid, logPath: s.logPath, logOffset: s.logOffset, cwd: spec.cwd },
+      { system, clock, isAlive: alive },
+    );
+    if (res.ok) return ok({ message: `ready in ${formatMs(res.value.ms)}` });
+    // A service that failed to become ready is stopped, so the next `up` tries afresh
+    // instead of finding a half-started process it would leave alone.
+    await stopService(
+      { pid: s.pid, pgid: s.pgid, projectId, service: name },
+      { signal: spec.stopSignal, timeoutMs: Math.min(spec.stopTimeout, 2000), system, clock },
+    );
+    removeRecord(desired.stateDir, name);
+    return res;
+  };
+
+  return { stop, removeStale, start, waitReady: ready };
+}

@@ -1,0 +1,30 @@
+/**
+ * What every command starts with: the manifest loaded (from the cache when unchanged)
+ * and the command line's targets checked against it.
+ */
+import type { Desired, Result } from '../core/model.js';
+import { ok } from '../core/model.js';
+import { loadManifest } from '../manifest/load.js';
+import { resolveTargets } from '../manifest/rules.js';
+
+export interface ProjectInput {
+  file: string | undefined;
+  cwd: string;
+  env: Record<string, string | undefined>;
+}
+
+export async function loadProject(
+  input: ProjectInput,
+  targets: string[],
+  /** down may name services that left the manifest but still have a record. */
+  extraNames: (desired: Desired) => string[] = () => [],
+): Promise<Result<{ desired: Desired; targets: string[] }>> {
+  const loaded = await loadManifest({ file: input.file, cwd: input.cwd, env: input.env });
+  if (!loaded.ok) return loaded;
+  const desired = loaded.value;
+  const extra = new Set(extraNames(desired));
+  const known = targets.filter((t) => !extra.has(t));
+  const resolved = resolveTargets(desired, known);
+  if (!resolved.ok) return resolved;
+  return ok({ desired, targets: [...resolved.value, ...targets.filter((t) => extra.has(t))] });
+}

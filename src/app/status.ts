@@ -1,0 +1,86 @@
+/**
+ * `ps` as data: one row per service of the manifest plus one per orphan record, from the
+ * cached manifest and the state records only — no lock, no spawn, nothing written. A
+ * running service with a port is probed with one TCP connect (in parallel) to tell
+ * `running` (answers) from `starting` (alive, port not open yet).
+ */
+import { connect } from 'node:net';
+import type { Desired, Observed } from '../core/model.js';
+import { isLive, type System } from '../runtime/system.js';
+import { urlFor } from '../ui/format.js';
+
+export type Status = 'running' | 'starting' | 'exited' | 'stale' | 'stopped';
+
+export interface StatusRow {
+  name: string;
+  group: string[];
+  status: Status;
+  pid: number | null;
+  port: number | null;
+  url: string | null;
+  started_at: string | null;
+  uptime_ms: number | null;
+  restarts: number;
+  /** Why a record is stale, or that a service is not in the manifest any more. */
+  note: string | null;
+}
+
+/** Resolves true when something accepts a connection on the loopback port within `ms`. */
+export function portAnswers(port: number, ms = 250): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(ms, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+export async function statusRows(
+  desired: Desired,
+  observed: Observed,
+  system: System,
+  targets: string[],
+  now: number = Date.now(),
+): Promise<StatusRow[]> {
+  const names = [
+    ...Object.keys(desired.services),
+    ...Object.keys(observed.services).filter((n) => desired.services[n] === undefined),
+  ].filter((n) => targets.length === 0 || targets.includes(n));
+  return Promise.all(
+    names.map(async (name): Promise<StatusRow> => {
+      const spec = desired.services[name];
+      const obs = observed.services[name] ?? { name, status: 'absent' as const };
+      const base: StatusRow = {
+        name,
+        group: spec?.groups ?? [],
+        status: 'stopped',
+        pid: null,
+        port: typeof spec?.port === 'number' ? spec.port : null,
+        url: null,
+        started_at: null,
+        uptime_ms: null,
+        restarts: 0,
+        note: spec === undefined ? 'not in the manifest' : spec.disabled ? 'disabled' : null,
+      };
+      if (obs.status === 'absent') return base;
+      const record = obs.record;
+      const row: StatusRow = { ...base, port: record.port, restarts: record.restarts, started_at: record.startedAt };
+      if (obs.status === 'stale') {
+        const gone = !isLive(system.proc(record.pid));
+        return { ...row, status: gone ? 'exited' : 'stale', note: obs.why };
+      }
+      const answering = record.port === null || (await portAnswers(record.port));
+      return {
+        ...row,
+        status: answering ? 'running' : 'starting',
+        pid: record.pid,
+        url: urlFor(record.port),
+        uptime_ms: Math.max(0, now - Date.parse(record.startedAt)),
+      };
+    }),
+  );
+}

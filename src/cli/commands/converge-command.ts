@@ -1,0 +1,39 @@
+/**
+ * Shared by up, down and restart: load, converge with a renderer, then summarise.
+ * The commands differ only in the request they make and what they print at the end.
+ */
+import { converge, type ConvergeReport, type ConvergeRequest } from '../../app/converge.js';
+import { loadProject } from '../../app/project.js';
+import type { Desired, Result } from '../../core/model.js';
+import { ok } from '../../core/model.js';
+import { formatPlan } from '../../core/plan.js';
+import { getSystem } from '../../runtime/system.js';
+import { createRenderer } from '../../ui/renderer.js';
+import type { Context } from '../context.js';
+
+export async function runConverge(
+  ctx: Context,
+  targets: string[],
+  request: Omit<ConvergeRequest, 'targets'>,
+  summarise?: (desired: Desired, report: ConvergeReport, targets: string[]) => void,
+): Promise<Result<number>> {
+  const system = getSystem(ctx.env);
+  const project = await loadProject(ctx, targets, request.command === 'down' ? () => targets : undefined);
+  if (!project.ok) return project;
+  const { desired } = project.value;
+  const renderer = await createRenderer(ctx);
+  const result = await converge(
+    desired,
+    { ...request, targets: project.value.targets },
+    { system, env: ctx.env },
+    {
+      onPlan: (p, observed) => (request.dryRun ? ctx.out(formatPlan(p)) : renderer.plan(p, observed.warnings)),
+      onEvent: (e) => renderer.event(e),
+      onWaitLock: (holder) => renderer.waitLock(holder),
+    },
+  );
+  await renderer.end();
+  if (!result.ok) return result;
+  if (!request.dryRun) summarise?.(desired, result.value, project.value.targets);
+  return ok(0);
+}
