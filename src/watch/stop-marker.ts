@@ -1,0 +1,59 @@
+/**
+ * "Stopped on purpose" markers: how an explicit `uiprocs down web`, run in another
+ * terminal, tells a running `uiprocs watch` not to resurrect `web`.
+ *
+ * There is no daemon and no socket between the two commands; the state dir is their only
+ * shared medium. The contract:
+ *
+ * - `down` calls {@link markStopped} for each service it is about to stop, *before*
+ *   signalling it, so watch can never observe "record gone / process dead" without the
+ *   marker already in place.
+ * - Anything that starts a service on request (`up`, `restart`, a reconcile that starts it
+ *   because a manifest edit asks for it) calls {@link clearStopped} before starting it.
+ * - The liveness loop's observe reports a service whose marker exists as `stopped` and
+ *   never restarts it; a live record that turns stale *without* a marker is a crash.
+ *
+ * Layout: `<state_dir>/run/<name>.stopped`, beside the run record. The content (time and
+ * pid of the writer) is only for a person looking at the dir; existence is the signal.
+ */
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** `<stateDir>/run/<name>.stopped`. Rejects names that would escape `run/`. */
+export function stopMarkerPath(stateDir: string, name: string): string {
+  if (
+    name === '' ||
+    name.includes('/') ||
+    name.includes('\0') ||
+    name.includes('..') ||
+    name.startsWith('.')
+  ) {
+    throw new Error(`invalid service name for a state file: ${JSON.stringify(name)}`);
+  }
+  return join(stateDir, 'run', `${name}.stopped`);
+}
+
+/** Record that `name` was stopped on purpose. Creates `run/` (mode 0700) if needed. */
+export async function markStopped(stateDir: string, name: string): Promise<void> {
+  const file = stopMarkerPath(stateDir, name);
+  await mkdir(join(stateDir, 'run'), { recursive: true, mode: 0o700 });
+  await writeFile(file, `${JSON.stringify({ stoppedAt: new Date().toISOString(), by: process.pid })}\n`, {
+    mode: 0o600,
+  });
+}
+
+/** Forget the marker: `name` is wanted again. No error when there is none. */
+export async function clearStopped(stateDir: string, name: string): Promise<void> {
+  await rm(stopMarkerPath(stateDir, name), { force: true });
+}
+
+/** Whether `name` carries a stop marker. */
+export async function wasStopped(stateDir: string, name: string): Promise<boolean> {
+  try {
+    await stat(stopMarkerPath(stateDir, name));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
