@@ -1,0 +1,117 @@
+import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { request as requestTls } from 'node:https';
+import { connect } from 'node:net';
+
+/** One probe attempt's outcome; `detail` says what was seen, for the timeout message. */
+export interface Attempt {
+  ok: boolean;
+  detail: string;
+}
+
+/** Loopback addresses to try: servers bind 127.0.0.1, or `localhost` which Node ≥17 may resolve to ::1 only. */
+export const LOOPBACKS = ['127.0.0.1', '::1'] as const;
+
+/** Connects to the port on IPv4 loopback, then IPv6 loopback. */
+export async function tcpAttempt(port: number, timeoutMs: number): Promise<Attempt> {
+  let detail = '';
+  for (const host of LOOPBACKS) {
+    const result = await connectOnce(host, port, timeoutMs);
+    if (result.ok) return result;
+    detail = result.detail;
+  }
+  return { ok: false, detail };
+}
+
+function connectOnce(host: string, port: number, timeoutMs: number): Promise<Attempt> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (attempt: Attempt) => {
+      socket.destroy();
+      resolve(attempt);
+    };
+    socket.setTimeout(timeoutMs, () => done({ ok: false, detail: `connect to ${host}:${port} timed out` }));
+    socket.once('connect', () => done({ ok: true, detail: `connected to ${host}:${port}` }));
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      done({ ok: false, detail: `${host}:${port} ${error.code ?? error.message}` }),
+    );
+  });
+}
+
+/** The URLs to GET for a target: a path on the service's port (v4 then v6 loopback), or a full URL as is. */
+export function httpUrls(target: string, port: number | null): string[] | undefined {
+  if (/^https?:\/\//.test(target)) return [target];
+  if (port === null) return undefined;
+  const path = target.startsWith('/') ? target : `/${target}`;
+  return [`http://127.0.0.1:${port}${path}`, `http://[::1]:${port}${path}`];
+}
+
+/** GETs each URL until one answers 2xx/3xx (redirects are not followed: answering is enough). */
+export async function httpAttempt(urls: string[], timeoutMs: number): Promise<Attempt> {
+  let detail = '';
+  for (const url of urls) {
+    const result = await getOnce(url, timeoutMs);
+    if (result.ok) return result;
+    detail = result.detail;
+    // A server that answered (even 503) is the right one; only connection errors try the next address.
+    if (/ → \d{3}$/.test(detail)) break;
+  }
+  return { ok: false, detail };
+}
+
+function getOnce(url: string, timeoutMs: number): Promise<Attempt> {
+  return new Promise((resolve) => {
+    const send = url.startsWith('https:') ? requestTls : request;
+    const req = send(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+      res.resume();
+      const status = res.statusCode ?? 0;
+      req.destroy();
+      resolve({ ok: status >= 200 && status < 400, detail: `GET ${url} → ${status}` });
+    });
+    req.once('timeout', () => {
+      req.destroy();
+      resolve({ ok: false, detail: `GET ${url} timed out after ${timeoutMs} ms` });
+    });
+    req.once('error', (error: NodeJS.ErrnoException) =>
+      resolve({ ok: false, detail: `GET ${url}: ${error.code ?? error.message}` }),
+    );
+    req.end();
+  });
+}
+
+/**
+ * Runs the probe command in the service's cwd and env; exit 0 passes. It runs in its own
+ * process group so a timeout kills the whole probe, not just its shell.
+ */
+export function commandAttempt(
+  command: string | string[],
+  cwd: string,
+  env: Record<string, string | undefined>,
+  timeoutMs: number,
+): Promise<Attempt> {
+  const [file, args] = Array.isArray(command)
+    ? [command[0] ?? 'false', command.slice(1)]
+    : ['/bin/sh', ['-c', command]];
+  const shown = Array.isArray(command) ? command.join(' ') : command;
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { cwd, env, stdio: 'ignore', detached: true });
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      resolve({ ok: false, detail: `\`${shown}\` timed out after ${timeoutMs} ms` });
+    }, timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve({ ok: false, detail: `\`${shown}\`: ${error.message}` });
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ ok: code === 0, detail: `\`${shown}\` exited ${signal ?? code}` });
+    });
+  });
+}

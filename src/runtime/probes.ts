@@ -1,0 +1,189 @@
+import type { Clock } from '../core/clock.js';
+import { AUTO_PORT_TOKEN, type Failure, fail, ok, type ReadySpec, type Result } from '../core/model.js';
+import { LogFollower, tailLines } from './log-tail.js';
+import { type Attempt, commandAttempt, httpAttempt, httpUrls, tcpAttempt } from './probe-checks.js';
+import type { System } from './system.js';
+
+export { tailLines } from './log-tail.js';
+
+/**
+ * Every probe default, in one place (process-compose's probe.go lesson): the manifest
+ * layer fills `ReadySpec.timeout`/`interval`; the rest is fixed here.
+ */
+export const PROBE_DEFAULTS = {
+  /** Ready timeout when the manifest says nothing. */
+  timeoutMs: 30_000,
+  /** First interval between attempts when the manifest says nothing. */
+  intervalMs: 100,
+  /** Each wait is 1.5× the previous, up to 1 s: quick for fast servers, gentle for slow ones. */
+  backoffFactor: 1.5,
+  maxIntervalMs: 1_000,
+  /** One TCP connect / HTTP GET; capped by the time left. */
+  attemptTimeoutMs: 2_000,
+  /** One readiness command run. */
+  commandTimeoutMs: 10_000,
+  /**
+   * `alive`: a service without port or probe is ready once it has stayed up this long.
+   * A wrong flag, a missing module or a syntax error kills a program within tens of ms
+   * (Python with imports: ~100–250 ms here); 300 ms catches those without making a
+   * healthy start feel slow (starts run in parallel, so it is paid once, not per service).
+   */
+  aliveStartPeriodMs: 300,
+  /** Liveness is checked this often even between slow attempts: a death fails the wait at once. */
+  deathCheckMs: 50,
+  /** Log lines attached to a failure. */
+  failureTailLines: 20,
+} as const;
+
+export interface WaitReadyInput {
+  ready: ReadySpec;
+  port: number | null;
+  pid: number;
+  logPath: string;
+  /** Log size at spawn time: the log probe looks only at lines written after it. */
+  logOffset: number;
+  /** For the `command` probe: run in the service's folder … */
+  cwd?: string;
+  /** … with the service's environment (defaults to this process's). */
+  env?: Record<string, string | undefined>;
+}
+
+export interface WaitReadyDeps {
+  system: System;
+  clock: Clock;
+  /** Whether the service's process is still alive (identity-checked by the caller; zombie = dead). */
+  isAlive: () => boolean;
+}
+
+/**
+ * Waits until the service is ready: alive AND its probe passes. Fails at once (within
+ * `deathCheckMs`) with `service-failed` and the last log lines when the process dies,
+ * and with a message naming the probe and the elapsed time when the timeout runs out.
+ */
+export async function waitReady(input: WaitReadyInput, deps: WaitReadyDeps): Promise<Result<{ ms: number }>> {
+  const { clock, isAlive } = deps;
+  const started = clock.now();
+  const timeout = input.ready.timeout > 0 ? input.ready.timeout : PROBE_DEFAULTS.timeoutMs;
+  const deadline = started + timeout;
+  const probe = makeProbe(input, started, clock);
+  if (!probe.ok) return probe;
+  let interval = input.ready.interval > 0 ? input.ready.interval : PROBE_DEFAULTS.intervalMs;
+  // A manifest interval above the cap is honoured as is; only the backoff is capped.
+  const maxInterval = Math.max(interval, PROBE_DEFAULTS.maxIntervalMs);
+  let last: Attempt = { ok: false, detail: 'no attempt yet' };
+
+  for (;;) {
+    if (!isAlive()) return fail(await died(input, clock.now() - started));
+    const remaining = deadline - clock.now();
+    last = await probe.value.attempt(Math.max(1, Math.min(probe.value.attemptTimeout, remaining)));
+    if (last.ok && isAlive()) return ok({ ms: Math.round(clock.now() - started) });
+    if (!isAlive()) return fail(await died(input, clock.now() - started));
+    if (clock.now() >= deadline) break;
+    // Sleep the interval in slices so a death between attempts is noticed at once.
+    const wakeAt = Math.min(deadline, clock.now() + interval, probe.value.wakeBy ?? Number.POSITIVE_INFINITY);
+    while (clock.now() < wakeAt) {
+      await clock.sleep(Math.min(PROBE_DEFAULTS.deathCheckMs, wakeAt - clock.now()));
+      if (!isAlive()) return fail(await died(input, clock.now() - started));
+    }
+    interval = Math.min(interval * PROBE_DEFAULTS.backoffFactor, maxInterval);
+  }
+  const elapsed = clock.now() - started;
+  return fail({
+    reason: 'service-failed',
+    message: `not ready after ${seconds(elapsed)}: ${probe.value.name} did not pass (last: ${last.detail})`,
+    details: await tailLines(input.logPath, PROBE_DEFAULTS.failureTailLines),
+  });
+}
+
+interface Probe {
+  /** Shown in the timeout message: `http GET /health`, `tcp port 8501`, … */
+  name: string;
+  attemptTimeout: number;
+  /** When the next attempt could first pass (the alive period's end): wake no later. */
+  wakeBy?: number;
+  attempt(timeoutMs: number): Promise<Attempt>;
+}
+
+function makeProbe(input: WaitReadyInput, started: number, clock: Clock): Result<Probe> {
+  const { check } = input.ready;
+  const port = input.port;
+  switch (check.kind) {
+    case 'tcp':
+      if (port === null) return fail(misconfigured('the tcp ready check needs a port'));
+      return ok({
+        name: `tcp port ${port}`,
+        attemptTimeout: PROBE_DEFAULTS.attemptTimeoutMs,
+        attempt: (t) => tcpAttempt(port, t),
+      });
+    case 'http': {
+      const target = port === null ? check.target : check.target.split(AUTO_PORT_TOKEN).join(String(port));
+      const urls = httpUrls(target, port);
+      if (!urls) return fail(misconfigured(`the http ready check ${target} needs a port or a full URL`));
+      return ok({
+        name: `http GET ${urls[0]}`,
+        attemptTimeout: PROBE_DEFAULTS.attemptTimeoutMs,
+        attempt: (t) => httpAttempt(urls, t),
+      });
+    }
+    case 'log': {
+      let pattern: RegExp;
+      try {
+        pattern = new RegExp(check.pattern);
+      } catch (error) {
+        return fail(
+          misconfigured(`ready.log is not a valid regular expression: ${(error as Error).message}`),
+        );
+      }
+      const follower = new LogFollower(input.logPath, input.logOffset);
+      return ok({
+        name: `log /${check.pattern}/`,
+        attemptTimeout: PROBE_DEFAULTS.attemptTimeoutMs,
+        attempt: async () => {
+          const lines = await follower.readNew();
+          const hit = lines.find((line) => pattern.test(line));
+          return hit === undefined
+            ? { ok: false, detail: 'no matching line yet' }
+            : { ok: true, detail: hit };
+        },
+      });
+    }
+    case 'command': {
+      const env = input.env ?? process.env;
+      const cwd = input.cwd ?? process.cwd();
+      const command = check.command;
+      return ok({
+        name: `command ${Array.isArray(command) ? command.join(' ') : command}`,
+        attemptTimeout: PROBE_DEFAULTS.commandTimeoutMs,
+        attempt: (t) => commandAttempt(command, cwd, env, t),
+      });
+    }
+    case 'alive':
+      return ok({
+        name: `alive for ${PROBE_DEFAULTS.aliveStartPeriodMs} ms`,
+        attemptTimeout: PROBE_DEFAULTS.aliveStartPeriodMs,
+        wakeBy: started + PROBE_DEFAULTS.aliveStartPeriodMs,
+        attempt: async () => {
+          const up = clock.now() - started;
+          return up >= PROBE_DEFAULTS.aliveStartPeriodMs
+            ? { ok: true, detail: `alive for ${Math.round(up)} ms` }
+            : { ok: false, detail: `alive for ${Math.round(up)} ms only` };
+        },
+      });
+  }
+}
+
+async function died(input: WaitReadyInput, elapsed: number): Promise<Failure> {
+  return {
+    reason: 'service-failed',
+    message: `exited while starting (after ${seconds(elapsed)}, pid ${input.pid}); last lines of ${input.logPath}:`,
+    details: await tailLines(input.logPath, PROBE_DEFAULTS.failureTailLines),
+  };
+}
+
+function misconfigured(message: string): Failure {
+  return { reason: 'service-failed', message };
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}

@@ -1,0 +1,134 @@
+import { constants } from 'node:os';
+import type { Clock } from '../core/clock.js';
+import { findServiceProcesses, type ServiceProcess } from './service-processes.js';
+import { isLive, type System } from './system.js';
+
+export { findServiceProcesses, type ServiceProcess, type ServiceSelector } from './service-processes.js';
+
+export interface StopTarget {
+  /** The recorded leader; 0 when the record is not believed (processes are then found by tag). */
+  pid: number;
+  pgid: number;
+  projectId: string;
+  service: string;
+}
+
+export interface StopOptions {
+  signal: string;
+  timeoutMs: number;
+  system: System;
+  clock: Clock;
+  /** Aborting skips the rest of the grace period and escalates to SIGKILL now (second Ctrl-C). */
+  force?: AbortSignal;
+}
+
+export interface StopReport {
+  /** True when no process of the service is left. */
+  stopped: boolean;
+  durationMs: number;
+  /** Processes that outlived the stop signal and timeout and got SIGKILL. */
+  killed: { pid: number; command: string }[];
+  /** Still alive after SIGKILL and the grace period: the stop failed. */
+  survivors: { pid: number; command: string }[];
+}
+
+/** How often membership is re-checked while waiting; one stat read per member. */
+export const STOP_POLL_MS = 25;
+/** After SIGKILL, how long to wait for the kernel (and a late-reaping PID 1) before giving up. */
+export const KILL_GRACE_MS = 2000;
+
+/**
+ * Stops every process of a service: the stop signal to the process group and to each
+ * member outside it (descendants that left the group, setsid'd grandchildren found by
+ * tag), then polls until all are gone (a zombie counts as gone). After `timeoutMs` the
+ * same set gets SIGKILL. Returns when nothing is left or, after SIGKILL, the grace period
+ * ran out.
+ *
+ * Safety: a PID is signalled only if it is in the set found for this service AND its start
+ * time still matches what was seen when it was found, so a PID recycled for someone else
+ * is never hit. The group is signalled as a whole only while a verified member is still in
+ * it (a process group ID cannot be reused while it has a member).
+ */
+export async function stopService(target: StopTarget, opts: StopOptions): Promise<StopReport> {
+  const { system, clock } = opts;
+  const started = clock.now();
+  const signal = normalizeSignal(opts.signal);
+  const members = new Map<number, ServiceProcess>();
+  const discover = (): void => {
+    for (const p of findServiceProcesses(system, target)) if (!members.has(p.pid)) members.set(p.pid, p);
+  };
+  const alive = (): ServiceProcess[] => {
+    const out: ServiceProcess[] = [];
+    for (const [pid, p] of members) {
+      const info = system.proc(pid);
+      if (isLive(info) && info.startTime === p.startTime) out.push(p);
+      else members.delete(pid);
+    }
+    return out;
+  };
+  const signalAll = (sig: NodeJS.Signals, who: ServiceProcess[]): void => {
+    const groupAlive = target.pgid > 1 && who.some((p) => system.proc(p.pid)?.pgid === target.pgid);
+    if (groupAlive) send(-target.pgid, sig);
+    for (const p of who) if (!(groupAlive && p.pgid === target.pgid)) send(p.pid, sig);
+  };
+
+  discover();
+  signalAll(signal, alive());
+  const deadline = started + opts.timeoutMs;
+  let left = await waitGone(alive, clock, deadline, opts.force);
+  if (left.length === 0) {
+    // Children forked while stopping are caught by one last sweep before declaring victory.
+    discover();
+    left = alive();
+    if (left.length > 0) {
+      signalAll(signal, left);
+      left = await waitGone(alive, clock, Math.max(deadline, clock.now() + 500), opts.force);
+    }
+  }
+
+  const killed: StopReport['killed'] = [];
+  if (left.length > 0) {
+    discover();
+    left = alive();
+    for (const p of left) killed.push({ pid: p.pid, command: p.command });
+    signalAll('SIGKILL', left);
+    left = await waitGone(alive, clock, clock.now() + KILL_GRACE_MS);
+  }
+  const survivors = left.map((p) => ({ pid: p.pid, command: p.command }));
+  return {
+    stopped: survivors.length === 0,
+    durationMs: Math.round(clock.now() - started),
+    killed,
+    survivors,
+  };
+}
+
+async function waitGone(
+  alive: () => ServiceProcess[],
+  clock: Clock,
+  deadline: number,
+  force?: AbortSignal,
+): Promise<ServiceProcess[]> {
+  let left = alive();
+  while (left.length > 0 && clock.now() < deadline && !force?.aborted) {
+    await clock.sleep(Math.min(STOP_POLL_MS, Math.max(1, deadline - clock.now())));
+    left = alive();
+  }
+  return left;
+}
+
+/** `TERM`, `sigterm`, `SIGTERM` → `SIGTERM`. Unknown names were rejected by validation; SIGTERM is the safe default. */
+export function normalizeSignal(name: string): NodeJS.Signals {
+  const upper = name.toUpperCase();
+  const full = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+  return full in constants.signals ? (full as NodeJS.Signals) : 'SIGTERM';
+}
+
+function send(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // ESRCH: exited between the check and the signal. EPERM: not ours to signal; it will
+    // show up as a survivor rather than crash the stop.
+  }
+}
