@@ -1,0 +1,322 @@
+import { type FSWatcher, type Stats, statSync, watch } from 'node:fs';
+import { type FileHandle, open, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { describeError, isErrno } from './errors.js';
+import { createPrefixer, type LineFormatter } from './prefix.js';
+import { DEFAULT_TAIL, formatBlock, type LogSource, type PrintOptions } from './print.js';
+import { endOfLastLine, stripCR, tailOfRange } from './tail.js';
+
+/**
+ * `logs -f`: print the tails, then every new line of every service as it arrives, until the
+ * signal aborts — across log files that do not exist yet, are truncated in place
+ * (copy-truncate rotation, which uiprocs itself does) or are replaced by a rename
+ * (logrotate's default).
+ *
+ * How changes are noticed — `fs.watch` on each log's *directory*, plus a slow poll:
+ * - The directory, not the file: an inotify watch on a file follows its inode, so it goes
+ *   silent when the file is renamed away and cannot exist before the file does. A directory
+ *   watch reports creation, rename and (on Linux) writes to every file in it, so new lines
+ *   show up within a few milliseconds.
+ * - The poll (`pollMs`, default 250 ms) is the safety net, not the mechanism: it catches what
+ *   watching cannot (directories created later, network or overlay filesystems that send no
+ *   events, inotify limits reached) and bounds the latency there. Each tick costs one
+ *   `stat` per service and no read when the size is unchanged, so an idle follow stays
+ *   near 0 % CPU (measured: 1–3 ms of CPU per second for 5 logs).
+ * - Not chokidar: it reports paths, not byte offsets, so the inode, offset and truncation
+ *   bookkeeping below would be needed anyway, and its write-settling heuristics add latency.
+ *
+ * What is followed is an open file handle, checked against the path on every wake-up:
+ * - same file, smaller than our offset → truncated in place: continue from 0;
+ * - the path names another file (inode or birth time changed) → drain the old handle to its
+ *   end (a writer may still have written to it), then open the new file from 0;
+ * - the path is missing → keep draining the old handle; open the path once it reappears.
+ *
+ * Known limit, shared with `tail -F`: a truncation followed by a rewrite past our old offset
+ * between two wake-ups looks like growth; with the directory watch that window is a few ms.
+ */
+
+export interface FollowOptions extends PrintOptions {
+  /** Following stops, and `followLogs` resolves, when this aborts (Ctrl-C in the CLI). */
+  signal: AbortSignal;
+  /** Safety-net poll interval (see the module comment). Default 250. */
+  pollMs?: number;
+  /**
+   * Problems that do not stop following (a log turned unreadable), each reported once until
+   * it changes. Default: ignored.
+   */
+  warn?: (message: string) => void;
+}
+
+export const DEFAULT_POLL_MS = 250;
+
+/** An unfinished line longer than this is printed as it is, so memory stays bounded. */
+const MAX_PARTIAL = 1024 * 1024;
+const READ_CHUNK = 64 * 1024;
+
+/**
+ * Prints each service's last `tail` lines (in service order, like `printLogs`), then new
+ * lines of all services interleaved as they arrive, whole lines only: an unfinished line is
+ * held until its newline (and printed as it is when following stops). Never rejects for
+ * I/O problems: they go to `warn` and the file is retried on the next wake-up. Resolves after
+ * the signal aborts, once every watcher, timer and file handle is released.
+ */
+export async function followLogs(services: readonly LogSource[], opts: FollowOptions): Promise<void> {
+  const format = createPrefixer(
+    services.map((s) => s.name),
+    opts,
+  );
+  const followers = services.map((s) => new FileFollower(s, format, opts.out, opts.warn ?? (() => {})));
+
+  const tails = await Promise.all(followers.map((f) => f.start(opts.tail ?? DEFAULT_TAIL)));
+  tails.forEach((lines, i) => {
+    if (lines.length > 0) opts.out(formatBlock(services[i]!.name, lines, format));
+  });
+
+  const dirs = new DirectoryWatchers(followers);
+  dirs.refresh();
+  // Lines written between the tail and the watch would otherwise wait for the first event.
+  for (const f of followers) f.poke();
+  const timer = setInterval(() => {
+    dirs.refresh();
+    for (const f of followers) f.poke();
+  }, opts.pollMs ?? DEFAULT_POLL_MS);
+
+  await aborted(opts.signal);
+  clearInterval(timer);
+  dirs.close();
+  await Promise.all(followers.map((f) => f.close()));
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/** Identity of a file behind a path: inode numbers get reused, birth times rarely match too. */
+interface FileId {
+  dev: number;
+  ino: number;
+  birthtimeMs: number;
+}
+
+const idOf = (st: Stats): FileId => ({ dev: st.dev, ino: st.ino, birthtimeMs: st.birthtimeMs });
+const sameFile = (a: FileId, b: FileId): boolean =>
+  a.dev === b.dev && a.ino === b.ino && a.birthtimeMs === b.birthtimeMs;
+
+/**
+ * One log file being followed. Checks are serialised: a wake-up during a check sets a flag
+ * and the running check goes round once more, so bursts of events coalesce into few reads
+ * and two reads never race on the offset.
+ */
+class FileFollower {
+  readonly path: string;
+  readonly fileName: string;
+  private fh: FileHandle | null = null;
+  private id: FileId | null = null;
+  private offset = 0;
+  private partial: Buffer = Buffer.alloc(0);
+  private running: Promise<void> | null = null;
+  private again = false;
+  private closed = false;
+  private lastWarning = '';
+
+  constructor(
+    private readonly source: LogSource,
+    private readonly format: LineFormatter,
+    private readonly out: (s: string) => void,
+    private readonly warn: (message: string) => void,
+  ) {
+    this.path = source.path;
+    this.fileName = basename(source.path);
+  }
+
+  /** Opens the file if it exists and returns its last `n` complete lines; follows from there. */
+  async start(n: number): Promise<string[]> {
+    try {
+      const fh = await open(this.path, 'r');
+      this.fh = fh;
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const st = await fh.stat();
+        this.id = idOf(st);
+        const end = await endOfLastLine(fh, st.size);
+        const lines = end === null ? null : await tailOfRange(fh, end, n);
+        if (end !== null && lines !== null) {
+          this.offset = end;
+          return lines;
+        }
+      }
+      this.offset = 0; // truncated twice while we looked: follow it from its start
+      return [];
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) this.report(error);
+      await this.releaseHandle();
+      return [];
+    }
+  }
+
+  /** Schedules a check; never rejects. */
+  poke(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.check();
+        this.lastWarning = '';
+      } catch (error) {
+        this.report(error);
+      }
+    } while (this.again && !this.closed);
+    this.running = null;
+  }
+
+  private async check(): Promise<void> {
+    let current: Stats | null = null;
+    try {
+      current = await stat(this.path);
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT')) throw error;
+    }
+    if (this.fh && this.id) {
+      if (current === null || sameFile(idOf(current), this.id)) {
+        // The path's stat is the open file's stat: no second syscall, and no read when idle.
+        const size = current ? current.size : (await this.fh.stat()).size;
+        if (size === this.offset && current) return;
+        if (size < this.offset) this.offset = 0; // truncated in place
+        await this.drain();
+        return;
+      }
+      // Replaced: finish the old file, then switch. Its unfinished line will never end.
+      await this.drain();
+      this.flushPartial();
+      await this.releaseHandle();
+    }
+    if (current !== null && !this.closed) {
+      const fh = await open(this.path, 'r');
+      this.fh = fh;
+      this.id = idOf(await fh.stat());
+      this.offset = 0;
+      await this.drain();
+    }
+  }
+
+  /** Reads from the offset to the end of the open file and prints the complete lines. */
+  private async drain(): Promise<void> {
+    const fh = this.fh;
+    if (!fh) return;
+    const buf = Buffer.allocUnsafe(READ_CHUNK);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, READ_CHUNK, this.offset);
+      if (bytesRead === 0) return;
+      this.offset += bytesRead;
+      this.consume(buf.subarray(0, bytesRead));
+    }
+  }
+
+  private consume(chunk: Buffer): void {
+    const data = this.partial.length > 0 ? Buffer.concat([this.partial, chunk]) : chunk;
+    const lines: string[] = [];
+    let from = 0;
+    for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, from)) {
+      lines.push(stripCR(data.toString('utf8', from, nl)));
+      from = nl + 1;
+    }
+    // Copy: `chunk` is a reused read buffer.
+    this.partial = Buffer.from(data.subarray(from));
+    if (this.partial.length > MAX_PARTIAL) this.flushPartial(lines);
+    if (lines.length > 0) this.out(formatBlock(this.source.name, lines, this.format));
+  }
+
+  /** Prints the unfinished line as it is (into `into` when given, else at once). */
+  private flushPartial(into?: string[]): void {
+    if (this.partial.length === 0) return;
+    const line = stripCR(this.partial.toString('utf8'));
+    this.partial = Buffer.alloc(0);
+    if (into) into.push(line);
+    else this.out(formatBlock(this.source.name, [line], this.format));
+  }
+
+  private async releaseHandle(): Promise<void> {
+    const fh = this.fh;
+    this.fh = null;
+    this.id = null;
+    if (fh) await fh.close().catch(() => {});
+  }
+
+  private report(error: unknown): void {
+    const message = `${this.source.name}: cannot follow ${this.path}: ${describeError(error)}`;
+    if (message !== this.lastWarning) this.warn(message);
+    this.lastWarning = message;
+  }
+
+  /** Waits for a running check, prints a held unfinished line, closes the file. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.running;
+    this.flushPartial();
+    await this.releaseHandle();
+  }
+}
+
+/**
+ * One `fs.watch` per distinct log directory. A directory that does not exist yet, or whose
+ * watch failed or was replaced (its inode changed), is (re)watched on the next `refresh`.
+ */
+class DirectoryWatchers {
+  private readonly byDir = new Map<
+    string,
+    { followers: FileFollower[]; watcher: FSWatcher | null; ino: number }
+  >();
+
+  constructor(followers: readonly FileFollower[]) {
+    for (const f of followers) {
+      const dir = dirname(f.path);
+      const entry = this.byDir.get(dir) ?? { followers: [], watcher: null, ino: -1 };
+      entry.followers.push(f);
+      this.byDir.set(dir, entry);
+    }
+  }
+
+  /** Synchronous on purpose: one `statSync` per directory per poll tick is cheaper than bookkeeping. */
+  refresh(): void {
+    for (const [dir, entry] of this.byDir) {
+      let ino = -1;
+      try {
+        ino = statSync(dir).ino;
+      } catch {
+        // Not there (yet): the poll covers it.
+      }
+      if (entry.watcher && ino === entry.ino) continue;
+      entry.watcher?.close();
+      entry.watcher = null;
+      entry.ino = ino;
+      if (ino === -1) continue;
+      try {
+        const watcher = watch(dir, { persistent: true }, (_event, fileName) => {
+          for (const f of entry.followers) if (fileName === null || fileName === f.fileName) f.poke();
+        });
+        watcher.on('error', () => {
+          watcher.close();
+          if (entry.watcher === watcher) entry.watcher = null;
+        });
+        entry.watcher = watcher;
+      } catch {
+        // ENOSPC (inotify limit) or a filesystem without events: polling alone then.
+      }
+    }
+  }
+
+  close(): void {
+    for (const entry of this.byDir.values()) {
+      entry.watcher?.close();
+      entry.watcher = null;
+    }
+  }
+}
