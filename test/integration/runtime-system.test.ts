@@ -1,0 +1,132 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLinuxSystem, parseStat } from '../../src/runtime/linux-system.js';
+import { createPsSystem } from '../../src/runtime/ps-system.js';
+import { getSystem, isLive, processTable } from '../../src/runtime/system.js';
+import { freePort, isGone } from '../helpers/procs.js';
+import { program, type TempProject, tempProject } from '../helpers/temp-project.js';
+import { waitFor } from '../helpers/wait.js';
+
+const linux = createLinuxSystem();
+const ps = createPsSystem();
+let project: TempProject;
+const children: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+  project?.cleanup();
+});
+
+function start(file: string, args: string[], opts: { detached?: boolean } = {}): ChildProcess {
+  const child = spawn(file, args, { stdio: 'ignore', detached: opts.detached ?? false });
+  children.push(child);
+  if (child.pid !== undefined) project.track(child.pid);
+  return child;
+}
+
+describe('linux System', () => {
+  it('parses a comm with spaces and parentheses after the last ")"', async () => {
+    project = tempProject();
+    // A copied binary named with spaces and parens: the kernel puts that name in field 2.
+    const odd = join(project.dir, 'we ird) (x');
+    copyFileSync('/bin/sleep', odd);
+    const child = start(odd, ['30']);
+    const pid = child.pid!;
+    const stat = await waitFor(() => {
+      const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return text.includes('we ird) (x') ? text : undefined;
+    });
+    expect(stat).toContain('(we ird) (x)');
+    const info = linux.proc(pid)!;
+    expect(info.ppid).toBe(process.pid);
+    expect(info.state).toMatch(/^[RS]$/);
+    expect(info.startTime).toMatch(/^\d+$/);
+    expect(linux.cmdline(pid)).toBe(`${odd} 30`);
+  });
+
+  it('parseStat reads fields by position after the last ")"', () => {
+    const line =
+      '4242 (a) b) c) S 7 4242 4242 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 987654 1000 10 18446744073709551615';
+    expect(parseStat(line)).toEqual({
+      pid: 4242,
+      ppid: 7,
+      pgid: 4242,
+      sid: 4242,
+      state: 'S',
+      startTime: '987654',
+    });
+  });
+
+  it('counts a zombie as dead', async () => {
+    project = tempProject();
+    // A child that exits while its parent (this node process) has not reaped it yet:
+    // spawn via sh so the zombie is sh's child and sh is stopped (SIGSTOP) and cannot reap.
+    const parent = start('/bin/sh', ['-c', 'sleep 0.05 & kill -STOP $$; wait']);
+    const ppid = parent.pid!;
+    const zombie = await waitFor(() => processTable(linux).find((p) => p.ppid === ppid && p.state === 'Z'), {
+      what: 'a zombie child of the stopped shell',
+    });
+    expect(linux.proc(zombie.pid)?.state).toBe('Z');
+    expect(isLive(linux.proc(zombie.pid))).toBe(false);
+    expect(isGone(zombie.pid)).toBe(true);
+    expect(linux.environ(zombie.pid)).toBeUndefined();
+    process.kill(ppid, 'SIGKILL');
+  });
+
+  it('has a stable boot id and lists this process', () => {
+    expect(linux.bootId()).toMatch(/^[0-9a-f-]{36}$/);
+    expect(createLinuxSystem().bootId()).toBe(linux.bootId());
+    expect(linux.pids()).toContain(process.pid);
+    expect(linux.environ(process.pid)?.PATH).toBe(process.env.PATH);
+    expect(linux.proc(2 ** 22 + 1)).toBeUndefined();
+  });
+
+  it('getSystem picks /proc here and ps when forced', () => {
+    expect(getSystem({}).kind).toBe('linux');
+    expect(getSystem({ UIPROCS_SYSTEM: 'ps' }).kind).toBe('ps');
+  });
+});
+
+describe('ps fallback agrees with /proc', () => {
+  it('same pid, ppid, pgid, sid, state and env tag for a live detached child', async () => {
+    project = tempProject();
+    const child = spawn('sleep', ['30'], {
+      stdio: 'ignore',
+      detached: true,
+      env: { ...process.env, UIPROCS_PROJECT: project.projectId, UIPROCS_SERVICE: 'web', SPACED: 'a b c' },
+    });
+    children.push(child);
+    const pid = project.track(child.pid!);
+    await waitFor(() => linux.proc(pid)?.pgid === pid);
+    const a = linux.proc(pid)!;
+    const b = ps.proc(pid)!;
+    // State may flip R→S between the two reads; identity fields must agree exactly.
+    expect({ ...b, startTime: '', state: '' }).toEqual({ ...a, startTime: '', state: '' });
+    expect(isLive(a) && isLive(b)).toBe(true);
+    // Start times differ in format (clock ticks vs lstart) but are each stable.
+    expect(ps.proc(pid)!.startTime).toBe(b.startTime);
+    expect(b.startTime).toMatch(/\d{2}:\d{2}:\d{2}/);
+    expect(ps.cmdline(pid)).toBe(linux.cmdline(pid));
+    const env = ps.environ(pid)!;
+    expect(env.UIPROCS_PROJECT).toBe(project.projectId);
+    expect(env.UIPROCS_SERVICE).toBe('web');
+    expect(env.SPACED).toBe('a b c');
+    expect(ps.pids()).toContain(pid);
+    expect(ps.bootId()).toBe(linux.bootId());
+    child.kill('SIGKILL');
+    await waitFor(() => isGone(pid));
+    expect(isLive(ps.proc(pid))).toBe(false);
+  });
+
+  it('ps and /proc name the same port owner', async () => {
+    project = tempProject();
+    const port = await freePort();
+    const child = start(process.execPath, [program('serve.mjs'), String(port), '127.0.0.1']);
+    await waitFor(() => linux.portOwners(port).length > 0, { what: 'listener' });
+    expect(linux.portOwners(port).map((o) => o.pid)).toEqual([child.pid]);
+    expect(ps.portOwners(port).map((o) => o.pid)).toEqual([child.pid]);
+    expect(ps.portOwners(port)[0]!.command).toContain('serve.mjs');
+  });
+});
