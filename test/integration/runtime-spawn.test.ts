@@ -122,7 +122,9 @@ describe('spawnService', () => {
         });
     }
     const noCwd = await spawnService(input(['sleep', '1'], join(project.dir, 'nope')), { system });
-    expect(!noCwd.ok && noCwd.error.message).toMatch(/working directory .* does not exist/);
+    expect(noCwd.ok ? undefined : noCwd.error).toMatchObject({
+      message: expect.stringMatching(/working directory .* does not exist/),
+    });
     expect(pidsTagged(project.projectId)).toEqual([]);
     // A shell builtin is not "missing": it runs under sh without exec.
     const builtin = await spawnService(input('exit 3'), { system });
