@@ -1,0 +1,319 @@
+/**
+ * The liveness side of `uiprocs watch`: every `intervalMs`, observe the services; a
+ * service that died is restarted by its `restart` policy after the backoff delay
+ * (backoff.ts), or left down, or given up on. There is no daemon, so this loop is the only
+ * place restart policies act.
+ *
+ * What counts as a death (see stop-marker.ts for the other half of the contract):
+ * - `dead` — a run record whose process is gone, with no stop marker: uiprocs started it
+ *   and nobody asked it to stop, so it crashed.
+ * - `absent` after this loop saw the service `running` — the record vanished without a
+ *   stop marker (another command cleaned up the stale record): also a crash. `absent`
+ *   for a service never seen running (never started, disabled…) is left alone.
+ * - `stopped` — a stop marker: stopped on purpose by `uiprocs down`; never restarted, and
+ *   any pending restart is cancelled. Seen `running` again later (an `up`), it is tracked
+ *   afresh.
+ *
+ * Scheduling: ticks and restarts run one at a time (`observe` and `restart` are never
+ * concurrent, with themselves or each other), the next tick is scheduled `intervalMs`
+ * after the previous one *finished* (a slow observe cannot make ticks pile up), and
+ * `pause()`/`resume()` hold all of it while a reconcile runs — both take the state lock,
+ * and waiting on the lock from inside a tick would only stall the loop. After `resume()`
+ * a tick runs first, so a restart that fell due meanwhile is re-checked against what the
+ * reconcile left behind; likewise every restart is preceded by a fresh observe. The window
+ * between that observe and the restart remains, so the injected `restart` must re-check
+ * under the lock (start only if still not running and not marked stopped).
+ */
+import {
+  type BackoffConfig,
+  type BackoffState,
+  DEFAULT_BACKOFF,
+  decide,
+  freshBackoff,
+  noteRunning,
+  type ServicePolicy,
+} from './backoff.js';
+import { type Scheduler, systemScheduler, type TimerId } from './timers.js';
+
+/** One service as `observe` sees it. `exitCode` only when watch itself reaped the process. */
+export type ServiceLiveness =
+  | { status: 'running' }
+  | { status: 'dead'; exitCode?: number | null }
+  | { status: 'stopped' }
+  | { status: 'absent' };
+
+/** Injected: the state of every service watch manages (the desired ones), by name. */
+export type ObserveLiveness = () => Promise<ReadonlyMap<string, ServiceLiveness>>;
+
+/**
+ * Injected: start `name` again (take the lock, re-check, start, wait for ready). `attempt`
+ * is the 1-based number of this restart in the current crash streak. Rejecting counts as
+ * one more failed attempt, so the backoff goes on.
+ */
+export type RestartService = (name: string, info: { attempt: number }) => Promise<void>;
+
+export type LivenessEvent =
+  | { type: 'crashed'; name: string; exitCode: number | null }
+  | { type: 'restarting'; name: string; attempt: number; delayMs: number }
+  | { type: 'restarted'; name: string; attempt: number }
+  | { type: 'restart-failed'; name: string; attempt: number; error: unknown }
+  /** Not restarted by policy (`restart: no`, or a clean exit under `on-failure`). */
+  | { type: 'left-down'; name: string; why: string }
+  /** Emitted once per crash streak; `message` is ready to print. */
+  | { type: 'gave-up'; name: string; message: string }
+  /** A stop marker appeared for a service this loop was keeping alive. */
+  | { type: 'stopped-on-purpose'; name: string }
+  | { type: 'observe-failed'; error: unknown };
+
+export interface LivenessLoopOptions {
+  observe: ObserveLiveness;
+  restart: RestartService;
+  /** The manifest policy of `name`, read at each decision (edits change it); undefined = not managed. */
+  policyOf: (name: string) => ServicePolicy | undefined;
+  onEvent: (event: LivenessEvent) => void;
+  scheduler?: Scheduler;
+  /** Default 1000 ms. */
+  intervalMs?: number;
+  backoff?: BackoffConfig;
+}
+
+export const DEFAULT_LIVENESS_INTERVAL_MS = 1000;
+
+/**
+ * - `new`: tracked, but not yet seen running.
+ * - `running`: seen running (or restarted by us).
+ * - `waiting`: a restart is scheduled; `due`: its delay is over, it waits for its turn.
+ * - `down`: the death was handled (left, gave up, stopped on purpose); nothing to do.
+ */
+type Phase = 'new' | 'running' | 'waiting' | 'due' | 'down';
+
+interface Tracked {
+  phase: Phase;
+  backoff: BackoffState;
+  timer: TimerId | undefined;
+}
+
+export class LivenessLoop {
+  private readonly tracked = new Map<string, Tracked>();
+  /** Services whose restart delay is over, in the order they fell due. */
+  private readonly due = new Set<string>();
+  private tickTimer: TimerId | undefined;
+  private tickDue = false;
+  private started = false;
+  private stopped = false;
+  private pauses = 0;
+  private active: Promise<void> | undefined;
+  private readonly scheduler: Scheduler;
+  private readonly intervalMs: number;
+  private readonly backoff: BackoffConfig;
+
+  constructor(private readonly options: LivenessLoopOptions) {
+    this.scheduler = options.scheduler ?? systemScheduler();
+    this.intervalMs = options.intervalMs ?? DEFAULT_LIVENESS_INTERVAL_MS;
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+  }
+
+  /** Begin observing; the first tick runs right away to learn what is running. */
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.tickDue = true;
+    this.pump();
+  }
+
+  /**
+   * Hold ticks and restarts (counted: each pause needs a resume). Resolves once the tick
+   * or restart in progress, if any, has finished — then the caller may take the lock.
+   */
+  pause(): Promise<void> {
+    this.pauses++;
+    return this.active ?? Promise.resolve();
+  }
+
+  /** Release one pause; when none is left, observe at once, then carry on. */
+  resume(): void {
+    if (this.pauses === 0) return;
+    this.pauses--;
+    if (this.pauses > 0 || this.stopped || !this.started) return;
+    this.clearTickTimer();
+    this.tickDue = true;
+    this.pump();
+  }
+
+  /** Cancel every timer and pending restart; resolves after the tick or restart in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clearTickTimer();
+    for (const t of this.tracked.values()) this.cancelRestart(t);
+    this.due.clear();
+    await this.active;
+  }
+
+  /** Backoff state of a service, for `ps`-like reporting and tests. */
+  backoffOf(name: string): Readonly<BackoffState> | undefined {
+    return this.tracked.get(name)?.backoff;
+  }
+
+  private pump(): void {
+    if (this.active !== undefined || this.pauses > 0 || this.stopped) return;
+    this.active = this.drain().finally(() => {
+      this.active = undefined;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      if (this.pauses > 0 || this.stopped) return;
+      if (this.tickDue) {
+        this.tickDue = false;
+        await this.tick();
+        this.scheduleTick();
+        continue;
+      }
+      const [name] = this.due;
+      if (name === undefined) return;
+      this.due.delete(name);
+      await this.restartNow(name);
+    }
+  }
+
+  private scheduleTick(): void {
+    if (this.stopped || this.tickTimer !== undefined) return;
+    this.tickTimer = this.scheduler.setTimer(this.intervalMs, () => {
+      this.tickTimer = undefined;
+      this.tickDue = true;
+      this.pump();
+    });
+  }
+
+  private clearTickTimer(): void {
+    if (this.tickTimer === undefined) return;
+    this.scheduler.clearTimer(this.tickTimer);
+    this.tickTimer = undefined;
+  }
+
+  private async tick(): Promise<void> {
+    let observed: ReadonlyMap<string, ServiceLiveness>;
+    try {
+      observed = await this.options.observe();
+    } catch (error) {
+      this.emit({ type: 'observe-failed', error });
+      return;
+    }
+    if (this.stopped) return;
+    for (const [name, t] of this.tracked) {
+      if (!observed.has(name)) {
+        // No longer managed (removed from the manifest by a reconcile): forget it.
+        this.cancelRestart(t);
+        this.due.delete(name);
+        this.tracked.delete(name);
+      }
+    }
+    for (const [name, liveness] of observed) this.see(name, liveness);
+  }
+
+  private see(name: string, liveness: ServiceLiveness): void {
+    let t = this.tracked.get(name);
+    if (t === undefined) {
+      t = { phase: 'new', backoff: freshBackoff(), timer: undefined };
+      this.tracked.set(name, t);
+    }
+    const now = this.scheduler.now();
+    switch (liveness.status) {
+      case 'running':
+        // Includes someone else (`up`) having started it while a restart was pending.
+        this.cancelRestart(t);
+        this.due.delete(name);
+        t.backoff = noteRunning(t.backoff, now, this.backoff);
+        t.phase = 'running';
+        return;
+      case 'stopped': {
+        const wasAlive = t.phase === 'running' || t.phase === 'waiting' || t.phase === 'due';
+        this.cancelRestart(t);
+        this.due.delete(name);
+        t.phase = 'down';
+        t.backoff = freshBackoff();
+        if (wasAlive) this.emit({ type: 'stopped-on-purpose', name });
+        return;
+      }
+      case 'dead':
+        if (t.phase === 'running' || t.phase === 'new') this.died(name, t, liveness.exitCode ?? null, true);
+        return;
+      case 'absent':
+        if (t.phase === 'running') this.died(name, t, null, true);
+        return;
+    }
+  }
+
+  /** Apply the restart policy to a death; `announce` = emit `crashed` (not after a failed restart). */
+  private died(name: string, t: Tracked, exitCode: number | null, announce: boolean): void {
+    const policy = this.options.policyOf(name);
+    t.phase = 'down';
+    if (policy === undefined) return;
+    if (announce) this.emit({ type: 'crashed', name, exitCode });
+    const { decision, state } = decide(
+      t.backoff,
+      policy,
+      { code: exitCode },
+      this.scheduler.now(),
+      this.backoff,
+    );
+    t.backoff = state;
+    switch (decision.action) {
+      case 'leave':
+        this.emit({ type: 'left-down', name, why: decision.why });
+        return;
+      case 'give-up':
+        this.emit({ type: 'gave-up', name, message: decision.why });
+        return;
+      case 'restart':
+        t.phase = 'waiting';
+        this.emit({ type: 'restarting', name, attempt: decision.attempt, delayMs: decision.delayMs });
+        t.timer = this.scheduler.setTimer(decision.delayMs, () => {
+          t.timer = undefined;
+          if (t.phase !== 'waiting' || this.tracked.get(name) !== t) return;
+          t.phase = 'due';
+          this.due.add(name);
+          // Observe once more before restarting: the service may have been started by an
+          // `up` or stopped by a `down` during the delay.
+          this.clearTickTimer();
+          this.tickDue = true;
+          this.pump();
+        });
+        return;
+    }
+  }
+
+  private async restartNow(name: string): Promise<void> {
+    const t = this.tracked.get(name);
+    if (t === undefined || t.phase !== 'due') return;
+    if (this.options.policyOf(name) === undefined) {
+      t.phase = 'down';
+      return;
+    }
+    const attempt = t.backoff.restarts;
+    try {
+      await this.options.restart(name, { attempt });
+    } catch (error) {
+      this.emit({ type: 'restart-failed', name, attempt, error });
+      if (this.tracked.get(name) === t && !this.stopped) this.died(name, t, null, false);
+      return;
+    }
+    t.phase = 'running';
+    t.backoff = { ...t.backoff, healthySince: this.scheduler.now() };
+    this.emit({ type: 'restarted', name, attempt });
+  }
+
+  private cancelRestart(t: Tracked): void {
+    if (t.timer !== undefined) this.scheduler.clearTimer(t.timer);
+    t.timer = undefined;
+  }
+
+  private emit(event: LivenessEvent): void {
+    try {
+      this.options.onEvent(event);
+    } catch {
+      // A reporting bug must not stop services from being kept alive.
+    }
+  }
+}
