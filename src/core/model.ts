@@ -57,7 +57,7 @@ export function exitCodeFor(failure: Failure): 1 | 2 {
 export type Millis = number;
 
 export type ReadyCheck =
-  | { kind: 'tcp' }
+  | { kind: 'tcp'; /** Probe this port instead of the service's own (`ready: { tcp: 9000 }`). */ port?: number }
   | { kind: 'http'; /** a path (`/health`) or a full URL */ target: string }
   | { kind: 'log'; pattern: string }
   | { kind: 'command'; command: string | string[] }

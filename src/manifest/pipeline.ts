@@ -1,0 +1,60 @@
+/**
+ * The manifest pipeline after discovery: parse → schema → rules → resolve. It holds the
+ * heavy imports (the generated validator; `yaml` and js-yaml lazily), so `load.ts` can
+ * answer from its cache without loading any of it.
+ */
+import type { Desired, Result } from '../core/model.js';
+import { fail } from '../core/model.js';
+import { fastParse } from './fast-parse.js';
+import { flatLocator, type Locator } from './locate.js';
+import { type ResolveInputs, resolveManifest } from './resolve.js';
+import { checkRules } from './rules.js';
+import type { RawManifest } from './types.js';
+import { validateSchema } from './validate.js';
+
+export interface PipelineInput {
+  /** Manifest text (YAML, JSON or package.json); absent for JS configs. */
+  text?: string;
+  /** For JS configs: the exported value. */
+  config?: unknown;
+  /** Take this field of the document (`uiprocs` of package.json). */
+  subtree?: string;
+  manifestPath: string;
+  displayFile: string;
+  cwd: string;
+  env: Record<string, string | undefined>;
+}
+
+export type PipelineOutput = Result<{ desired: Desired; inputs: ResolveInputs }>;
+
+export async function runPipeline(input: PipelineInput): Promise<PipelineOutput> {
+  if (input.text === undefined) {
+    return check(input.config, flatLocator(input.displayFile), input);
+  }
+  const fast = await fastParse(input.text, input.subtree);
+  if (fast !== undefined) {
+    const result = check(fast, flatLocator(input.displayFile), input);
+    if (result.ok) return result;
+  }
+  // Slow, precise path: positions for every diagnostic.
+  const { parseManifestText } = await import('./parse.js');
+  const parsed = parseManifestText(input.text, {
+    displayFile: input.displayFile,
+    ...(input.subtree !== undefined ? { subtree: input.subtree } : {}),
+  });
+  if (!parsed.ok) return parsed;
+  return check(parsed.value.data, parsed.value.locator, input);
+}
+
+function check(data: unknown, locator: Locator, input: PipelineInput): PipelineOutput {
+  const schema = validateSchema(data, locator);
+  if (schema.length > 0) return fail({ reason: 'manifest-invalid', diagnostics: schema });
+  const manifest = data as RawManifest;
+  const rules = checkRules(manifest, locator);
+  if (rules.length > 0) return fail({ reason: 'manifest-invalid', diagnostics: rules });
+  return resolveManifest(manifest, locator, {
+    manifestPath: input.manifestPath,
+    env: input.env,
+    cwd: input.cwd,
+  });
+}

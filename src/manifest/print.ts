@@ -1,0 +1,76 @@
+/**
+ * `toPlain`: the resolved manifest as plain data for `uiprocs config` (YAML) and
+ * `config --json`. Stable for diffing: keys sorted at every level, durations as integer
+ * milliseconds (fields named `*_ms`), sizes in bytes, and the auto-port placeholder shown
+ * as `${PORT}` (its real value exists only at spawn).
+ */
+import type { Desired, ReadyCheck, ServiceSpec } from '../core/model.js';
+import { AUTO_PORT_TOKEN } from '../core/model.js';
+
+export type Plain = string | number | boolean | null | Plain[] | { [k: string]: Plain };
+
+export function toPlain(desired: Desired): { [k: string]: Plain } {
+  const services: { [k: string]: Plain } = {};
+  for (const [name, s] of Object.entries(desired.services)) services[name] = service(s);
+  return sortKeys({
+    project: desired.project,
+    project_dir: desired.projectDir,
+    manifest: desired.manifestPath,
+    state_dir: desired.stateDir,
+    services,
+    groups: desired.groups,
+  }) as { [k: string]: Plain };
+}
+
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the literal ${…} syntax, shown to users
+const showPort = (s: string) => s.split(AUTO_PORT_TOKEN).join('${PORT}');
+
+function service(s: ServiceSpec): Plain {
+  const env: { [k: string]: Plain } = {};
+  for (const [k, v] of Object.entries(s.env)) env[k] = showPort(v);
+  return {
+    command: typeof s.command === 'string' ? showPort(s.command) : s.command.map(showPort),
+    port: s.port,
+    groups: s.groups,
+    cwd: s.cwd,
+    env,
+    env_files: s.envFiles,
+    log: { path: s.log.path, max_size: s.log.maxSize, keep: s.log.keep },
+    depends_on: { ...s.dependsOn },
+    ready: { ...check(s.ready.check), timeout_ms: s.ready.timeout, interval_ms: s.ready.interval },
+    stop_signal: s.stopSignal,
+    stop_timeout_ms: s.stopTimeout,
+    restart: s.restart,
+    max_restarts: s.maxRestarts,
+    disabled: s.disabled,
+  };
+}
+
+function check(c: ReadyCheck): { [k: string]: Plain } {
+  switch (c.kind) {
+    case 'tcp':
+      return c.port === undefined ? { kind: 'tcp' } : { kind: 'tcp', port: c.port };
+    case 'http':
+      return { kind: 'http', target: showPort(c.target) };
+    case 'log':
+      return { kind: 'log', pattern: c.pattern };
+    case 'command':
+      return {
+        kind: 'command',
+        command: typeof c.command === 'string' ? showPort(c.command) : c.command.map(showPort),
+      };
+    case 'alive':
+      return { kind: 'alive' };
+  }
+}
+
+/** Sorted keys at every level; lists keep their order (it means something). */
+function sortKeys(v: Plain): Plain {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v !== null && typeof v === 'object') {
+    const out: { [k: string]: Plain } = {};
+    for (const k of Object.keys(v).sort()) out[k] = sortKeys(v[k]!);
+    return out;
+  }
+  return v;
+}

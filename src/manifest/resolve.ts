@@ -1,0 +1,348 @@
+/**
+ * Turns a schema-valid, rule-checked manifest into the desired state (`Desired`):
+ * defaults merged, variables interpolated, durations in ms, sizes in bytes, paths
+ * absolute, env files read, every default filled in. Problems found here (an unset
+ * variable, a missing env_file) come back as located diagnostics, never as throws.
+ *
+ * Merge rule: a service field replaces the same field of `defaults`, except `env` (merged
+ * key by key, the service wins), `log` (merged key by key, so defaults can set max_size
+ * and keep while services set paths) and `ready` (timeout/interval merged; a probe kind
+ * set by the service replaces the defaults' probe).
+ *
+ * Interpolation sources, in order: `${PORT}`/`${NAME}`/`${PROJECT_DIR}` (provided), then
+ * the caller's environment, then a `.env` file beside the manifest (compose semantics; the
+ * environment wins). A service's env_file and env do NOT feed interpolation: they are what
+ * the process gets, not what the manifest is written with. `${PORT}` is only provided when
+ * the service has a port (`auto` gives AUTO_PORT_TOKEN, replaced at spawn) and is never taken
+ * from the caller's environment. `ready.log` is a regex and is not interpolated (`$` anchors).
+ */
+import { readFileSync } from 'node:fs';
+import { basename, dirname, resolve as resolvePath } from 'node:path';
+import type {
+  DependencyCondition,
+  Desired,
+  Diagnostic,
+  LogSpec,
+  ReadyCheck,
+  ReadySpec,
+  Result,
+  ServiceSpec,
+} from '../core/model.js';
+import { AUTO_PORT_TOKEN, fail, ok } from '../core/model.js';
+import { displayPath } from './display.js';
+import { parseEnvFile } from './envfile.js';
+import { interpolate } from './interpolate.js';
+import { diagnostic, type Locator, SourceText } from './locate.js';
+import { dependencyEntries } from './rules.js';
+import {
+  type Path,
+  PROBE_KINDS,
+  type RawLog,
+  type RawManifest,
+  type RawReady,
+  type RawServiceFields,
+  showPath,
+} from './types.js';
+import { normaliseSignal, parseDuration, parseSize } from './units.js';
+
+/** Built-in defaults, in one place (like process-compose's probe defaults). */
+export const DEFAULTS = {
+  stateDir: '.uiprocs',
+  readyTimeout: 60_000,
+  readyInterval: 100,
+  stopSignal: 'SIGTERM',
+  stopTimeout: 10_000,
+  restart: 'no',
+  maxRestarts: 5,
+  logMaxSize: 10 * 1024 * 1024,
+  logKeep: 3,
+  dependencyCondition: 'ready' as DependencyCondition,
+} as const;
+
+export interface ResolveContext {
+  /** Absolute path of the manifest. */
+  manifestPath: string;
+  /** The caller's environment (process.env at run time). */
+  env: Record<string, string | undefined>;
+  /** For showing env file paths in diagnostics. */
+  cwd: string;
+}
+
+/** What the result depended on besides the manifest bytes: the cache key needs it all. */
+export interface ResolveInputs {
+  /** Every environment variable interpolation looked up, set or not. */
+  envNames: string[];
+  /** Every file read (or looked for): env files and the `.env` beside the manifest. */
+  files: string[];
+}
+
+export function resolveManifest(
+  m: RawManifest,
+  locator: Locator,
+  ctx: ResolveContext,
+): Result<{ desired: Desired; inputs: ResolveInputs }> {
+  return new Resolver(m, locator, ctx).run();
+}
+
+class Resolver {
+  private readonly diags: Diagnostic[] = [];
+  private readonly envNames = new Set<string>();
+  private readonly files = new Set<string>();
+  private readonly projectDir: string;
+  private readonly dotenv: Record<string, string>;
+
+  constructor(
+    private readonly m: RawManifest,
+    private readonly locator: Locator,
+    private readonly ctx: ResolveContext,
+  ) {
+    this.projectDir = dirname(ctx.manifestPath);
+    this.dotenv = this.readEnvFile(resolvePath(this.projectDir, '.env'), null) ?? {};
+  }
+
+  run(): Result<{ desired: Desired; inputs: ResolveInputs }> {
+    const stateDir = resolvePath(this.projectDir, this.m.state_dir ?? DEFAULTS.stateDir);
+    const services: Record<string, ServiceSpec> = {};
+    const groups: Record<string, string[]> = {};
+    for (const name of Object.keys(this.m.services)) {
+      const spec = this.service(name, stateDir);
+      services[name] = spec;
+      for (const g of spec.groups) {
+        groups[g] = [...(groups[g] ?? []), name];
+      }
+    }
+    if (this.diags.length > 0)
+      return fail({ reason: 'manifest-invalid', diagnostics: sortAndDedupe(this.diags) });
+    const desired: Desired = {
+      project: this.m.project ?? basename(this.projectDir),
+      projectDir: this.projectDir,
+      manifestPath: this.ctx.manifestPath,
+      stateDir,
+      services,
+      groups,
+    };
+    return ok({ desired, inputs: { envNames: [...this.envNames].sort(), files: [...this.files] } });
+  }
+
+  private service(name: string, stateDir: string): ServiceSpec {
+    const s = this.m.services[name]!;
+    const d = this.m.defaults ?? {};
+    const port = s.port ?? d.port ?? null;
+    const vars = (v: string): string | undefined => {
+      if (v === 'PORT') return port === null ? undefined : port === 'auto' ? AUTO_PORT_TOKEN : String(port);
+      if (v === 'NAME') return name;
+      if (v === 'PROJECT_DIR') return this.projectDir;
+      this.envNames.add(v);
+      return this.ctx.env[v] ?? this.dotenv[v];
+    };
+    const str = (value: string, path: Path) => this.interp(value, path, vars, name, port !== null);
+    const field = <K extends keyof RawServiceFields>(k: K): [RawServiceFields[K], Path] =>
+      s[k] !== undefined ? [s[k], ['services', name, k]] : [d[k], ['defaults', k]];
+
+    const command =
+      typeof s.command === 'string'
+        ? str(s.command, ['services', name, 'command'])
+        : s.command.map((c, i) => str(c, ['services', name, 'command', i]));
+
+    const [group] = field('group');
+    const [cwdRaw, cwdAt] = field('cwd');
+    const cwd = cwdRaw === undefined ? this.projectDir : resolvePath(this.projectDir, str(cwdRaw, cwdAt));
+
+    // env_file entries first, then defaults.env, then the service's env.
+    const env: Record<string, string> = {};
+    const envFiles: string[] = [];
+    const [envFile, envFileAt] = field('env_file');
+    const fileList = envFile === undefined ? [] : Array.isArray(envFile) ? envFile : [envFile];
+    fileList.forEach((f, i) => {
+      const at = Array.isArray(envFile) ? [...envFileAt, i] : envFileAt;
+      const abs = resolvePath(this.projectDir, str(f, at));
+      envFiles.push(abs);
+      const vars = this.readEnvFile(abs, { path: at, written: f });
+      if (vars) Object.assign(env, vars);
+    });
+    for (const [source, at] of [
+      [d.env, ['defaults', 'env']],
+      [s.env, ['services', name, 'env']],
+    ] as const) {
+      for (const [k, v] of Object.entries(source ?? {})) {
+        env[k] = typeof v === 'string' ? str(v, [...at, k]) : String(v);
+      }
+    }
+
+    const log = this.log(name, stateDir, d.log, s.log, str);
+    const ready = this.ready(port, d.ready, s.ready, name, str);
+
+    const dependsOn: Record<string, DependencyCondition> = {};
+    const [deps] = field('depends_on');
+    for (const e of dependencyEntries(this.m, name)) {
+      const cond = Array.isArray(deps) ? undefined : deps?.[e.target]?.condition;
+      dependsOn[e.target] = cond ?? DEFAULTS.dependencyCondition;
+    }
+
+    const [stopTimeout] = field('stop_timeout');
+    return {
+      name,
+      command,
+      port,
+      groups: group === undefined ? [] : Array.isArray(group) ? [...group] : [group],
+      cwd,
+      env,
+      envFiles,
+      log,
+      dependsOn,
+      ready,
+      stopSignal: normaliseSignal(field('stop_signal')[0] ?? DEFAULTS.stopSignal),
+      stopTimeout: stopTimeout === undefined ? DEFAULTS.stopTimeout : (parseDuration(stopTimeout) ?? 0),
+      restart: field('restart')[0] ?? DEFAULTS.restart,
+      maxRestarts: field('max_restarts')[0] ?? DEFAULTS.maxRestarts,
+      disabled: field('disabled')[0] ?? false,
+    };
+  }
+
+  private log(
+    name: string,
+    stateDir: string,
+    fromDefaults: string | RawLog | undefined,
+    own: string | RawLog | undefined,
+    str: (v: string, at: Path) => string,
+  ): LogSpec {
+    const asObject = (l: string | RawLog | undefined): RawLog =>
+      typeof l === 'string' ? { path: l } : (l ?? {});
+    const d = asObject(fromDefaults);
+    const s = asObject(own);
+    const pathAt = (owner: string | RawLog | undefined, base: Path): Path =>
+      typeof owner === 'string' ? base : [...base, 'path'];
+    let path = resolvePath(stateDir, 'logs', `${name}.log`);
+    if (s.path !== undefined)
+      path = resolvePath(this.projectDir, str(s.path, pathAt(own, ['services', name, 'log'])));
+    else if (d.path !== undefined)
+      path = resolvePath(this.projectDir, str(d.path, pathAt(fromDefaults, ['defaults', 'log'])));
+    const size = s.max_size ?? d.max_size;
+    return {
+      path,
+      maxSize: size === undefined ? DEFAULTS.logMaxSize : (parseSize(size) ?? DEFAULTS.logMaxSize),
+      keep: s.keep ?? d.keep ?? DEFAULTS.logKeep,
+    };
+  }
+
+  private ready(
+    port: number | 'auto' | null,
+    fromDefaults: RawReady | undefined,
+    own: RawReady | undefined,
+    name: string,
+    str: (v: string, at: Path) => string,
+  ): ReadySpec {
+    const hasProbe = (r: RawReady | undefined) => !!r && PROBE_KINDS.some((k) => r[k] !== undefined);
+    const [probe, at]: [RawReady | undefined, Path] = hasProbe(own)
+      ? [own, ['services', name, 'ready']]
+      : [fromDefaults, ['defaults', 'ready']];
+    let check: ReadyCheck;
+    if (probe?.tcp !== undefined)
+      check = probe.tcp === true ? { kind: 'tcp' } : { kind: 'tcp', port: probe.tcp };
+    else if (probe?.http !== undefined) check = { kind: 'http', target: str(probe.http, [...at, 'http']) };
+    else if (probe?.log !== undefined) check = { kind: 'log', pattern: probe.log };
+    else if (probe?.command !== undefined) {
+      const c = probe.command;
+      check = {
+        kind: 'command',
+        command:
+          typeof c === 'string' ? str(c, [...at, 'command']) : c.map((x, i) => str(x, [...at, 'command', i])),
+      };
+    } else check = port === null ? { kind: 'alive' } : { kind: 'tcp' };
+    const timeout = own?.timeout ?? fromDefaults?.timeout;
+    const interval = own?.interval ?? fromDefaults?.interval;
+    return {
+      check,
+      timeout:
+        timeout === undefined ? DEFAULTS.readyTimeout : (parseDuration(timeout) ?? DEFAULTS.readyTimeout),
+      interval:
+        interval === undefined ? DEFAULTS.readyInterval : (parseDuration(interval) ?? DEFAULTS.readyInterval),
+    };
+  }
+
+  /** Interpolates one scalar, reporting each problem at its `${…}` inside the file. */
+  private interp(
+    value: string,
+    path: Path,
+    lookup: (v: string) => string | undefined,
+    service: string,
+    hasPort: boolean,
+  ): string {
+    if (!value.includes('$')) return value;
+    const r = interpolate(value, lookup);
+    for (const p of r.problems) {
+      const needle = value.slice(p.offset, p.offset + p.length);
+      let occurrence = 0;
+      for (let at = value.indexOf(needle); at !== -1 && at < p.offset; at = value.indexOf(needle, at + 1))
+        occurrence++;
+      const span = this.locator.within(path, needle, occurrence);
+      let message = `${showPath(path)} ${p.message}`;
+      let hint: string | undefined;
+      if (p.kind === 'unset' && p.variable === 'PORT' && !hasPort) {
+        message = `${showPath(path)} uses \${PORT}, but services.${service} has no port`;
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal ${…} syntax, shown to users
+        hint = 'set "port:" (a number or auto), or give a default: ${PORT:-8000}';
+      } else if (p.kind === 'unset') {
+        hint = `set ${p.variable} in the environment or in .env beside the manifest, or give a default: \${${p.variable}:-value}`;
+      } else if (p.kind === 'syntax') {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal ${…} syntax, shown to users
+        hint = 'write ${NAME} or ${NAME:-default}; write $$ for a literal $';
+      }
+      this.diags.push(diagnostic(span, message, hint));
+    }
+    return r.value;
+  }
+
+  /**
+   * Reads a KEY=VALUE file. `from` is where the manifest names it (null for the optional
+   * `.env` beside the manifest, whose absence is fine). Malformed lines are reported in
+   * the env file itself, at their line.
+   */
+  private readEnvFile(
+    abs: string,
+    from: { path: Path; written: string } | null,
+  ): Record<string, string> | null {
+    this.files.add(abs);
+    let text: string;
+    try {
+      text = readFileSync(abs, 'utf8');
+    } catch (e) {
+      if (from) {
+        const why =
+          (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'which does not exist' : 'which cannot be read';
+        this.diags.push(
+          diagnostic(this.locator.at(from.path), `${showPath(from.path)} names "${from.written}", ${why}`),
+        );
+      }
+      return null;
+    }
+    const { vars, problems } = parseEnvFile(text);
+    if (problems.length > 0) {
+      const src = new SourceText(text);
+      const file = displayPath(abs, this.ctx.cwd);
+      for (const p of problems) {
+        const line = src.lineText(p.line);
+        this.diags.push(
+          diagnostic(
+            { file, line: p.line, column: 1, length: line.trimEnd().length, sourceLine: line },
+            `${p.message.replace(/^line \d+ /, 'this line ')}`,
+            'env files hold KEY=VALUE lines, # comments and blank lines',
+          ),
+        );
+      }
+    }
+    return vars;
+  }
+}
+
+function sortAndDedupe(diags: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diags
+    .filter((d) => {
+      const k = `${d.file}:${d.line}:${d.column}:${d.message}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    })
+    .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+}

@@ -1,0 +1,209 @@
+/**
+ * Semantic checks the JSON Schema cannot express, run on a manifest the schema accepted:
+ * the version, ports used twice, depends_on naming no service, dependency cycles, ready
+ * blocks with two probes or a probe that needs a port the service lacks, and group names
+ * that shadow service names. Also `resolveTargets`, the same "does this name exist"
+ * question asked of command-line TARGETs.
+ */
+import { topoLevels } from '../core/graph.js';
+import type { Desired, Diagnostic, Result } from '../core/model.js';
+import { fail, ok } from '../core/model.js';
+import { diagnostic, type Locator } from './locate.js';
+import { closest, didYouMean } from './suggest.js';
+import { type Path, PROBE_KINDS, type RawManifest, type RawServiceFields, showPath } from './types.js';
+
+/** Where an effective field comes from: the service itself, else `defaults`. */
+function origin(m: RawManifest, name: string, field: keyof RawServiceFields): Path | undefined {
+  if (m.services[name]?.[field] !== undefined) return ['services', name, field];
+  if (m.defaults?.[field] !== undefined) return ['defaults', field];
+  return undefined;
+}
+
+function effective<K extends keyof RawServiceFields>(
+  m: RawManifest,
+  name: string,
+  field: K,
+): RawServiceFields[K] {
+  return m.services[name]?.[field] ?? m.defaults?.[field];
+}
+
+/** Dependency names of a service with the path of each entry, in manifest order. */
+export function dependencyEntries(
+  m: RawManifest,
+  name: string,
+): { target: string; path: Path; which: 'key' | 'value' }[] {
+  const deps = effective(m, name, 'depends_on');
+  const at = origin(m, name, 'depends_on');
+  if (!deps || !at) return [];
+  if (Array.isArray(deps))
+    return deps.map((target, i) => ({ target, path: [...at, i], which: 'value' as const }));
+  return Object.keys(deps).map((target) => ({ target, path: [...at, target], which: 'key' as const }));
+}
+
+export function checkRules(m: RawManifest, locator: Locator): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const names = Object.keys(m.services);
+
+  if (m.version !== 1) {
+    out.push(
+      diagnostic(
+        locator.at(['version']),
+        `version ${m.version} is not supported; this uiprocs reads version 1`,
+        'write "version: 1"',
+      ),
+    );
+  }
+
+  // Ports: the first service to claim a port owns it; later ones are the error.
+  const owner = new Map<number, string>();
+  for (const name of names) {
+    const port = effective(m, name, 'port');
+    if (typeof port !== 'number' || effective(m, name, 'disabled') === true) continue;
+    const first = owner.get(port);
+    if (first === undefined) {
+      owner.set(port, name);
+      continue;
+    }
+    out.push(
+      diagnostic(
+        locator.at(origin(m, name, 'port') ?? ['services', name]),
+        `services.${name}.port ${port} is also the port of services.${first}`,
+        'two services cannot listen on one port; pick another, or "auto"',
+      ),
+    );
+  }
+
+  // depends_on targets must exist.
+  for (const name of names) {
+    for (const dep of dependencyEntries(m, name)) {
+      if (dep.target in m.services) continue;
+      out.push(
+        diagnostic(
+          locator.at(dep.path, dep.which),
+          `${showPath(dep.path.slice(0, -1))} names "${dep.target}", which is not a service`,
+          didYouMean(dep.target, names),
+        ),
+      );
+    }
+  }
+
+  // Cycles: name the cycle and point at the entry that closes it from its first service.
+  const graph = topoLevels(names, (n) => dependencyEntries(m, n).map((d) => d.target));
+  if ('cycle' in graph) {
+    const [first, second] = graph.cycle;
+    const entry = dependencyEntries(m, first!).find((d) => d.target === second);
+    out.push(
+      diagnostic(
+        locator.at(entry?.path ?? ['services', first!], entry?.which ?? 'key'),
+        `dependency cycle: ${graph.cycle.join(' → ')}`,
+        'services in a cycle can never start; remove one of these depends_on entries',
+      ),
+    );
+  }
+
+  for (const name of names) out.push(...readyRules(m, name, locator));
+
+  // A group named like a service would make a TARGET ambiguous.
+  for (const name of names) {
+    const at = origin(m, name, 'group');
+    const group = effective(m, name, 'group');
+    if (!at || group === undefined) continue;
+    const list = Array.isArray(group) ? group : [group];
+    list.forEach((g, i) => {
+      if (g in m.services) {
+        out.push(
+          diagnostic(
+            locator.at(Array.isArray(group) ? [...at, i] : at),
+            `group "${g}" has the same name as a service`,
+            'a TARGET must name one thing; rename the group or the service',
+          ),
+        );
+      }
+    });
+  }
+
+  return dedupe(out).sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+function readyRules(m: RawManifest, name: string, locator: Locator): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const own = m.services[name]?.ready;
+  const fromDefaults = m.defaults?.ready;
+  for (const [ready, at] of [
+    [own, ['services', name, 'ready']],
+    [fromDefaults, ['defaults', 'ready']],
+  ] as const) {
+    if (!ready) continue;
+    const kinds = PROBE_KINDS.filter((k) => ready[k] !== undefined);
+    if (kinds.length > 1) {
+      out.push(
+        diagnostic(
+          locator.at([...at, kinds[1]!], 'key'),
+          `${showPath(at)} has both ${kinds[0]} and ${kinds[1]}; give only one probe`,
+          `one of: ${PROBE_KINDS.join(', ')}`,
+        ),
+      );
+    }
+  }
+
+  // The probe in force: the service's own, else the defaults'.
+  const probeOwner = own && PROBE_KINDS.some((k) => own[k] !== undefined) ? own : fromDefaults;
+  const probeAt: Path = probeOwner === own ? ['services', name, 'ready'] : ['defaults', 'ready'];
+  const hasPort = effective(m, name, 'port') !== undefined;
+  if (probeOwner && !hasPort) {
+    if (probeOwner.tcp === true) {
+      out.push(
+        diagnostic(
+          locator.at([...probeAt, 'tcp']),
+          `${showPath([...probeAt, 'tcp'])} needs a port, but services.${name} has none`,
+          'set "port:", or give the port to probe: "tcp: 8080"',
+        ),
+      );
+    }
+    if (typeof probeOwner.http === 'string' && probeOwner.http.startsWith('/')) {
+      out.push(
+        diagnostic(
+          locator.at([...probeAt, 'http']),
+          `${showPath([...probeAt, 'http'])} is a path, but services.${name} has no port`,
+          'set "port:", or give a full URL: "http://127.0.0.1:8080/health"',
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+function dedupe(diags: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diags.filter((d) => {
+    const k = `${d.file}:${d.line}:${d.column}:${d.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/**
+ * Expands command-line TARGETs (service or group names) to service names, in manifest
+ * order, without duplicates. No targets means every service.
+ */
+export function resolveTargets(desired: Desired, targets: readonly string[]): Result<string[]> {
+  const services = Object.keys(desired.services);
+  if (targets.length === 0) return ok(services);
+  const chosen = new Set<string>();
+  const problems: string[] = [];
+  const groups = Object.keys(desired.groups);
+  for (const t of targets) {
+    if (t in desired.services) chosen.add(t);
+    else if (t in desired.groups) for (const s of desired.groups[t]!) chosen.add(s);
+    else {
+      const near = closest(t, [...services, ...groups]);
+      problems.push(`unknown target "${t}"${near ? ` (did you mean "${near}"?)` : ''}`);
+    }
+  }
+  if (problems.length > 0) {
+    const known = `services: ${services.join(', ') || '(none)'}; groups: ${groups.join(', ') || '(none)'}`;
+    return fail({ reason: 'unknown-target', message: `${problems.join('\n')}\n${known}` });
+  }
+  return ok(services.filter((s) => chosen.has(s)));
+}

@@ -1,0 +1,72 @@
+/**
+ * The manifest as written (after the JSON Schema accepted it), before resolution.
+ * Field names mirror the YAML keys so that a path in this tree is a path in the file.
+ */
+
+export type Duration = number | string;
+export type Size = number | string;
+export type Command = string | string[];
+
+export interface RawLog {
+  path?: string;
+  max_size?: Size;
+  keep?: number;
+}
+
+export interface RawReady {
+  tcp?: true | number;
+  http?: string;
+  log?: string;
+  command?: Command;
+  timeout?: Duration;
+  interval?: Duration;
+}
+
+export type RawDependsOn = string[] | Record<string, { condition?: 'started' | 'ready' } | null>;
+
+/** Every service field; `defaults` holds the same fields but `command`. */
+export interface RawServiceFields {
+  port?: number | 'auto';
+  group?: string | string[];
+  cwd?: string;
+  env?: Record<string, string | number | boolean>;
+  env_file?: string | string[];
+  log?: string | RawLog;
+  depends_on?: RawDependsOn;
+  ready?: RawReady;
+  stop_signal?: string;
+  stop_timeout?: Duration;
+  restart?: 'no' | 'on-failure' | 'always';
+  max_restarts?: number;
+  disabled?: boolean;
+  image?: string;
+}
+
+export interface RawService extends RawServiceFields {
+  command: Command;
+}
+
+export interface RawManifest {
+  version: number;
+  project?: string;
+  state_dir?: string;
+  defaults?: RawServiceFields;
+  services: Record<string, RawService>;
+}
+
+/** A path into the manifest tree: map keys and list indexes. */
+export type PathSeg = string | number;
+export type Path = readonly PathSeg[];
+
+/** Renders a path the way messages show it: `services.web.env.FOO`, `services.web.group[1]`. */
+export function showPath(path: Path): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out === '' ? seg : `.${seg}`;
+  }
+  return out;
+}
+
+/** The probe keys of `ready`; at most one may be set. */
+export const PROBE_KINDS = ['tcp', 'http', 'log', 'command'] as const;
