@@ -19,13 +19,15 @@
  *    process exit.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, unlinkSync } from 'node:fs';
+import { linkSync, lstatSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { fail, ok, type Result } from '../core/model.js';
 import { isLive, type System } from '../runtime/system.js';
-import { readFileNoFollow, tempPathFor, unlinkIfSame, writeFileAtomic } from './atomic-file.js';
+import { readFileNoFollow, TEMP_SUFFIX, tempPathFor, unlinkIfSame, unlinkQuiet } from './atomic-file.js';
 import { describe, errnoCode, statePaths } from './paths.js';
 import { isPid } from './record-shape.js';
+import { STALE_TEMP_MS } from './store.js';
 
 /** What a lock (or breaker) file says about its holder. */
 export interface LockHolder {
@@ -84,27 +86,45 @@ type LockFileState =
  * state dir must exist (ensureStateDir).
  */
 export async function acquireLock(stateDir: string, options: AcquireLockOptions): Promise<Result<Release>> {
+  const me = ownIdentity(options.system, options.command);
+  if (!me.ok) return me;
+  const paths = statePaths(stateDir);
+  // One temp file per acquisition, linked again on every poll: waiting costs no writes.
+  const temp = writeTemp(paths.lock, me.value);
+  if (!temp.ok) return temp;
+  try {
+    const acquired = await pollForLock(stateDir, temp.value, me.value, options);
+    if (acquired.ok) sweepOldTemps(stateDir);
+    return acquired;
+  } finally {
+    unlinkQuiet(temp.value);
+  }
+}
+
+async function pollForLock(
+  stateDir: string,
+  tempFile: string,
+  me: LockHolder,
+  options: AcquireLockOptions,
+): Promise<Result<Release>> {
   const { clock, system } = options;
   const paths = statePaths(stateDir);
-  const me = ownIdentity(system, options.command);
-  if (!me.ok) return me;
-  const bootId = me.value.bootId;
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const started = clock.now();
   let noticed = false;
   let garbage: { ino: number; text: string; since: number } | undefined;
 
   for (;;) {
-    const created = createExclusive(paths.lock, me.value);
-    if (created.ok && created.value) return ok(makeRelease(paths.lock, me.value.token));
+    const created = linkExclusive(tempFile, paths.lock);
     if (!created.ok) return created;
+    if (created.value) return ok(makeRelease(paths.lock, me.token));
 
     const seen = readLockFile(paths.lock);
-    let breakable = false;
     if (seen.kind === 'missing') continue; // released between our link and our read: try again now
+    let breakable: boolean;
     if (seen.kind === 'held') {
       garbage = undefined;
-      breakable = !holderAlive(system, bootId, seen.holder);
+      breakable = !holderAlive(system, me.bootId, seen.holder);
     } else {
       if (garbage === undefined || garbage.ino !== seen.ino || garbage.text !== seen.text) {
         garbage = { ino: seen.ino, text: seen.text, since: clock.now() };
@@ -112,7 +132,7 @@ export async function acquireLock(stateDir: string, options: AcquireLockOptions)
       breakable = clock.now() - garbage.since >= GARBAGE_GRACE_MS;
     }
     if (breakable) {
-      const broke = breakLock(paths.lock, paths.lockBreak, me.value, system, seen);
+      const broke = breakLock(paths.lock, paths.lockBreak, me, system, seen);
       if (!broke.ok) return broke;
       if (broke.value) continue;
     }
@@ -185,20 +205,57 @@ function ownIdentity(system: System, command: string): Result<LockHolder> {
  * ok(false) when it already exists.
  */
 function createExclusive(path: string, holder: LockHolder): Result<boolean> {
+  const temp = writeTemp(path, holder);
+  if (!temp.ok) return temp;
+  try {
+    return linkExclusive(temp.value, path);
+  } finally {
+    unlinkQuiet(temp.value);
+  }
+}
+
+/**
+ * The lock's content in a private temp file beside it, ready to be linked. No fsync: a lock
+ * means nothing after a crash of the machine (the boot id changes), and a waiter re-links
+ * the same temp file on every poll rather than writing one each time.
+ */
+function writeTemp(path: string, holder: LockHolder): Result<string> {
   const temp = tempPathFor(path);
-  const written = writeFileAtomic(temp, `${JSON.stringify(holder)}\n`);
-  if (!written.ok) return written;
+  try {
+    writeFileSync(temp, `${JSON.stringify(holder)}\n`, { flag: 'wx', mode: 0o600 });
+    return ok(temp);
+  } catch (error) {
+    unlinkQuiet(temp);
+    return fail({ reason: 'lock-failed', message: `cannot write ${temp}: ${describe(error)}` });
+  }
+}
+
+function linkExclusive(temp: string, path: string): Result<boolean> {
   try {
     linkSync(temp, path);
     return ok(true);
   } catch (error) {
     if (errnoCode(error) === 'EEXIST') return ok(false);
     return fail({ reason: 'lock-failed', message: `cannot create ${path}: ${describe(error)}` });
-  } finally {
+  }
+}
+
+/** Temp files of waiters that died mid-wait; any live writer's temp file is far younger. */
+function sweepOldTemps(stateDir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(stateDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith('.lock.') || !name.endsWith(TEMP_SUFFIX)) continue;
+    const path = join(stateDir, name);
     try {
-      unlinkSync(temp);
+      const st = lstatSync(path);
+      if (Date.now() - st.mtimeMs > STALE_TEMP_MS) unlinkIfSame(path, st.ino, st.dev);
     } catch {
-      // Already gone: nothing to do.
+      // Gone meanwhile.
     }
   }
 }

@@ -97,6 +97,8 @@ const CHILD_SOURCES = [
   'src/core/model.ts',
   'src/core/clock.ts',
   'src/runtime/system.ts',
+  'src/runtime/linux-system.ts',
+  'src/runtime/ps-system.ts',
   'src/state/paths.ts',
   'src/state/atomic-file.ts',
   'src/state/record-shape.ts',
