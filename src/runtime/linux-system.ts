@@ -19,7 +19,30 @@ export function createLinuxSystem(procRoot = '/proc'): System {
 
   function proc(pid: number): ProcInfo | undefined {
     const text = read(`${procRoot}/${pid}/stat`);
-    return text === undefined ? undefined : parseStat(text);
+    const info = text === undefined ? undefined : parseStat(text);
+    if (info?.state === 'Z') info.state = threadGroupState(pid);
+    return info;
+  }
+
+  /**
+   * The stat of a multi-threaded process (node, python with threads) shows the leader
+   * thread: after SIGKILL it turns `Z` while the other threads are still exiting and the
+   * shared file table (its listening socket!) is still open. Only when every thread is a
+   * zombie is the process dead; until then report a live thread's state.
+   */
+  function threadGroupState(pid: number): string {
+    let tids: string[];
+    try {
+      tids = readdirSync(`${procRoot}/${pid}/task`);
+    } catch {
+      return 'Z';
+    }
+    for (const tid of tids) {
+      if (tid === String(pid)) continue;
+      const state = parseStat(read(`${procRoot}/${pid}/task/${tid}/stat`) ?? '')?.state;
+      if (state !== undefined && state !== 'Z' && state !== 'X') return state;
+    }
+    return 'Z';
   }
 
   function pids(): number[] {
