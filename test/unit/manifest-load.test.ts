@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests are about ${…} text
 /**
  * Discovery (every file name, upward search, -f, UIPROCS_FILE, package.json#uiprocs) and
  * the resolved-manifest cache (hit, miss, invalidation), on manifests written to temp dirs.

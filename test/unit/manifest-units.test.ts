@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests are about ${…} text
 import { describe, expect, it } from 'vitest';
 import { parseEnvFile } from '../../src/manifest/envfile.js';
 import { interpolate } from '../../src/manifest/interpolate.js';
