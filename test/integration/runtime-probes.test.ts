@@ -1,0 +1,157 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/core/clock.js';
+import type { ReadyCheck, ServiceSpec } from '../../src/core/model.js';
+import { createLinuxSystem } from '../../src/runtime/linux-system.js';
+import { tailLines, waitReady } from '../../src/runtime/probes.js';
+import { type SpawnedService, spawnService } from '../../src/runtime/spawn.js';
+import { isLive } from '../../src/runtime/system.js';
+import { freePort } from '../helpers/procs.js';
+import { program, type TempProject, tempProject } from '../helpers/temp-project.js';
+
+const system = createLinuxSystem();
+const clock = systemClock;
+let project: TempProject;
+afterEach(() => project?.cleanup());
+
+async function start(spec: ServiceSpec, port: number | null): Promise<SpawnedService> {
+  const result = await spawnService(
+    { spec, port, projectId: project.projectId, project: 'demo', baseEnv: process.env },
+    { system },
+  );
+  if (!result.ok) throw new Error(JSON.stringify(result.error));
+  project.track(result.value.pid);
+  return result.value;
+}
+
+function ready(s: SpawnedService, check: ReadyCheck, timeout = 10_000, extra: { cwd?: string } = {}) {
+  const alive = () => {
+    const info = system.proc(s.pid);
+    return isLive(info) && info.startTime === s.startTime;
+  };
+  return waitReady(
+    {
+      ready: { check, timeout, interval: 50 },
+      port: s.port,
+      pid: s.pid,
+      logPath: s.logPath,
+      logOffset: s.logOffset,
+      ...extra,
+    },
+    { system, clock, isAlive: alive },
+  );
+}
+
+/** When the port first accepted a connection, polled independently of the probe. */
+function watchPortOpen(port: number): { openedAt: () => number | undefined; stop: () => void } {
+  let openedAt: number | undefined;
+  const timer = setInterval(() => {
+    if (openedAt === undefined && system.portOwners(port).length > 0) openedAt = performance.now();
+  }, 10);
+  return { openedAt: () => openedAt, stop: () => clearInterval(timer) };
+}
+
+describe('waitReady', () => {
+  it('tcp: a server opening its port after 1.5 s is ready after it opens, not before', async () => {
+    project = tempProject();
+    const port = await freePort();
+    const watcher = watchPortOpen(port);
+    const s = await start(project.spec('slow', `node ${program('slow-serve.mjs')} 1500 ${port}`), port);
+    const t0 = performance.now();
+    const result = await ready(s, { kind: 'tcp' });
+    const readyAt = performance.now();
+    watcher.stop();
+    expect(result.ok).toBe(true);
+    const opened = watcher.openedAt();
+    expect(opened).toBeDefined();
+    expect(readyAt).toBeGreaterThanOrEqual(opened! - 15);
+    expect(readyAt - t0).toBeGreaterThanOrEqual(1400);
+    // Backoff is capped, so readiness follows the opening within about one max interval.
+    expect(readyAt - opened!).toBeLessThan(1100);
+  });
+
+  it('http: 503 while warming up, ready on the first 200', async () => {
+    project = tempProject();
+    const port = await freePort();
+    const s = await start(project.spec('flaky', `node ${program('flaky-http.mjs')} 800 ${port}`), port);
+    const result = await ready(s, { kind: 'http', target: '/health' });
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.value.ms).toBeGreaterThanOrEqual(700);
+  });
+
+  it('http: a timeout names the probe, the elapsed time and the last answer', async () => {
+    project = tempProject();
+    const port = await freePort();
+    const s = await start(project.spec('flaky', `node ${program('flaky-http.mjs')} 60000 ${port}`), port);
+    const t0 = performance.now();
+    const result = await ready(s, { kind: 'http', target: '/health' }, 700);
+    expect(performance.now() - t0).toBeLessThan(1500);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.error.reason).toBe('service-failed');
+      expect(result.error).toMatchObject({
+        message: expect.stringMatching(
+          /^not ready after 0\.\ds: http GET http:\/\/127\.0\.0\.1:\d+\/health did not pass \(last: .*503\)$/,
+        ),
+      });
+    }
+  });
+
+  it('log: matches only lines written after the start (service without port)', async () => {
+    project = tempProject();
+    const spec = project.spec('worker', `sh -c 'sleep 0.3; echo "worker ready"; exec sleep 30'`);
+    spec.log.path = join(project.dir, 'worker.log');
+    // An old run's line must not count.
+    writeFileSync(spec.log.path, 'worker ready (from last time)\n');
+    const s = await start(spec, null);
+    expect(s.logOffset).toBeGreaterThan(0);
+    const t0 = performance.now();
+    const result = await ready(s, { kind: 'log', pattern: '^worker ready$' });
+    expect(result.ok).toBe(true);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
+  });
+
+  it('command: exit 0 in the service cwd passes', async () => {
+    project = tempProject();
+    const s = await start(project.spec('c', 'sleep 30'), null);
+    writeFileSync(join(project.dir, 'flag'), '');
+    const result = await ready(s, { kind: 'command', command: 'test -f flag' }, 5000, { cwd: project.dir });
+    expect(result.ok).toBe(true);
+  });
+
+  it('alive: ready after the start period when nothing is probed', async () => {
+    project = tempProject();
+    const s = await start(project.spec('a', 'sleep 30'), null);
+    const result = await ready(s, { kind: 'alive' });
+    expect(result.ok && result.value.ms).toBeGreaterThanOrEqual(300);
+    expect(result.ok && result.value.ms).toBeLessThan(600);
+  });
+
+  it('fails at once when the process exits while starting, with its last log lines', async () => {
+    project = tempProject();
+    const port = await freePort();
+    const s = await start(project.spec('dies', `node ${program('exit-with.mjs')} 2 0 25`), port);
+    const t0 = performance.now();
+    const result = await ready(s, { kind: 'tcp' }, 30_000);
+    const elapsed = performance.now() - t0;
+    expect(result.ok).toBe(false);
+    expect(elapsed).toBeLessThan(1000);
+    if (!result.ok && result.error.reason === 'service-failed') {
+      expect(result.error.message).toMatch(/exited while starting/);
+      expect(result.error.details).toHaveLength(20);
+      expect(result.error.details!.at(-1)).toBe('fatal: exiting with 2');
+      expect(result.error.details![0]).toBe('line 7');
+    }
+  });
+});
+
+describe('tailLines', () => {
+  it('returns the last n lines, or [] for a missing file', async () => {
+    project = tempProject();
+    const path = join(project.dir, 'x.log');
+    writeFileSync(path, Array.from({ length: 100 }, (_, i) => `l${i}`).join('\n') + '\n');
+    expect(await tailLines(path, 3)).toEqual(['l97', 'l98', 'l99']);
+    expect(await tailLines(join(project.dir, 'none.log'), 3)).toEqual([]);
+  });
+});
