@@ -317,3 +317,23 @@ export class LivenessLoop {
     }
   }
 }
+
+/**
+ * Wrap a reconcile so the liveness loop holds still while it runs: waits for a tick or
+ * restart in progress, runs `fn`, resumes (also when `fn` throws). Use it for the
+ * function handed to `ReconcileLoop`, so a reconcile and a restart never queue on the
+ * state lock behind each other.
+ */
+export function pausedDuring<A extends unknown[]>(
+  liveness: Pick<LivenessLoop, 'pause' | 'resume'>,
+  fn: (...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
+  return async (...args) => {
+    await liveness.pause();
+    try {
+      await fn(...args);
+    } finally {
+      liveness.resume();
+    }
+  };
+}

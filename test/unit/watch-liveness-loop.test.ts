@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ServicePolicy } from '../../src/watch/backoff.js';
 import { FakeScheduler } from '../../src/watch/fake-scheduler.js';
-import { type LivenessEvent, LivenessLoop, type ServiceLiveness } from '../../src/watch/liveness-loop.js';
+import {
+  type LivenessEvent,
+  LivenessLoop,
+  pausedDuring,
+  type ServiceLiveness,
+} from '../../src/watch/liveness-loop.js';
 
 /** A fake machine: what observe() reports, and what restart() does to it. */
 function harness(opts: {
@@ -291,5 +296,24 @@ describe('LivenessLoop', () => {
     expect(n).toBe(4);
     await loop.stop();
     expect(s.pendingTimers).toBe(0);
+  });
+
+  it('pausedDuring() holds the loop for the duration of a reconcile, even one that throws', async () => {
+    const h = harness({});
+    h.world.set('web', { status: 'running' });
+    h.loop.start();
+    await h.s.advance(0);
+    const calls = h.observeCalls;
+    const reconcile = pausedDuring(h.loop, async (ms: number) => {
+      await h.s.sleep(ms);
+      throw new Error('bad manifest');
+    });
+    const running = reconcile(5000).catch(() => 'rejected');
+    await h.s.advance(4999);
+    expect(h.observeCalls).toBe(calls);
+    await h.s.advance(1);
+    expect(await running).toBe('rejected');
+    expect(h.observeCalls).toBe(calls + 1); // resumed, and observed at once
+    await h.loop.stop();
   });
 });
