@@ -162,3 +162,17 @@ describe('interpolate', () => {
     expect(interpolate('${EMPTY?x}', lookup).problems).toEqual([]);
   });
 });
+
+describe('parseDuration for the command line', () => {
+  it('reads the manifest grammar and plain seconds, undefined otherwise', async () => {
+    const { parseDuration: cli } = await import('../../src/manifest/duration.js');
+    expect([cli('5s'), cli('10'), cli(' 0.5 '), cli('1m30s'), cli('soon'), cli('-1')]).toEqual([
+      5000,
+      10_000,
+      500,
+      90_000,
+      undefined,
+      undefined,
+    ]);
+  });
+});
