@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import type { Clock } from '../core/clock.js';
 import { findServiceProcesses, type ServiceProcess } from './service-processes.js';
-import { isLive, type System } from './system.js';
+import { isLive, type ProcInfo, processTable, type System } from './system.js';
 
 export { findServiceProcesses, type ServiceProcess, type ServiceSelector } from './service-processes.js';
 
@@ -59,8 +59,10 @@ export async function stopService(target: StopTarget, opts: StopOptions): Promis
   };
   const alive = (): ServiceProcess[] => {
     const out: ServiceProcess[] = [];
+    // On the ps fallback every lookup is a child process: one table snapshot per poll instead.
+    const snapshot = system.kind === 'ps' && members.size > 1 ? byPid(processTable(system)) : undefined;
     for (const [pid, p] of members) {
-      const info = system.proc(pid);
+      const info = snapshot ? snapshot.get(pid) : system.proc(pid);
       if (isLive(info) && info.startTime === p.startTime) out.push(p);
       else members.delete(pid);
     }
@@ -122,6 +124,10 @@ export function normalizeSignal(name: string): NodeJS.Signals {
   const upper = name.toUpperCase();
   const full = upper.startsWith('SIG') ? upper : `SIG${upper}`;
   return full in constants.signals ? (full as NodeJS.Signals) : 'SIGTERM';
+}
+
+function byPid(table: ProcInfo[]): Map<number, ProcInfo> {
+  return new Map(table.map((p) => [p.pid, p]));
 }
 
 function send(pid: number, sig: NodeJS.Signals): void {

@@ -7,7 +7,7 @@ import { createLinuxSystem } from '../../src/runtime/linux-system.js';
 import { isPortFree } from '../../src/runtime/ports.js';
 import { type SpawnedService, spawnService } from '../../src/runtime/spawn.js';
 import { findServiceProcesses, stopService } from '../../src/runtime/stop.js';
-import { processTable } from '../../src/runtime/system.js';
+import { getSystem, processTable } from '../../src/runtime/system.js';
 import { freePort, isGone, pidsTagged } from '../helpers/procs.js';
 import { program, type TempProject, tempProject } from '../helpers/temp-project.js';
 import { waitFor } from '../helpers/wait.js';
@@ -161,6 +161,28 @@ describe('stopService', () => {
     });
     const report = await stop(s, 'many');
     expect(report).toMatchObject({ stopped: true, killed: [], survivors: [] });
+    await expectAllGone(port);
+  });
+
+  it('works the same through the ps/lsof fallback (UIPROCS_SYSTEM=ps)', async () => {
+    project = tempProject();
+    const ps = getSystem({ UIPROCS_SYSTEM: 'ps' });
+    const port = await freePort();
+    const s = await start(project.spec('escape', `node ${program('setsid-grandchild.mjs')} ${port}`), port);
+    const grandchild = await waitFor(() => ps.portOwners(port)[0]?.pid, { timeout: 10_000 });
+    await waitFor(() => ps.proc(grandchild)?.ppid !== s.pid, { what: 'reparenting' });
+    const found = findServiceProcesses(ps, {
+      pid: s.pid,
+      pgid: s.pgid,
+      projectId: project.projectId,
+      service: 'escape',
+    });
+    expect(found.map((p) => p.pid).sort()).toEqual([s.pid, grandchild].sort());
+    const report = await stopService(
+      { pid: s.pid, pgid: s.pgid, projectId: project.projectId, service: 'escape' },
+      { signal: 'SIGTERM', timeoutMs: 5000, system: ps, clock },
+    );
+    expect(report).toMatchObject({ stopped: true, killed: [] });
     await expectAllGone(port);
   });
 
