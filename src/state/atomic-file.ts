@@ -22,6 +22,12 @@ import { describe, errnoCode } from './paths.js';
 /** Temp files start with a dot and end like this, so listings skip them and stale ones can be found. */
 export const TEMP_SUFFIX = '.tmp';
 
+/**
+ * A temp file this old belongs to a writer that crashed: a write takes milliseconds. The
+ * margin keeps a sweeper from removing the temp file of a writer that is merely slow.
+ */
+export const STALE_TEMP_MS = 60_000;
+
 /** A unique temp name beside `path`: same dir, so the rename stays on one filesystem. */
 export function tempPathFor(path: string): string {
   return join(

@@ -24,10 +24,16 @@ import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { fail, ok, type Result } from '../core/model.js';
 import { isLive, type System } from '../runtime/system.js';
-import { readFileNoFollow, TEMP_SUFFIX, tempPathFor, unlinkIfSame, unlinkQuiet } from './atomic-file.js';
+import {
+  readFileNoFollow,
+  STALE_TEMP_MS,
+  TEMP_SUFFIX,
+  tempPathFor,
+  unlinkIfSame,
+  unlinkQuiet,
+} from './atomic-file.js';
 import { describe, errnoCode, statePaths } from './paths.js';
 import { isPid } from './record-shape.js';
-import { STALE_TEMP_MS } from './store.js';
 
 /** What a lock (or breaker) file says about its holder. */
 export interface LockHolder {

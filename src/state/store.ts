@@ -15,6 +15,7 @@ import type { RunRecord } from '../core/model.js';
 import { fail, ok, type Result } from '../core/model.js';
 import {
   readFileNoFollow,
+  STALE_TEMP_MS,
   TEMP_SUFFIX,
   unlinkIfSame,
   unlinkQuiet,
@@ -23,12 +24,6 @@ import {
 } from './atomic-file.js';
 import { checkServiceName, describe, errnoCode, statePaths } from './paths.js';
 import { recordShapeProblem } from './record-shape.js';
-
-/**
- * A temp file this old belongs to a writer that crashed: a write takes milliseconds. The
- * margin keeps a reader from removing the temp file of a writer that is merely slow.
- */
-export const STALE_TEMP_MS = 60_000;
 
 /** Write the record, then its pid file; each atomically (see atomic-file.ts). */
 export function writeRecord(stateDir: string, record: RunRecord): Result<void> {
