@@ -335,8 +335,11 @@ class Resolver {
   }
 }
 
+/** One diagnostic per place; files in the order first met (the manifest first), lines in order. */
 function sortAndDedupe(diags: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
+  const fileOrder = new Map<string, number>();
+  for (const d of diags) if (!fileOrder.has(d.file)) fileOrder.set(d.file, fileOrder.size);
   return diags
     .filter((d) => {
       const k = `${d.file}:${d.line}:${d.column}:${d.message}`;
@@ -344,5 +347,7 @@ function sortAndDedupe(diags: Diagnostic[]): Diagnostic[] {
       seen.add(k);
       return true;
     })
-    .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+    .sort(
+      (a, b) => fileOrder.get(a.file)! - fileOrder.get(b.file)! || a.line - b.line || a.column - b.column,
+    );
 }

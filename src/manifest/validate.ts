@@ -89,7 +89,10 @@ export function explainErrors(errors: AjvError[], data: unknown, locator: Locato
       const missing = String(e.params.missingProperty);
       if (misspelt(errors, e.instancePath, missing)) continue;
       const where = path.length === 0 ? 'the manifest' : showPath(path);
-      out.push(diagnostic(locator.at(path, 'key'), `${where} is missing the required field "${missing}"`));
+      const span = locator.at(path, 'key');
+      // For the whole manifest, mark one character: underlining its first line would blame that line.
+      const at = path.length === 0 ? { ...span, length: 1 } : span;
+      out.push(diagnostic(at, `${where} is missing the required field "${missing}"`));
     } else {
       out.push(mustBe(path, expectation(e), data, locator));
     }

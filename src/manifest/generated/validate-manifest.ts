@@ -3,11 +3,12 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://uiprocs.dev/schemas/ui-procs.schema.json","title":"uiprocs manifest (ui-procs.yaml), version 1","description":"Which local processes (web UIs, servers) uiprocs keeps running, and how. See DESIGN.md.","type":"object","x-expected":"a map with version and services","additionalProperties":false,"required":["version","services"],"properties":{"$schema":{"type":"string","description":"Optional pointer to this schema, for editors."},"version":{"type":"integer","x-expected":"the number 1","description":"Manifest format version. Only 1 exists.","examples":[1]},"project":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit","description":"Project name; default: the name of the manifest's folder."},"state_dir":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Where run records, PID files and default logs live; default `.uiprocs`, relative to the manifest."},"defaults":{"$ref":"#/definitions/defaults"},"services":{"type":"object","x-expected":"a map of service name to service","description":"The services, by name. Names become file names: letters, digits, `.`, `_`, `-`.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}}},"definitions":{"name":{"type":"string","pattern":"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit, without \"..\"","description":"A service or group name."},"duration":{"x-expected":"a duration like 500ms, 10s, 2m, 1m30s or a number of seconds","anyOf":[{"type":"number","minimum":0},{"type":"string","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"}]},"size":{"x-expected":"a size like 512KB, 10MB, 1GB or a number of bytes","anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"}]},"command":{"x-expected":"a command string or a non-empty list of strings","description":"A string runs under `/bin/sh -c`; a list runs without a shell. `${PORT}`, `${NAME}`, `${PROJECT_DIR}` and environment variables are interpolated.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"array","minItems":1,"items":{"type":"string"}}]},"port":{"x-expected":"an integer from 1 to 65535 or \"auto\"","description":"TCP port the service listens on, or `auto` for a free port chosen at start.","anyOf":[{"type":"integer","minimum":1,"maximum":65535},{"type":"string","enum":["auto"]}]},"group":{"x-expected":"a group name or a list of group names","description":"Group(s) the service belongs to; a group name is a TARGET for every command.","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"stringOrList":{"x-expected":"a path or a list of paths","anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"env":{"type":"object","x-expected":"a map of variable name to value","description":"Environment variables added on top of the caller's environment and env_file.","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$","x-expected":"made of letters, digits and \"_\", not starting with a digit"},"additionalProperties":{"type":["string","number","boolean"],"x-expected":"a string, number or boolean"}},"log":{"x-expected":"a path or a map with path, max_size and keep","description":"Log file (stdout and stderr); default `<state_dir>/logs/<name>.log`.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"object","additionalProperties":false,"properties":{"path":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Log file path, relative to the manifest."},"max_size":{"$ref":"#/definitions/size","description":"Rotate when the file grows past this size (default 10MB)."},"keep":{"type":"integer","minimum":0,"x-expected":"an integer >= 0","description":"How many rotated files to keep (default 3)."}}}]},"dependsOn":{"x-expected":"a list of service names or a map of service name to { condition: started | ready }","description":"Services to start first.","anyOf":[{"type":"array","items":{"type":"string"}},{"type":"object","additionalProperties":{"type":["object","null"],"x-expected":"a map with condition: started | ready (or nothing)","additionalProperties":false,"properties":{"condition":{"type":"string","enum":["started","ready"],"x-expected":"\"started\" or \"ready\"","description":"`started`: once spawned; `ready` (default): once its ready probe passes."}}}}]},"ready":{"type":"object","x-expected":"a map with one probe (tcp, http, log or command) and optional timeout and interval","description":"How to tell the service is ready. Default: tcp when a port is set, else alive.","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Ready once the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Ready once GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"log":{"type":"string","pattern":"\\S","x-expected":"a regular expression","description":"Ready once a log line matches this regular expression."},"command":{"$ref":"#/definitions/command","description":"Ready once this command exits 0."},"timeout":{"$ref":"#/definitions/duration","description":"Give up after this long (default 60s)."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 100ms)."}}},"signal":{"type":"string","x-expected":"a signal name like SIGTERM, SIGINT or HUP","pattern":"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$","description":"Signal sent to the process group to stop the service (default SIGTERM)."},"restart":{"type":"string","enum":["no","on-failure","always"],"x-expected":"one of \"no\", \"on-failure\", \"always\"","description":"What `watch` does when the service dies (default no)."},"nonNegativeInteger":{"type":"integer","minimum":0,"x-expected":"an integer >= 0"},"boolean":{"type":"boolean","x-expected":"true or false"},"string":{"type":"string","x-expected":"a string"},"service":{"type":"object","x-expected":"a map of service fields","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/definitions/command"},"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string","description":"Working directory, relative to the manifest (default: the manifest's folder)."},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList","description":"KEY=VALUE file(s) read into the environment, relative to the manifest."},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration","description":"Wait this long after the stop signal before SIGKILL (default 10s)."},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger","description":"Restarts `watch` tries before giving up (default 5)."},"disabled":{"$ref":"#/definitions/boolean","description":"Keep the service in the manifest but never start it."},"image":{"$ref":"#/definitions/string","description":"Reserved for export to container formats; ignored by uiprocs."}}},"defaults":{"type":"object","x-expected":"a map of service fields (all but command)","description":"Fields applied to every service unless the service sets them (env maps are merged).","additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string"},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList"},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration"},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger"},"disabled":{"$ref":"#/definitions/boolean"},"image":{"$ref":"#/definitions/string"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://uiprocs.dev/schemas/ui-procs.schema.json","title":"uiprocs manifest (ui-procs.yaml), version 1","description":"Which local processes (web UIs, servers) uiprocs keeps running, and how. See DESIGN.md.","type":"object","x-expected":"a map with version and services","additionalProperties":false,"required":["version","services"],"patternProperties":{"^x-":{"description":"Extension fields, ignored by uiprocs: a place for YAML anchors (`x-env: &env {...}`), as in compose."}},"properties":{"$schema":{"type":"string","description":"Optional pointer to this schema, for editors."},"version":{"type":"integer","x-expected":"the number 1","description":"Manifest format version. Only 1 exists.","examples":[1]},"project":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit","description":"Project name; default: the name of the manifest's folder."},"state_dir":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Where run records, PID files and default logs live; default `.uiprocs`, relative to the manifest."},"defaults":{"$ref":"#/definitions/defaults"},"services":{"type":"object","x-expected":"a map of service name to service","description":"The services, by name. Names become file names: letters, digits, `.`, `_`, `-`.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}}},"definitions":{"name":{"type":"string","pattern":"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit, without \"..\"","description":"A service or group name."},"duration":{"x-expected":"a duration like 500ms, 10s, 2m, 1m30s or a number of seconds","anyOf":[{"type":"number","minimum":0},{"type":"string","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"}]},"size":{"x-expected":"a size like 512KB, 10MB, 1GB or a number of bytes","anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"}]},"command":{"x-expected":"a command string or a non-empty list of strings","description":"A string runs under `/bin/sh -c`; a list runs without a shell. `${PORT}`, `${NAME}`, `${PROJECT_DIR}` and environment variables are interpolated.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"array","minItems":1,"items":{"type":"string"}}]},"port":{"x-expected":"an integer from 1 to 65535 or \"auto\"","description":"TCP port the service listens on, or `auto` for a free port chosen at start.","anyOf":[{"type":"integer","minimum":1,"maximum":65535},{"type":"string","enum":["auto"]}]},"group":{"x-expected":"a group name or a list of group names","description":"Group(s) the service belongs to; a group name is a TARGET for every command.","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"stringOrList":{"x-expected":"a path or a list of paths","anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"env":{"type":"object","x-expected":"a map of variable name to value","description":"Environment variables added on top of the caller's environment and env_file.","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$","x-expected":"made of letters, digits and \"_\", not starting with a digit"},"additionalProperties":{"type":["string","number","boolean"],"x-expected":"a string, number or boolean"}},"log":{"x-expected":"a path or a map with path, max_size and keep","description":"Log file (stdout and stderr); default `<state_dir>/logs/<name>.log`.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"object","additionalProperties":false,"properties":{"path":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Log file path, relative to the manifest."},"max_size":{"$ref":"#/definitions/size","description":"Rotate when the file grows past this size (default 10MB)."},"keep":{"type":"integer","minimum":0,"x-expected":"an integer >= 0","description":"How many rotated files to keep (default 3)."}}}]},"dependsOn":{"x-expected":"a list of service names or a map of service name to { condition: started | ready }","description":"Services to start first.","anyOf":[{"type":"array","items":{"type":"string"}},{"type":"object","additionalProperties":{"type":["object","null"],"x-expected":"a map with condition: started | ready (or nothing)","additionalProperties":false,"properties":{"condition":{"type":"string","enum":["started","ready"],"x-expected":"\"started\" or \"ready\"","description":"`started`: once spawned; `ready` (default): once its ready probe passes."}}}}]},"ready":{"type":"object","x-expected":"a map with one probe (tcp, http, log or command) and optional timeout and interval","description":"How to tell the service is ready. Default: tcp when a port is set, else alive.","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Ready once the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Ready once GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"log":{"type":"string","pattern":"\\S","x-expected":"a regular expression","description":"Ready once a log line matches this regular expression."},"command":{"$ref":"#/definitions/command","description":"Ready once this command exits 0."},"timeout":{"$ref":"#/definitions/duration","description":"Give up after this long (default 60s)."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 100ms)."}}},"signal":{"type":"string","x-expected":"a signal name like SIGTERM, SIGINT or HUP","pattern":"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$","description":"Signal sent to the process group to stop the service (default SIGTERM)."},"restart":{"type":"string","enum":["no","on-failure","always"],"x-expected":"one of \"no\", \"on-failure\", \"always\"","description":"What `watch` does when the service dies (default no)."},"nonNegativeInteger":{"type":"integer","minimum":0,"x-expected":"an integer >= 0"},"boolean":{"type":"boolean","x-expected":"true or false"},"string":{"type":"string","x-expected":"a string"},"service":{"type":"object","x-expected":"a map of service fields","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/definitions/command"},"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string","description":"Working directory, relative to the manifest (default: the manifest's folder)."},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList","description":"KEY=VALUE file(s) read into the environment, relative to the manifest."},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration","description":"Wait this long after the stop signal before SIGKILL (default 10s)."},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger","description":"Restarts `watch` tries before giving up (default 5)."},"disabled":{"$ref":"#/definitions/boolean","description":"Keep the service in the manifest but never start it."},"image":{"$ref":"#/definitions/string","description":"Reserved for export to container formats; ignored by uiprocs."}}},"defaults":{"type":"object","x-expected":"a map of service fields (all but command)","description":"Fields applied to every service unless the service sets them (env maps are merged).","additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string"},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList"},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration"},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger"},"disabled":{"$ref":"#/definitions/boolean"},"image":{"$ref":"#/definitions/string"}}}}};
 const schema15 = {"type":"string","pattern":"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit, without \"..\"","description":"A service or group name."};
-const pattern0 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
-const pattern1 = new RegExp("\\S", "u");
-const pattern2 = new RegExp("^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
+const pattern0 = new RegExp("^x-", "u");
+const pattern1 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
+const pattern2 = new RegExp("\\S", "u");
+const pattern3 = new RegExp("^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
 const schema12 = {"type":"object","x-expected":"a map of service fields (all but command)","description":"Fields applied to every service unless the service sets them (env maps are merged).","additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string"},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList"},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration"},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger"},"disabled":{"$ref":"#/definitions/boolean"},"image":{"$ref":"#/definitions/string"}}};
 const schema13 = {"x-expected":"an integer from 1 to 65535 or \"auto\"","description":"TCP port the service listens on, or `auto` for a free port chosen at start.","anyOf":[{"type":"integer","minimum":1,"maximum":65535},{"type":"string","enum":["auto"]}]};
 const schema17 = {"type":"string","x-expected":"a string"};
@@ -29,7 +30,7 @@ const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
 if(typeof data === "string"){
-if(!pattern2.test(data)){
+if(!pattern3.test(data)){
 const err0 = {instancePath,schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema15,data};
 if(vErrors === null){
 vErrors = [err0];
@@ -59,7 +60,7 @@ const len0 = data.length;
 for(let i0=0; i0<len0; i0++){
 let data0 = data[i0];
 if(typeof data0 === "string"){
-if(!pattern2.test(data0)){
+if(!pattern3.test(data0)){
 const err2 = {instancePath:instancePath+"/" + i0,schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema15,data:data0};
 if(vErrors === null){
 vErrors = [err2];
@@ -122,7 +123,7 @@ return errors === 0;
 
 const schema20 = {"x-expected":"a path or a map with path, max_size and keep","description":"Log file (stdout and stderr); default `<state_dir>/logs/<name>.log`.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"object","additionalProperties":false,"properties":{"path":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Log file path, relative to the manifest."},"max_size":{"$ref":"#/definitions/size","description":"Rotate when the file grows past this size (default 10MB)."},"keep":{"type":"integer","minimum":0,"x-expected":"an integer >= 0","description":"How many rotated files to keep (default 3)."}}}]};
 const schema21 = {"x-expected":"a size like 512KB, 10MB, 1GB or a number of bytes","anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"}]};
-const pattern7 = new RegExp("^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$", "u");
+const pattern8 = new RegExp("^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$", "u");
 
 function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -131,7 +132,7 @@ const _errs0 = errors;
 let valid0 = false;
 const _errs1 = errors;
 if(typeof data === "string"){
-if(!pattern1.test(data)){
+if(!pattern2.test(data)){
 const err0 = {instancePath,schemaPath:"#/anyOf/0/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema20.anyOf[0],data};
 if(vErrors === null){
 vErrors = [err0];
@@ -172,7 +173,7 @@ errors++;
 if(data.path !== undefined){
 let data0 = data.path;
 if(typeof data0 === "string"){
-if(!pattern1.test(data0)){
+if(!pattern2.test(data0)){
 const err3 = {instancePath:instancePath+"/path",schemaPath:"#/anyOf/1/properties/path/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema20.anyOf[1].properties.path,data:data0};
 if(vErrors === null){
 vErrors = [err3];
@@ -226,7 +227,7 @@ valid3 = valid3 || _valid1;
 if(!valid3){
 const _errs14 = errors;
 if(typeof data1 === "string"){
-if(!pattern7.test(data1)){
+if(!pattern8.test(data1)){
 const err7 = {instancePath:instancePath+"/max_size",schemaPath:"#/definitions/size/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$",parentSchema:schema21.anyOf[1],data:data1};
 if(vErrors === null){
 vErrors = [err7];
@@ -338,7 +339,7 @@ return errors === 0;
 
 const schema23 = {"type":"object","x-expected":"a map with one probe (tcp, http, log or command) and optional timeout and interval","description":"How to tell the service is ready. Default: tcp when a port is set, else alive.","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Ready once the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Ready once GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"log":{"type":"string","pattern":"\\S","x-expected":"a regular expression","description":"Ready once a log line matches this regular expression."},"command":{"$ref":"#/definitions/command","description":"Ready once this command exits 0."},"timeout":{"$ref":"#/definitions/duration","description":"Give up after this long (default 60s)."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 100ms)."}}};
 const schema24 = {"x-expected":"a command string or a non-empty list of strings","description":"A string runs under `/bin/sh -c`; a list runs without a shell. `${PORT}`, `${NAME}`, `${PROJECT_DIR}` and environment variables are interpolated.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"array","minItems":1,"items":{"type":"string"}}]};
-const pattern11 = new RegExp("^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$", "u");
+const pattern12 = new RegExp("^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$", "u");
 
 function validate16(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -445,7 +446,7 @@ vErrors = null;
 if(data.http !== undefined){
 let data1 = data.http;
 if(typeof data1 === "string"){
-if(!pattern1.test(data1)){
+if(!pattern2.test(data1)){
 const err7 = {instancePath:instancePath+"/http",schemaPath:"#/properties/http/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema23.properties.http,data:data1};
 if(vErrors === null){
 vErrors = [err7];
@@ -470,7 +471,7 @@ errors++;
 if(data.log !== undefined){
 let data2 = data.log;
 if(typeof data2 === "string"){
-if(!pattern1.test(data2)){
+if(!pattern2.test(data2)){
 const err9 = {instancePath:instancePath+"/log",schemaPath:"#/properties/log/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema23.properties.log,data:data2};
 if(vErrors === null){
 vErrors = [err9];
@@ -498,7 +499,7 @@ const _errs18 = errors;
 let valid3 = false;
 const _errs19 = errors;
 if(typeof data3 === "string"){
-if(!pattern1.test(data3)){
+if(!pattern2.test(data3)){
 const err11 = {instancePath:instancePath+"/command",schemaPath:"#/definitions/command/anyOf/0/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema24.anyOf[0],data:data3};
 if(vErrors === null){
 vErrors = [err11];
@@ -616,7 +617,7 @@ valid7 = valid7 || _valid2;
 if(!valid7){
 const _errs31 = errors;
 if(typeof data5 === "string"){
-if(!pattern11.test(data5)){
+if(!pattern12.test(data5)){
 const err19 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/duration/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema25.anyOf[1],data:data5};
 if(vErrors === null){
 vErrors = [err19];
@@ -694,7 +695,7 @@ valid9 = valid9 || _valid3;
 if(!valid9){
 const _errs39 = errors;
 if(typeof data6 === "string"){
-if(!pattern11.test(data6)){
+if(!pattern12.test(data6)){
 const err24 = {instancePath:instancePath+"/interval",schemaPath:"#/definitions/duration/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema25.anyOf[1],data:data6};
 if(vErrors === null){
 vErrors = [err24];
@@ -755,8 +756,8 @@ validate16.errors = vErrors;
 return errors === 0;
 }
 
-const pattern4 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
-const pattern13 = new RegExp("^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$", "u");
+const pattern5 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+const pattern14 = new RegExp("^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$", "u");
 
 function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -885,7 +886,7 @@ if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
 for(const key1 in data3){
 const _errs20 = errors;
 if(typeof key1 === "string"){
-if(!pattern4.test(key1)){
+if(!pattern5.test(key1)){
 const err8 = {instancePath:instancePath+"/env",schemaPath:"#/definitions/env/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema18.propertyNames,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err8];
@@ -1140,7 +1141,7 @@ errors = vErrors.length;
 if(data.stop_signal !== undefined){
 let data13 = data.stop_signal;
 if(typeof data13 === "string"){
-if(!pattern13.test(data13)){
+if(!pattern14.test(data13)){
 const err24 = {instancePath:instancePath+"/stop_signal",schemaPath:"#/definitions/signal/pattern",keyword:"pattern",params:{pattern: "^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"},message:"must match pattern \""+"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"+"\"",schema:"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$",parentSchema:schema27,data:data13};
 if(vErrors === null){
 vErrors = [err24];
@@ -1194,7 +1195,7 @@ valid19 = valid19 || _valid3;
 if(!valid19){
 const _errs65 = errors;
 if(typeof data14 === "string"){
-if(!pattern11.test(data14)){
+if(!pattern12.test(data14)){
 const err28 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema25.anyOf[1],data:data14};
 if(vErrors === null){
 vErrors = [err28];
@@ -1363,7 +1364,7 @@ const _errs5 = errors;
 let valid2 = false;
 const _errs6 = errors;
 if(typeof data0 === "string"){
-if(!pattern1.test(data0)){
+if(!pattern2.test(data0)){
 const err2 = {instancePath:instancePath+"/command",schemaPath:"#/definitions/command/anyOf/0/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema24.anyOf[0],data:data0};
 if(vErrors === null){
 vErrors = [err2];
@@ -1560,7 +1561,7 @@ if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 for(const key1 in data5){
 const _errs30 = errors;
 if(typeof key1 === "string"){
-if(!pattern4.test(key1)){
+if(!pattern5.test(key1)){
 const err15 = {instancePath:instancePath+"/env",schemaPath:"#/definitions/env/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema18.propertyNames,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err15];
@@ -1815,7 +1816,7 @@ errors = vErrors.length;
 if(data.stop_signal !== undefined){
 let data15 = data.stop_signal;
 if(typeof data15 === "string"){
-if(!pattern13.test(data15)){
+if(!pattern14.test(data15)){
 const err31 = {instancePath:instancePath+"/stop_signal",schemaPath:"#/definitions/signal/pattern",keyword:"pattern",params:{pattern: "^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"},message:"must match pattern \""+"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"+"\"",schema:"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$",parentSchema:schema27,data:data15};
 if(vErrors === null){
 vErrors = [err31];
@@ -1869,7 +1870,7 @@ valid23 = valid23 || _valid4;
 if(!valid23){
 const _errs75 = errors;
 if(typeof data16 === "string"){
-if(!pattern11.test(data16)){
+if(!pattern12.test(data16)){
 const err35 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema25.anyOf[1],data:data16};
 if(vErrors === null){
 vErrors = [err35];
@@ -2031,7 +2032,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!((((((key0 === "$schema") || (key0 === "version")) || (key0 === "project")) || (key0 === "state_dir")) || (key0 === "defaults")) || (key0 === "services"))){
+if(!(((((((key0 === "$schema") || (key0 === "version")) || (key0 === "project")) || (key0 === "state_dir")) || (key0 === "defaults")) || (key0 === "services")) || (pattern0.test(key0)))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err2];
@@ -2071,7 +2072,7 @@ errors++;
 if(data.project !== undefined){
 let data2 = data.project;
 if(typeof data2 === "string"){
-if(!pattern0.test(data2)){
+if(!pattern1.test(data2)){
 const err5 = {instancePath:instancePath+"/project",schemaPath:"#/properties/project/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema11.properties.project,data:data2};
 if(vErrors === null){
 vErrors = [err5];
@@ -2096,7 +2097,7 @@ errors++;
 if(data.state_dir !== undefined){
 let data3 = data.state_dir;
 if(typeof data3 === "string"){
-if(!pattern1.test(data3)){
+if(!pattern2.test(data3)){
 const err7 = {instancePath:instancePath+"/state_dir",schemaPath:"#/properties/state_dir/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema11.properties.state_dir,data:data3};
 if(vErrors === null){
 vErrors = [err7];
@@ -2130,7 +2131,7 @@ if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 for(const key1 in data5){
 const _errs18 = errors;
 if(typeof key1 === "string"){
-if(!pattern2.test(key1)){
+if(!pattern3.test(key1)){
 const err9 = {instancePath:instancePath+"/services",schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema15,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err9];
