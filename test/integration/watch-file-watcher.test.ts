@@ -93,7 +93,7 @@ describe('watchFiles', () => {
     const t0 = performance.now();
     await unlink(manifest);
     await waitFor(() => removals.includes(manifest), 'remove');
-    latencies['delete'] = performance.now() - t0;
+    latencies.delete = performance.now() - t0;
     expect(changes).toEqual([]);
     const t1 = performance.now();
     await writeFile(manifest, 'services: {}\n');
