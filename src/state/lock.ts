@@ -24,14 +24,7 @@ import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { fail, ok, type Result } from '../core/model.js';
 import { isLive, type System } from '../runtime/system.js';
-import {
-  readFileNoFollow,
-  STALE_TEMP_MS,
-  TEMP_SUFFIX,
-  tempPathFor,
-  unlinkIfSame,
-  unlinkQuiet,
-} from './atomic-file.js';
+import { readFileNoFollow, STALE_TEMP_MS, tempPathFor, unlinkIfSame, unlinkQuiet } from './atomic-file.js';
 import { describe, errnoCode, statePaths } from './paths.js';
 import { isPid } from './record-shape.js';
 
@@ -100,7 +93,7 @@ export async function acquireLock(stateDir: string, options: AcquireLockOptions)
   if (!temp.ok) return temp;
   try {
     const acquired = await pollForLock(stateDir, temp.value, me.value, options);
-    if (acquired.ok) sweepOldTemps(stateDir);
+    if (acquired.ok) sweepOldTemps(stateDir, options.system);
     return acquired;
   } finally {
     unlinkQuiet(temp.value);
@@ -246,8 +239,14 @@ function linkExclusive(temp: string, path: string): Result<boolean> {
   }
 }
 
-/** Temp files of waiters that died mid-wait; any live writer's temp file is far younger. */
-function sweepOldTemps(stateDir: string): void {
+const LOCK_TEMP = /^\.lock(?:\.break)?\.([0-9]+)\.[0-9a-f]+\.tmp$/;
+
+/**
+ * Remove temp files of waiters that died mid-wait. A live waiter keeps its temp file for
+ * as long as it waits (minutes, maybe), so age alone is not enough: the writer's PID, in
+ * the name, must be gone too.
+ */
+function sweepOldTemps(stateDir: string, system: System): void {
   let names: string[];
   try {
     names = readdirSync(stateDir);
@@ -255,7 +254,8 @@ function sweepOldTemps(stateDir: string): void {
     return;
   }
   for (const name of names) {
-    if (!name.startsWith('.lock.') || !name.endsWith(TEMP_SUFFIX)) continue;
+    const match = LOCK_TEMP.exec(name);
+    if (match === null || isLive(system.proc(Number(match[1])))) continue;
     const path = join(stateDir, name);
     try {
       const st = lstatSync(path);

@@ -70,6 +70,20 @@ describe('free lock', () => {
     expect(readdirSync(stateDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('sweeps old temp files of dead waiters, never those of a live (long) waiter', async () => {
+    const { utimesSync } = await import('node:fs');
+    const dead = join(stateDir, '.lock.4000000.abcd1234.tmp');
+    const live = join(stateDir, `.lock.${process.pid}.abcd1234.tmp`);
+    const past = new Date(Date.now() - 120_000);
+    for (const path of [dead, live]) {
+      writeFileSync(path, '{}');
+      utimesSync(path, past, past);
+    }
+    await take();
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+  });
+
   it('a stale release does not remove a lock someone else holds now', async () => {
     const first = await take();
     if (!first.ok) throw new Error('no lock');
