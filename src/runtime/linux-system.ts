@@ -179,8 +179,11 @@ function ownsAnySocket(fdDir: string, inodes: Set<string>): boolean {
     let target: string;
     try {
       target = readlinkSync(`${fdDir}/${fd}`);
-    } catch {
-      continue;
+    } catch (error) {
+      // ENOENT: that fd closed meanwhile. Anything else (EACCES on PID 1 here, a process
+      // of another user) fails for every fd: stop after the first, as a throw costs ~30 µs.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      return false;
     }
     if (target.startsWith('socket:[') && inodes.has(target.slice(8, -1))) return true;
   }

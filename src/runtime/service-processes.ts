@@ -83,3 +83,32 @@ function addDescendants(
     }
   }
 }
+
+/**
+ * Live processes carrying this project's tag, grouped by service, from ONE sweep: `ps`
+ * of 50 services asks "is anything of this service alive?" once, not 50 times.
+ */
+export function taggedProcesses(system: System, projectId: string): Map<string, ServiceProcess[]> {
+  const table = processTable(system).filter((p) => isLive(p) && p.pid !== process.pid);
+  const envs = environsOf(
+    system,
+    table.map((p) => p.pid),
+  );
+  const out = new Map<string, ServiceProcess[]>();
+  for (const info of table) {
+    const env = envs.get(info.pid);
+    const service = env?.UIPROCS_SERVICE;
+    if (env?.UIPROCS_PROJECT !== projectId || service === undefined) continue;
+    const entry: ServiceProcess = {
+      pid: info.pid,
+      startTime: info.startTime,
+      pgid: info.pgid,
+      command: system.cmdline(info.pid) ?? '?',
+      via: 'tag',
+    };
+    const list = out.get(service);
+    if (list) list.push(entry);
+    else out.set(service, [entry]);
+  }
+  return out;
+}

@@ -3,7 +3,12 @@ import type { Clock } from '../core/clock.js';
 import { findServiceProcesses, type ServiceProcess } from './service-processes.js';
 import { isLive, type ProcInfo, processTable, type System } from './system.js';
 
-export { findServiceProcesses, type ServiceProcess, type ServiceSelector } from './service-processes.js';
+export {
+  findServiceProcesses,
+  type ServiceProcess,
+  type ServiceSelector,
+  taggedProcesses,
+} from './service-processes.js';
 
 export interface StopTarget {
   /** The recorded leader; 0 when the record is not believed (processes are then found by tag). */

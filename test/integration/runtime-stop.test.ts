@@ -6,7 +6,7 @@ import type { ServiceSpec } from '../../src/core/model.js';
 import { createLinuxSystem } from '../../src/runtime/linux-system.js';
 import { isPortFree } from '../../src/runtime/ports.js';
 import { type SpawnedService, spawnService } from '../../src/runtime/spawn.js';
-import { findServiceProcesses, stopService } from '../../src/runtime/stop.js';
+import { findServiceProcesses, stopService, taggedProcesses } from '../../src/runtime/stop.js';
 import { getSystem, processTable } from '../../src/runtime/system.js';
 import { freePort, isGone, pidsTagged } from '../helpers/procs.js';
 import { program, type TempProject, tempProject } from '../helpers/temp-project.js';
@@ -102,6 +102,9 @@ describe('stopService', () => {
     await waitFor(() => isGone(s.pid), { what: 'the leader to exit' });
     const found = findServiceProcesses(system, { projectId: project.projectId, service: 'orphan' });
     expect(found.map((p) => p.pid)).toEqual([grandchild]);
+    const all = taggedProcesses(system, project.projectId);
+    expect([...all.keys()]).toEqual(['orphan']);
+    expect(all.get('orphan')!.map((p) => p.pid)).toEqual([grandchild]);
     const report = await stopService(
       { pid: 0, pgid: 0, projectId: project.projectId, service: 'orphan' },
       { signal: 'TERM', timeoutMs: 2000, system, clock },
