@@ -23,6 +23,8 @@ export interface PipelineInput {
   displayFile: string;
   cwd: string;
   env: Record<string, string | undefined>;
+  /** Skip the js-yaml fast path (tests compare both paths). */
+  precise?: boolean;
 }
 
 export type PipelineOutput = Result<{ desired: Desired; inputs: ResolveInputs }>;
@@ -31,7 +33,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   if (input.text === undefined) {
     return check(input.config, flatLocator(input.displayFile), input);
   }
-  const fast = await fastParse(input.text, input.subtree);
+  const fast = input.precise ? undefined : await fastParse(input.text, input.subtree);
   if (fast !== undefined) {
     const result = check(fast, flatLocator(input.displayFile), input);
     if (result.ok) return result;

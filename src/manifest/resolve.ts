@@ -108,7 +108,7 @@ class Resolver {
       const spec = this.service(name, stateDir);
       services[name] = spec;
       for (const g of spec.groups) {
-        groups[g] = [...(groups[g] ?? []), name];
+        groups[g] = [...(Object.hasOwn(groups, g) ? groups[g]! : []), name];
       }
     }
     if (this.diags.length > 0)

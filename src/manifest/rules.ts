@@ -76,7 +76,7 @@ export function checkRules(m: RawManifest, locator: Locator): Diagnostic[] {
   // depends_on targets must exist.
   for (const name of names) {
     for (const dep of dependencyEntries(m, name)) {
-      if (dep.target in m.services) continue;
+      if (Object.hasOwn(m.services, dep.target)) continue;
       out.push(
         diagnostic(
           locator.at(dep.path, dep.which),
@@ -110,7 +110,7 @@ export function checkRules(m: RawManifest, locator: Locator): Diagnostic[] {
     if (!at || group === undefined) continue;
     const list = Array.isArray(group) ? group : [group];
     list.forEach((g, i) => {
-      if (g in m.services) {
+      if (Object.hasOwn(m.services, g)) {
         out.push(
           diagnostic(
             locator.at(Array.isArray(group) ? [...at, i] : at),
@@ -194,8 +194,8 @@ export function resolveTargets(desired: Desired, targets: readonly string[]): Re
   const problems: string[] = [];
   const groups = Object.keys(desired.groups);
   for (const t of targets) {
-    if (t in desired.services) chosen.add(t);
-    else if (t in desired.groups) for (const s of desired.groups[t]!) chosen.add(s);
+    if (Object.hasOwn(desired.services, t)) chosen.add(t);
+    else if (Object.hasOwn(desired.groups, t)) for (const s of desired.groups[t]!) chosen.add(s);
     else {
       const near = closest(t, [...services, ...groups]);
       problems.push(`unknown target "${t}"${near ? ` (did you mean "${near}"?)` : ''}`);

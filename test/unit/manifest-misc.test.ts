@@ -99,6 +99,10 @@ describe('resolveTargets', () => {
     expect(resolveTargets(desired, [])).toEqual({ ok: true, value: ['api', 'web', 'docs'] });
   });
 
+  it('does not mistake Object.prototype members for services or groups', () => {
+    expect(resolveTargets(desired, ['toString']).ok).toBe(false);
+  });
+
   it('names unknown targets, suggests a near name and lists what exists', () => {
     expect(resolveTargets(desired, ['wbe', 'zzz'])).toEqual({
       ok: false,
