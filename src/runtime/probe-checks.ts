@@ -53,13 +53,14 @@ export async function httpAttempt(urls: string[], timeoutMs: number): Promise<At
     const result = await getOnce(url, timeoutMs);
     if (result.ok) return result;
     detail = result.detail;
-    // A server that answered (even 503) is the right one; only connection errors try the next address.
-    if (/ → \d{3}$/.test(detail)) break;
+    // A server that answered (even 503) or hung is the right one; only a refused
+    // connection means "maybe it listens on the other loopback".
+    if (!result.refused) break;
   }
   return { ok: false, detail };
 }
 
-function getOnce(url: string, timeoutMs: number): Promise<Attempt> {
+function getOnce(url: string, timeoutMs: number): Promise<Attempt & { refused?: boolean }> {
   return new Promise((resolve) => {
     const send = url.startsWith('https:') ? requestTls : request;
     const req = send(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
@@ -73,7 +74,11 @@ function getOnce(url: string, timeoutMs: number): Promise<Attempt> {
       resolve({ ok: false, detail: `GET ${url} timed out after ${timeoutMs} ms` });
     });
     req.once('error', (error: NodeJS.ErrnoException) =>
-      resolve({ ok: false, detail: `GET ${url}: ${error.code ?? error.message}` }),
+      resolve({
+        ok: false,
+        detail: `GET ${url}: ${error.code ?? error.message}`,
+        refused: error.code === 'ECONNREFUSED' || error.code === 'EADDRNOTAVAIL',
+      }),
     );
     req.end();
   });

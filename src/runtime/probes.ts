@@ -20,6 +20,8 @@ export const PROBE_DEFAULTS = {
   maxIntervalMs: 1_000,
   /** One TCP connect / HTTP GET; capped by the time left. */
   attemptTimeoutMs: 2_000,
+  /** Floor for an attempt's timeout near the deadline. */
+  minAttemptMs: 200,
   /** One readiness command run. */
   commandTimeoutMs: 10_000,
   /**
@@ -75,7 +77,16 @@ export async function waitReady(input: WaitReadyInput, deps: WaitReadyDeps): Pro
   for (;;) {
     if (!isAlive()) return fail(await died(input, clock.now() - started));
     const remaining = deadline - clock.now();
-    last = await probe.value.attempt(Math.max(1, Math.min(probe.value.attemptTimeout, remaining)));
+    // The last attempt may overrun the deadline a little rather than time out in 1 ms and
+    // report nothing useful.
+    const attemptTimeout = Math.min(
+      probe.value.attemptTimeout,
+      Math.max(PROBE_DEFAULTS.minAttemptMs, remaining),
+    );
+    const attempt = await probe.value.attempt(attemptTimeout);
+    // Keep the most telling failure: an answer (503) says more than a later timeout.
+    if (attempt.ok || !/timed out/.test(attempt.detail) || /timed out|no attempt/.test(last.detail))
+      last = attempt;
     if (last.ok && isAlive()) return ok({ ms: Math.round(clock.now() - started) });
     if (!isAlive()) return fail(await died(input, clock.now() - started));
     if (clock.now() >= deadline) break;
