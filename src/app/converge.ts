@@ -23,6 +23,12 @@ import { makeEffects } from './effects.js';
 export interface ConvergeRequest extends PlanRequest {
   dryRun?: boolean;
   stopTimeoutMs?: number;
+  force?: AbortSignal;
+  /**
+   * Checked under the lock, after observing: false means "nothing to do after all".
+   * Watch's restarts use it so a `down` that won the race for the lock is respected.
+   */
+  guard?: (observed: Observed) => Promise<boolean>;
 }
 
 export interface ConvergeHooks {
@@ -68,12 +74,16 @@ export async function converge(
   if (!dir.ok) return dir;
   const lock = await acquireLock(desired.stateDir, {
     command: `uiprocs ${request.command}`,
+    system,
     clock,
     onWait: (holder) => hooks.onWaitLock?.(holder),
   });
   if (!lock.ok) return lock;
   try {
     const observed = observe(desired.stateDir, system);
+    if (request.guard && !(await request.guard(observed))) {
+      return ok({ plan: { actions: [], notes: [] }, exec: undefined, started: [] });
+    }
     const p = plan(desired, observed, request);
     hooks.onPlan?.(p, observed);
     const started: RunRecord[] = [];
@@ -85,6 +95,7 @@ export async function converge(
       clock,
       baseEnv: runtime.env,
       stopTimeoutMs: request.stopTimeoutMs,
+      force: request.force,
       onStarted: (record) => started.push(record),
     });
     const exec = await execute(p, effects, {

@@ -15,6 +15,7 @@ import { spawnService, type SpawnedService } from '../runtime/spawn.js';
 import { findServiceProcesses, stopService } from '../runtime/stop.js';
 import { isLive, type System } from '../runtime/system.js';
 import { removeRecord, writeRecord } from '../state/store.js';
+import { clearStopped, markStopped } from '../watch/stop-marker.js';
 import { formatMs } from '../ui/format.js';
 
 export interface EffectsInput {
@@ -26,6 +27,8 @@ export interface EffectsInput {
   baseEnv: Record<string, string | undefined>;
   /** `down --timeout`: overrides every service's stop_timeout. */
   stopTimeoutMs?: number;
+  /** Aborted by a second Ctrl-C: stops skip the rest of their grace period. */
+  force?: AbortSignal;
   /** Called once a service is spawned, with what the summary needs. */
   onStarted?: (record: RunRecord) => void;
 }
@@ -64,9 +67,11 @@ export function makeEffects(input: EffectsInput): Effects {
     const obs = observed.services[name];
     if (obs === undefined || obs.status !== 'running') return ok({ message: 'not running' });
     const { signal, timeoutMs } = stopSettings(input, name);
+    // The marker tells a running `watch` this stop is on purpose, not a crash to repair.
+    await markStopped(desired.stateDir, name);
     const report = await stopService(
       { pid: obs.record.pid, pgid: obs.record.pgid, projectId, service: name },
-      { signal, timeoutMs, system, clock },
+      { signal, timeoutMs, system, clock, force: input.force },
     );
     if (report.survivors.length > 0) {
       const who = report.survivors.map((p) => `pid ${p.pid} (${p.command})`).join(', ');
@@ -104,6 +109,7 @@ export function makeEffects(input: EffectsInput): Effects {
     await rotateIfNeeded(spec.log);
     const port = await choosePort(name);
     if (!port.ok) return port;
+    await clearStopped(desired.stateDir, name);
     const result = await spawnService(
       { spec, port: port.value, projectId, project: desired.project, baseEnv: input.baseEnv },
       { system, clock },

@@ -22,6 +22,9 @@ export async function loadProject(
   const loaded = await loadManifest({ file: input.file, cwd: input.cwd, env: input.env });
   if (!loaded.ok) return loaded;
   const desired = loaded.value;
+  // No targets means "all", which the plan reads from the empty list (down then also
+  // stops orphans); only named targets are expanded.
+  if (targets.length === 0) return ok({ desired, targets: [] });
   const extra = new Set(extraNames(desired));
   const known = targets.filter((t) => !extra.has(t));
   const resolved = resolveTargets(desired, known);

@@ -7,8 +7,10 @@ export interface Context {
   env: Record<string, string | undefined>;
   /** -f/--file or UIPROCS_FILE. */
   file: string | undefined;
-  /** Colour on stderr/stdout: TTY, unless NO_COLOR or --no-color; FORCE_COLOR forces it. */
+  /** Colour on stderr: TTY, unless NO_COLOR or --no-color; FORCE_COLOR forces it. */
   color: boolean;
+  /** The same decision for stdout, where data (ps, logs, config) goes. */
+  colorOut: boolean;
   /** A person is watching a terminal: live progress (listr2) instead of plain lines. */
   interactive: boolean;
   /** Data (ps --json, config) goes to stdout… */

@@ -11,22 +11,19 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { Failure, Result } from '../core/model.js';
 import { exitCodeFor } from '../core/model.js';
+import { shouldColor } from '../logs/colors.js';
 import type { Context } from './context.js';
 import { version } from './version.js';
 
 function makeContext(globals: { file?: string; color?: boolean }): Context {
   const env = process.env;
-  const color =
-    globals.color === false || env.NO_COLOR !== undefined
-      ? false
-      : env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0'
-        ? true
-        : process.stderr.isTTY === true;
+  const off = globals.color === false;
   return {
     cwd: process.cwd(),
     env,
     file: globals.file ?? env.UIPROCS_FILE,
-    color,
+    color: !off && shouldColor(process.stderr, env),
+    colorOut: !off && shouldColor(process.stdout, env),
     interactive: process.stderr.isTTY === true && env.CI === undefined,
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),

@@ -3,7 +3,7 @@
  * spinner ends in ✔ ready / ✖ failed. The tasks do no work; they mirror the executor's
  * events, so the executor stays free of any rendering concern. Drawn on stderr.
  */
-import { Listr, ProcessOutput } from 'listr2';
+import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import type { Context } from '../cli/context.js';
 import type { Failure } from '../core/model.js';
 import type { ExecEvent } from '../runtime/executor.js';
@@ -59,7 +59,9 @@ export function listrRenderer(ctx: Context): Renderer {
           exitOnError: false,
           registerSignalListeners: false,
           collectErrors: false,
-          rendererOptions: { processOutput: new ProcessOutput(process.stderr, process.stderr) },
+          rendererOptions: {
+            logger: new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) }),
+          },
         },
       );
       running = list.run().catch(() => undefined);

@@ -24,7 +24,7 @@ export default async function ps(
   const observed = existsSync(desired.stateDir) ? observe(desired.stateDir, system) : { services: {}, warnings: [] };
   const rows = await statusRows(desired, observed, system, project.value.targets);
   if (opts.json) ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
-  else ctx.out(formatPsTable(rows, ctx.color));
+  else ctx.out(formatPsTable(rows, ctx.colorOut));
   for (const w of observed.warnings) ctx.err(`warning: ${w}\n`);
   if (opts.check) {
     const checked = rows.filter((r) => desired.services[r.name] !== undefined && !desired.services[r.name]!.disabled);

@@ -1,0 +1,174 @@
+/**
+ * `uiprocs watch`: converge once, then keep converging — on every save of the manifest or
+ * an env file (ReconcileLoop) and on every death of a service (LivenessLoop) — until
+ * Ctrl-C or SIGTERM. The loops come from src/watch and know nothing of manifests; this
+ * file wires them to the same converge that `up` uses, so watch can never do anything
+ * `up` would not.
+ *
+ * Watch holds the state lock only while it converges, so `uiprocs down web` in another
+ * terminal works, and its stop marker keeps watch from bringing web back.
+ */
+import { existsSync } from 'node:fs';
+import { type Desired, type Failure, ok, type Result } from '../core/model.js';
+import { formatPlan } from '../core/plan.js';
+import type { System } from '../runtime/system.js';
+import { observe } from '../state/observe.js';
+import { updateRecord } from '../state/store.js';
+import type { Renderer } from '../ui/progress.js';
+import { watchFiles } from '../watch/file-watcher.js';
+import { type LivenessEvent, LivenessLoop, pausedDuring, type ServiceLiveness } from '../watch/liveness-loop.js';
+import { ReconcileLoop } from '../watch/reconcile-loop.js';
+import { wasStopped } from '../watch/stop-marker.js';
+import { converge } from './converge.js';
+import { loadProject, type ProjectInput } from './project.js';
+
+export interface WatchOptions {
+  targets: string[];
+  removeOrphans?: boolean;
+  downOnExit?: boolean;
+  intervalMs?: number;
+  debounceMs?: number;
+}
+
+export interface WatchIO {
+  input: ProjectInput;
+  system: System;
+  renderer: () => Promise<Renderer>;
+  say: (line: string) => void;
+  sayFailure: (failure: Failure) => Promise<void>;
+  /** Resolves when watch should end; `force` fires on a second request (forces the stops). */
+  untilStopped: () => { done: Promise<void>; force: AbortSignal };
+}
+
+function envFilesOf(desired: Desired): string[] {
+  return [...new Set(Object.values(desired.services).flatMap((s) => s.envFiles))];
+}
+
+export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Result<number>> {
+  const first = await loadProject(io.input, options.targets);
+  if (!first.ok) return first;
+  let desired = first.value.desired;
+  let targets = first.value.targets;
+  const manifestPath = desired.manifestPath;
+
+  const up = async (names: string[], guard?: (name: string) => Promise<boolean>) => {
+    const renderer = await io.renderer();
+    const result = await converge(
+      desired,
+      {
+        command: 'up',
+        targets: names,
+        removeOrphans: options.removeOrphans,
+        guard: guard && (async () => guard(names[0]!)),
+      },
+      { system: io.system, env: io.input.env },
+      {
+        onPlan: (p, observed) => {
+          if (p.actions.length > 0) io.say(formatPlan(p).trimEnd());
+          renderer.plan(p, observed.warnings);
+        },
+        onEvent: (e) => renderer.event(e),
+        onWaitLock: (holder) => renderer.waitLock(holder),
+      },
+    );
+    await renderer.end();
+    if (!result.ok) await io.sayFailure(result.error);
+    return result;
+  };
+
+  await up(targets);
+
+  const managed = () => (targets.length > 0 ? targets : Object.keys(desired.services));
+  const liveness = new LivenessLoop({
+    intervalMs: options.intervalMs,
+    policyOf: (name) => {
+      const s = desired.services[name];
+      return s && { name, restart: s.restart, maxRestarts: s.maxRestarts };
+    },
+    observe: async () => {
+      const seen = existsSync(desired.stateDir)
+        ? observe(desired.stateDir, io.system, { repair: false })
+        : { services: {}, warnings: [] };
+      const out = new Map<string, ServiceLiveness>();
+      for (const name of managed()) {
+        const obs = seen.services[name];
+        if (obs?.status === 'running') out.set(name, { status: 'running' });
+        else if (await wasStopped(desired.stateDir, name)) out.set(name, { status: 'stopped' });
+        // uiprocs does not keep its services as children, so their exit code is unknown.
+        else if (obs?.status === 'stale') out.set(name, { status: 'dead', exitCode: null });
+        else out.set(name, { status: 'absent' });
+      }
+      return out;
+    },
+    restart: async (name) => {
+      const guard = async (n: string) => !(await wasStopped(desired.stateDir, n));
+      const result = await up([name], guard);
+      if (!result.ok) throw new Error(result.error.reason);
+      updateRecord(desired.stateDir, name, (r) => ({ ...r, restarts: r.restarts + 1 }));
+    },
+    onEvent: (e) => io.say(describeLiveness(e)),
+  });
+
+  const loop = new ReconcileLoop(
+    pausedDuring(liveness, async (cause) => {
+      io.say(`${cause.paths.join(', ')} changed; reconciling`);
+      const next = await loadProject(io.input, options.targets);
+      if (!next.ok) {
+        await io.sayFailure(next.error);
+        io.say('nothing was changed; fix the file and save again');
+        return;
+      }
+      desired = next.value.desired;
+      targets = next.value.targets;
+      const result = await up(targets);
+      if (result.ok && result.value.plan.actions.length === 0) io.say('nothing to do');
+      watcher.update([manifestPath, ...envFilesOf(desired)]);
+    }),
+    { debounceMs: options.debounceMs },
+  );
+  const watcher = await watchFiles([manifestPath, ...envFilesOf(desired)], loop.changed, {
+    onRemove: (path) => {
+      if (path === manifestPath) io.say(`${path} was deleted; waiting for it to come back (services keep running)`);
+      else loop.changed(path);
+    },
+  });
+  liveness.start();
+  io.say(`watching ${manifestPath} (Ctrl-C leaves the services running${options.downOnExit ? '; --down-on-exit stops them' : ''})`);
+
+  const { done, force } = io.untilStopped();
+  await done;
+  await watcher.close();
+  await loop.stop();
+  await liveness.stop();
+  if (!options.downOnExit) return ok(0);
+  io.say('stopping the services (Ctrl-C again to force)');
+  const down = await converge(
+    desired,
+    { command: 'down', targets, force },
+    { system: io.system, env: io.input.env },
+    {},
+  );
+  if (!down.ok) return down;
+  return ok(0);
+}
+
+function describeLiveness(e: LivenessEvent): string {
+  switch (e.type) {
+    case 'crashed':
+      return `${e.name} died (exit code ${e.exitCode ?? 'unknown'})`;
+    case 'restarting':
+      return `${e.name}: restart ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`;
+    case 'restarted':
+      return `${e.name} restarted (attempt ${e.attempt})`;
+    case 'restart-failed':
+      return `${e.name}: restart ${e.attempt} failed`;
+    case 'left-down':
+      return `${e.name} stays down: ${e.why}`;
+    case 'gave-up':
+      return e.message;
+    case 'stopped-on-purpose':
+      return `${e.name} was stopped on purpose; not restarting it`;
+    case 'observe-failed':
+      return `could not observe the services: ${String(e.error)}`;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Drives the built CLI (`node bin/uiprocs.js`, as users run it) in a temp project. Every
+ * process a test's services start carries the project's tag, so cleanup finds exactly
+ * those by PID — never by name, never a stranger.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { projectId } from '../../src/core/identity.js';
+import type { RunRecord } from '../../src/core/model.js';
+import { isGone, pidsTagged } from '../helpers/procs.js';
+
+export const root = resolve(import.meta.dirname, '../..');
+export const bin = join(root, 'bin/uiprocs.js');
+export const programs = join(root, 'test/fixtures/programs');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface E2eProject {
+  dir: string;
+  project: string;
+  stateDir: string;
+  id: string;
+  write(manifest: string): void;
+  run(args: string[], env?: Record<string, string>): Promise<CliResult>;
+  /** Starts the CLI without waiting (for watch, or to kill it half-way). */
+  start(args: string[], env?: Record<string, string>): ReturnType<typeof spawn>;
+  record(name: string): RunRecord | undefined;
+  tagged(): number[];
+  cleanup(): Promise<void>;
+}
+
+export function e2eProject(name = `e2e${Math.random().toString(36).slice(2, 8)}`): E2eProject {
+  const dir = mkdtempSync(join(tmpdir(), 'uiprocs-e2e-'));
+  const stateDir = join(dir, '.uiprocs');
+  const id = projectId(name, stateDir);
+  const baseEnv = {
+    ...process.env,
+    XDG_CACHE_HOME: join(dir, '.cache'),
+    UIPROCS_PLAIN: '1',
+    NO_COLOR: '1',
+    CI: 'true',
+  } as Record<string, string>;
+  delete baseEnv.FORCE_COLOR;
+  return {
+    dir,
+    project: name,
+    stateDir,
+    id,
+    write(manifest) {
+      writeFileSync(join(dir, 'ui-procs.yaml'), `version: 1\nproject: ${name}\n${manifest}`);
+    },
+    run(args, env = {}) {
+      return new Promise((resolveRun) => {
+        execFile(
+          process.execPath,
+          [bin, ...args],
+          { cwd: dir, env: { ...baseEnv, ...env }, timeout: 60_000 },
+          (error, stdout, stderr) => {
+            const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+            resolveRun({ code, stdout, stderr });
+          },
+        );
+      });
+    },
+    start(args, env = {}) {
+      return spawn(process.execPath, [bin, ...args], {
+        cwd: dir,
+        env: { ...baseEnv, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    },
+    record(service) {
+      const file = join(stateDir, 'run', `${service}.json`);
+      return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RunRecord) : undefined;
+    },
+    tagged: () => pidsTagged(id),
+    async cleanup() {
+      for (const pid of pidsTagged(id)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export { isGone };
