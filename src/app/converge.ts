@@ -82,7 +82,7 @@ export async function converge(
   try {
     const observed = observe(desired.stateDir, system);
     if (request.guard && !(await request.guard(observed))) {
-      return ok({ plan: { actions: [], notes: [] }, exec: undefined, started: [] });
+      return ok({ plan: { actions: [], notes: [], awaitReady: [] }, exec: undefined, started: [] });
     }
     const p = plan(desired, observed, request);
     hooks.onPlan?.(p, observed);

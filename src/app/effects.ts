@@ -12,7 +12,7 @@ import type { Effects } from '../runtime/executor.js';
 import { describeOwners, freePort, isPortFree } from '../runtime/ports.js';
 import { waitReady } from '../runtime/probes.js';
 import { spawnService, type SpawnedService } from '../runtime/spawn.js';
-import { findServiceProcesses, stopService } from '../runtime/stop.js';
+import { findServiceProcesses, stopService, taggedProcesses } from '../runtime/stop.js';
 import { isLive, type System } from '../runtime/system.js';
 import { removeRecord, writeRecord } from '../state/store.js';
 import { clearStopped, markStopped } from '../watch/stop-marker.js';
@@ -45,6 +45,7 @@ function stopSettings(input: EffectsInput, name: string): { signal: string; time
 export function makeEffects(input: EffectsInput): Effects {
   const { desired, observed, system, clock, projectId } = input;
   const spawned = new Map<string, SpawnedService>();
+  let tagged: Map<string, unknown> | undefined;
 
   /** For `port: auto`, the port a previous record held is kept while it is free: URLs stay stable. */
   async function choosePort(name: string): Promise<Result<number | null>> {
@@ -83,29 +84,43 @@ export function makeEffects(input: EffectsInput): Effects {
     return ok({ message: `stopped in ${formatMs(report.durationMs)}${killed ? ` (${killed}; killed)` : ''}` });
   };
 
-  const removeStale: Effects['removeStale'] = async (name) => {
-    // The record is not believed, so nothing is signalled by its PID. Processes that still
-    // carry this service's tag were started by us (a leader died, a child lives on): those
-    // are stopped by tag alone, so the port they hold is freed.
+  /**
+   * Processes that carry this service's tag but no believed record: a leader died and a
+   * child lived on, or a CLI was killed between spawn and writing the record. They were
+   * started by us (the tag says so), so they are stopped — by tag alone, since no record
+   * vouches for a PID or group — before anything new is started in their place.
+   */
+  async function stopLeftovers(name: string): Promise<Result<number>> {
+    // One /proc sweep per converge finds every tagged process; only services that have
+    // some pay for a second, exact look.
+    tagged ??= taggedProcesses(system, projectId);
+    if (!tagged.has(name)) return ok(0);
     const leftovers = findServiceProcesses(system, { projectId, service: name });
-    let note = '';
-    if (leftovers.length > 0) {
-      const { signal, timeoutMs } = stopSettings(input, name);
-      const report = await stopService({ pid: 0, pgid: 0, projectId, service: name }, { signal, timeoutMs, system, clock });
-      if (report.survivors.length > 0) {
-        return fail({ reason: 'service-failed', message: `${name}: leftover processes could not be stopped` });
-      }
-      note = ` and stopped ${leftovers.length} leftover process${leftovers.length === 1 ? '' : 'es'}`;
+    if (leftovers.length === 0) return ok(0);
+    const { signal, timeoutMs } = stopSettings(input, name);
+    const report = await stopService({ pid: 0, pgid: 0, projectId, service: name }, { signal, timeoutMs, system, clock });
+    if (report.survivors.length > 0) {
+      const who = report.survivors.map((p) => `pid ${p.pid} (${p.command})`).join(', ');
+      return fail({ reason: 'service-failed', message: `${name}: leftover processes could not be stopped: ${who}` });
     }
+    return ok(leftovers.length);
+  }
+
+  const removeStale: Effects['removeStale'] = async (name) => {
+    const stopped = await stopLeftovers(name);
+    if (!stopped.ok) return stopped;
     const removed = removeRecord(desired.stateDir, name);
     if (!removed.ok) return removed;
-    return ok({ message: `forgot stale record${note}` });
+    const n = stopped.value;
+    return ok({ message: `forgot stale record${n > 0 ? ` and stopped ${n} leftover process${n === 1 ? '' : 'es'}` : ''}` });
   };
 
   const start: Effects['start'] = async (name) => {
     const spec = desired.services[name]!;
     const writable = ensureLogWritable(spec.log);
     if (!writable.ok) return writable;
+    const leftovers = await stopLeftovers(name);
+    if (!leftovers.ok) return leftovers;
     await rotateIfNeeded(spec.log);
     const port = await choosePort(name);
     if (!port.ok) return port;
@@ -145,20 +160,26 @@ export function makeEffects(input: EffectsInput): Effects {
 
   const ready: Effects['waitReady'] = async (name) => {
     const spec = desired.services[name]!;
-    const s = spawned.get(name)!;
+    const fresh = spawned.get(name);
+    const obs = observed.services[name];
+    // Started by this converge, or found running (confirmed, never stopped, if not ready).
+    const proc =
+      fresh ?? (obs?.status === 'running' ? { ...obs.record, logOffset: 0 } : undefined);
+    if (proc === undefined) return fail({ reason: 'service-failed', message: `${name} is not running` });
     const alive = () => {
-      const info = system.proc(s.pid);
-      return isLive(info) && info.startTime === s.startTime;
+      const info = system.proc(proc.pid);
+      return isLive(info) && info.startTime === proc.startTime;
     };
     const res = await waitReady(
-      { ready: spec.ready, port: s.port, pid: s.pid, logPath: s.logPath, logOffset: s.logOffset, cwd: spec.cwd },
+      { ready: spec.ready, port: proc.port, pid: proc.pid, logPath: proc.logPath, logOffset: proc.logOffset, cwd: spec.cwd },
       { system, clock, isAlive: alive },
     );
     if (res.ok) return ok({ message: `ready in ${formatMs(res.value.ms)}` });
+    if (fresh === undefined) return res;
     // A service that failed to become ready is stopped, so the next `up` tries afresh
     // instead of finding a half-started process it would leave alone.
     await stopService(
-      { pid: s.pid, pgid: s.pgid, projectId, service: name },
+      { pid: proc.pid, pgid: fresh.pgid, projectId, service: name },
       { signal: spec.stopSignal, timeoutMs: Math.min(spec.stopTimeout, 2000), system, clock },
     );
     removeRecord(desired.stateDir, name);

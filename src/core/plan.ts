@@ -36,6 +36,11 @@ export interface Plan {
   actions: Action[];
   /** Things worth saying that need no action (orphans left running, disabled targets). */
   notes: string[];
+  /**
+   * Wanted services that run unchanged: `up` still confirms they are ready (one probe when
+   * they are), so an `up` interrupted while a service was starting is finished by the next.
+   */
+  awaitReady: string[];
 }
 
 /** Services `names` depend on, transitively, plus the names themselves. */
@@ -113,6 +118,7 @@ function planUp(desired: Desired, observed: Observed, request: PlanRequest): Pla
 
   const stops: Action[] = [];
   const starts: Action[] = [];
+  const awaitReady: string[] = [];
   for (const name of order) {
     const obs = observedOf(observed, name);
     if (desired.services[name] === undefined) {
@@ -126,14 +132,17 @@ function planUp(desired: Desired, observed: Observed, request: PlanRequest): Pla
     }
     if (!wanted.has(name)) continue;
     const action = upAction(desired, obs);
-    if (action === undefined) continue;
+    if (action === undefined) {
+      awaitReady.push(name);
+      continue;
+    }
     if (request.command === 'up' && !explicit.has(name) && request.targets.length > 0 && action.kind === 'start') {
       action.cause = `${action.cause}; needed by ${dependentsIn(desired, name, wanted).join(', ')}`;
     }
     starts.push(action);
   }
   // Stops run dependents first: reverse the dependency order.
-  return { actions: [...stops.reverse(), ...starts], notes };
+  return { actions: [...stops.reverse(), ...starts], notes, awaitReady };
 }
 
 /** The wanted services that depend directly on `name`, for causes like "needed by web". */
@@ -169,7 +178,7 @@ function planDown(desired: Desired, observed: Observed, request: PlanRequest): P
             .join(', ')}`;
     actions.push({ kind: 'stop', service: name, cause });
   }
-  return { actions, notes: [] };
+  return { actions, notes: [], awaitReady: [] };
 }
 
 function planRestart(desired: Desired, observed: Observed, request: PlanRequest): Plan {
@@ -186,7 +195,7 @@ function planRestart(desired: Desired, observed: Observed, request: PlanRequest)
   const order = dependencyOrder(desired, []);
   const rank = (a: Action) => (a.kind === 'stop' || a.kind === 'remove-stale' ? -1 : order.indexOf(a.service));
   actions.sort((a, b) => rank(a) - rank(b));
-  return { actions, notes: up.notes };
+  return { actions, notes: up.notes, awaitReady: up.awaitReady.filter((n) => !targets.has(n)) };
 }
 
 /** desired + observed + what the user asked → the actions, each with its cause. Pure. */

@@ -71,6 +71,9 @@ export async function execute(plan: Plan, effects: Effects, options: ExecOptions
   await runStops(plan, effects, options, fail);
 
   const handles = new Map<string, StartHandle>();
+  for (const service of plan.awaitReady) {
+    handles.set(service, confirmReady(service, effects, fail));
+  }
   const starts = plan.actions.filter((a) => a.kind === 'start' || a.kind === 'recreate');
   const stopFailed = new Set(result.failed.map((f) => f.action.service));
   for (const action of starts) {
@@ -112,6 +115,20 @@ async function runStops(
     );
   }
   await Promise.all(done.values());
+}
+
+/** A service that already runs: started by definition; ready once its probe passes. */
+function confirmReady(
+  service: string,
+  effects: Effects,
+  fail: (action: Action, failure: Failure) => void,
+): StartHandle {
+  const ready = effects.waitReady(service).then((res): Outcome => {
+    if (res.ok) return { ok: true };
+    fail({ kind: 'start', service, cause: 'already running, not ready' }, res.error);
+    return { ok: false, why: 'not ready' };
+  });
+  return { started: Promise.resolve({ ok: true }), ready };
 }
 
 function startOne(

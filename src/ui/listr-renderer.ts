@@ -41,7 +41,7 @@ export function listrRenderer(ctx: Context): Renderer {
 
   return {
     plan(plan, warnings) {
-      plain.plan({ actions: [], notes: plan.notes }, warnings);
+      plain.plan({ ...plan, actions: [] }, warnings);
       width = Math.max(0, ...plan.actions.map((a) => a.service.length));
       if (plan.actions.length === 0) return;
       const list = new Listr(

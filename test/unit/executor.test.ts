@@ -46,7 +46,7 @@ const deps =
 describe('execute', () => {
   it('runs all stops before any start, and independent starts in parallel', async () => {
     const fx = fakeEffects();
-    const plan: Plan = { actions: [a('stop', 'old'), a('start', 'x'), a('start', 'y')], notes: [] };
+    const plan: Plan = { actions: [a('stop', 'old'), a('start', 'x'), a('start', 'y')], notes: [], awaitReady: [] };
     const done = execute(plan, fx.effects, { dependsOn: deps({}), emit: () => {} });
     await fx.release('stop old');
     expect(fx.pending().sort()).toEqual(['start x', 'start y']);
@@ -59,7 +59,7 @@ describe('execute', () => {
 
   it('waits for a dependency to be ready, or only started, as depends_on says', async () => {
     const fx = fakeEffects();
-    const plan: Plan = { actions: [a('start', 'api'), a('start', 'web'), a('start', 'worker')], notes: [] };
+    const plan: Plan = { actions: [a('start', 'api'), a('start', 'web'), a('start', 'worker')], notes: [], awaitReady: [] };
     const graph = deps({ web: { api: 'ready' }, worker: { api: 'started' } });
     const done = execute(plan, fx.effects, { dependsOn: graph, emit: () => {} });
     await fx.release('start api');
@@ -73,7 +73,7 @@ describe('execute', () => {
   it('skips the dependents of a failed service and says why', async () => {
     const fx = fakeEffects({ api: 'ready' });
     const events: ExecEvent[] = [];
-    const plan: Plan = { actions: [a('start', 'api'), a('start', 'web'), a('start', 'docs')], notes: [] };
+    const plan: Plan = { actions: [a('start', 'api'), a('start', 'web'), a('start', 'docs')], notes: [], awaitReady: [] };
     const done = execute(plan, fx.effects, { dependsOn: deps({ web: { api: 'ready' } }), emit: (e) => events.push(e) });
     await fx.release('start api');
     await fx.release('start docs');
@@ -87,9 +87,20 @@ describe('execute', () => {
     expect(events.some((e) => e.type === 'done' && e.action.service === 'docs')).toBe(true);
   });
 
+  it('confirms that services already running are ready before their dependents start', async () => {
+    const fx = fakeEffects();
+    const plan: Plan = { actions: [a('start', 'web')], notes: [], awaitReady: ['api'] };
+    const done = execute(plan, fx.effects, { dependsOn: deps({ web: { api: 'ready' } }), emit: () => {} });
+    await fx.release('ready api');
+    await fx.release('start web');
+    await fx.release('ready web');
+    expect(fx.log).toEqual(['ready api', 'start web', 'ready web']);
+    expect((await done).ok).toBe(true);
+  });
+
   it('stops dependents before what they depend on', async () => {
     const fx = fakeEffects();
-    const plan: Plan = { actions: [a('stop', 'web'), a('stop', 'api')], notes: [] };
+    const plan: Plan = { actions: [a('stop', 'web'), a('stop', 'api')], notes: [], awaitReady: [] };
     const done = execute(plan, fx.effects, { dependsOn: deps({ web: { api: 'ready' } }), emit: () => {} });
     expect(fx.pending()).toEqual([]);
     await fx.release('stop web');
@@ -100,7 +111,7 @@ describe('execute', () => {
 
   it('recreates as stop then start, and does not start what could not be stopped', async () => {
     const fx = fakeEffects({ stuck: 'stop' });
-    const plan: Plan = { actions: [a('recreate', 'web'), a('recreate', 'stuck')], notes: [] };
+    const plan: Plan = { actions: [a('recreate', 'web'), a('recreate', 'stuck')], notes: [], awaitReady: [] };
     const done = execute(plan, fx.effects, { dependsOn: deps({}), emit: () => {} });
     await fx.release('stop web');
     await fx.release('stop stuck');

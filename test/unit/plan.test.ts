@@ -79,6 +79,8 @@ describe('plan up', () => {
   it('does nothing when everything runs with the same config', () => {
     const p = plan(desired(web, api), obs(running(web, api)), { command: 'up', targets: [] });
     expect(p.actions).toEqual([]);
+    // …but up still confirms that what runs is ready.
+    expect(p.awaitReady).toEqual(['api', 'web']);
     expect(formatPlan(p)).toBe('nothing to do\n');
   });
 

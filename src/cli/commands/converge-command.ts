@@ -2,6 +2,8 @@
  * Shared by up, down and restart: load, converge with a renderer, then summarise.
  * The commands differ only in the request they make and what they print at the end.
  */
+import { existsSync } from 'node:fs';
+import { checkServiceName, statePaths } from '../../state/paths.js';
 import { converge, type ConvergeReport, type ConvergeRequest } from '../../app/converge.js';
 import { loadProject } from '../../app/project.js';
 import type { Desired, Result } from '../../core/model.js';
@@ -11,6 +13,21 @@ import { getSystem } from '../../runtime/system.js';
 import { createRenderer } from '../../ui/renderer.js';
 import type { Context } from '../context.js';
 
+/**
+ * `down old` may name a service that left the manifest but still has a run record: such a
+ * name is accepted as an orphan target; any other unknown name is still an error.
+ */
+function orphanTargets(targets: string[]): (desired: Desired) => string[] {
+  return (desired) =>
+    targets.filter(
+      (t) =>
+        desired.services[t] === undefined &&
+        desired.groups[t] === undefined &&
+        checkServiceName(t).ok &&
+        existsSync(statePaths(desired.stateDir).recordFile(t)),
+    );
+}
+
 export async function runConverge(
   ctx: Context,
   targets: string[],
@@ -18,7 +35,7 @@ export async function runConverge(
   summarise?: (desired: Desired, report: ConvergeReport, targets: string[]) => void,
 ): Promise<Result<number>> {
   const system = getSystem(ctx.env);
-  const project = await loadProject(ctx, targets, request.command === 'down' ? () => targets : undefined);
+  const project = await loadProject(ctx, targets, request.command === 'down' ? orphanTargets(targets) : undefined);
   if (!project.ok) return project;
   const { desired } = project.value;
   const renderer = await createRenderer(ctx);
