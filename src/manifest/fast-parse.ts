@@ -1,7 +1,6 @@
 /**
- * The fast path for a manifest that is probably valid: first tiny-yaml (the common subset,
- * a few ms for 500 services), then js-yaml (≈5× faster than `yaml`'s Document API: 500
- * services ≈40 ms against ≈190–250 ms cold). Neither keeps positions. The loader runs the whole pipeline on this data first; if anything at all is
+ * The fast path for a manifest that is probably valid: js-yaml (≈5× faster than `yaml`'s
+ * Document API: 500 services ≈40 ms against ≈190–250 ms cold), which keeps no positions. The loader runs the whole pipeline on this data first; if anything at all is
  * wrong, it starts over with `parse.ts`, so every diagnostic still points into the file.
  *
  * Only plain documents take this path: any anchor or alias (`&x`, `*x`) sends the text to
@@ -9,10 +8,8 @@
  * shared-reference graph that explodes later). The check is deliberately coarse (`a && b`
  * in a command also matches); a false match only costs speed.
  *
- * js-yaml is cosmiconfig's dependency; it is imported by name at run time.
+ * js-yaml is imported lazily, only on a cache miss.
  */
-
-import { tinyParse } from './tiny-yaml.js';
 
 interface JsYaml {
   load(text: string, opts: { schema: unknown; json: boolean; filename?: string }): unknown;
@@ -40,10 +37,6 @@ async function loadJsYaml(): Promise<JsYaml | null> {
  * error, an empty or non-map document, js-yaml missing).
  */
 export async function fastParse(text: string, subtree?: string): Promise<unknown> {
-  if (subtree === undefined) {
-    const tiny = tinyParse(text);
-    if (tiny !== undefined) return tiny;
-  }
   if (ANCHOR_OR_ALIAS.test(text)) return undefined;
   const y = await loadJsYaml();
   if (!y) return undefined;

@@ -1,0 +1,200 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: uiprocs' overhead over the processes it runs, measured (never asserted
+ * in a timed test). Every number is a median of several runs on this machine.
+ *
+ *   startup     node -e 0, uiprocs --version, uiprocs ps (warm cache)
+ *   up          N trivial servers to all-ready: uiprocs up vs a bare script that spawns the
+ *               same servers and polls their ports (N = 10, 50)
+ *   ps / no-op  `ps` and a no-op `up` with N services running
+ *   down        `down` of N well-behaved servers vs the servers' own exit after SIGTERM
+ *   validate    `uiprocs validate` on a 500-service manifest (cold cache and warm)
+ *   watch       save the manifest → the new service's port opens, minus its own start time
+ *
+ * Servers listen on ports the OS picked free a moment before (port 0), on loopback only.
+ * Everything started is stopped by PID at the end.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const bin = join(root, 'bin/uiprocs.js');
+const serve = join(root, 'test/fixtures/programs/serve.mjs');
+const runs = Number(process.env.BENCH_RUNS ?? 5);
+const sizes = (process.env.BENCH_SIZES ?? '10,50').split(',').map(Number);
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+const ms = (x) => `${x.toFixed(0)} ms`;
+const now = () => performance.now();
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+function answers(port) {
+  return new Promise((res) => {
+    const s = connect({ port, host: '127.0.0.1' });
+    s.once('connect', () => {
+      s.destroy();
+      res(true);
+    });
+    s.once('error', () => res(false));
+  });
+}
+
+async function allOpen(ports) {
+  const pending = new Set(ports);
+  while (pending.size > 0) {
+    for (const p of [...pending]) if (await answers(p)) pending.delete(p);
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function cli(dir, args, env = {}) {
+  const t = now();
+  execFileSync(process.execPath, [bin, ...args], {
+    cwd: dir,
+    stdio: 'ignore',
+    env: { ...process.env, CI: 'true', UIPROCS_PLAIN: '1', XDG_CACHE_HOME: join(dir, '.cache'), ...env },
+  });
+  return now() - t;
+}
+
+function timeCmd(cmd, args, dir = root) {
+  const t = now();
+  execFileSync(cmd, args, { cwd: dir, stdio: 'ignore', env: { ...process.env, CI: 'true' } });
+  return now() - t;
+}
+
+async function project(n) {
+  const dir = mkdtempSync(join(tmpdir(), 'uiprocs-bench-'));
+  const ports = [];
+  for (let i = 0; i < n; i++) ports.push(await freePort());
+  const services = ports.map((p, i) => `  s${i}: { command: node ${serve} ${p} 127.0.0.1, port: ${p} }`).join('\n');
+  writeFileSync(join(dir, 'ui-procs.yaml'), `version: 1\nproject: bench\nservices:\n${services}\n`);
+  return { dir, ports };
+}
+
+/** The bare script: what a person would write by hand. */
+async function bare(ports) {
+  const t = now();
+  const children = ports.map((p) =>
+    spawn(process.execPath, [serve, String(p), '127.0.0.1'], { detached: true, stdio: 'ignore' }),
+  );
+  await allOpen(ports);
+  const up = now() - t;
+  const t2 = now();
+  const exits = children.map((c) => new Promise((r) => c.once('exit', r)));
+  for (const c of children) process.kill(c.pid, 'SIGTERM');
+  await Promise.all(exits);
+  return { up, down: now() - t2 };
+}
+
+const report = [];
+const say = (line) => {
+  report.push(line);
+  console.log(line);
+};
+
+async function startup() {
+  const { dir } = await project(3);
+  cli(dir, ['validate']);
+  const base = median(Array.from({ length: runs * 2 }, () => timeCmd(process.execPath, ['-e', '0'])));
+  const version = median(Array.from({ length: runs * 2 }, () => timeCmd(process.execPath, [bin, '--version'])));
+  const ps = median(Array.from({ length: runs * 2 }, () => cli(dir, ['ps'])));
+  say(`startup: node -e 0 ${ms(base)}; uiprocs --version ${ms(version)} (+${ms(version - base)}); ps of 3 stopped services ${ms(ps)} (+${ms(ps - base)})`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function lifecycle(n) {
+  const ups = [];
+  const bares = [];
+  const downs = [];
+  const bareDowns = [];
+  const pss = [];
+  const noops = [];
+  for (let r = 0; r < runs; r++) {
+    const { dir, ports } = await project(n);
+    const b = await bare(ports);
+    bares.push(b.up);
+    bareDowns.push(b.down);
+    ups.push(cli(dir, ['up']));
+    await allOpen(ports);
+    pss.push(cli(dir, ['ps']));
+    noops.push(cli(dir, ['up']));
+    downs.push(cli(dir, ['down']));
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const [u, b] = [median(ups), median(bares)];
+  say(`N=${n}: up ${ms(u)} vs bare script ${ms(b)} (${(u / b).toFixed(2)}x); ps ${ms(median(pss))}; no-op up ${ms(median(noops))}; down ${ms(median(downs))} vs servers' own exit ${ms(median(bareDowns))}`);
+}
+
+async function validate500() {
+  const dir = mkdtempSync(join(tmpdir(), 'uiprocs-bench-'));
+  const services = Array.from(
+    { length: 500 },
+    (_, i) => `  svc${i}:\n    command: node server.js --port \${PORT}\n    port: ${10000 + i}\n    group: g${i % 10}\n    env: { MODEL: m${i} }\n    ready: { http: /health, timeout: 30s }`,
+  ).join('\n');
+  writeFileSync(join(dir, 'ui-procs.yaml'), `version: 1\nproject: big\nservices:\n${services}\n`);
+  const cold = median(Array.from({ length: runs }, () => cli(dir, ['validate'], { UIPROCS_NO_CACHE: '1' })));
+  cli(dir, ['validate']);
+  const warm = median(Array.from({ length: runs }, () => cli(dir, ['validate'])));
+  say(`validate 500 services: ${ms(cold)} without cache, ${ms(warm)} with the cache`);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function watchLatency() {
+  const { dir, ports } = await project(1);
+  const extra = await freePort();
+  const child = spawn(process.execPath, [bin, 'watch'], {
+    cwd: dir,
+    stdio: 'ignore',
+    env: { ...process.env, CI: 'true', UIPROCS_PLAIN: '1', XDG_CACHE_HOME: join(dir, '.cache') },
+  });
+  await allOpen(ports);
+  await new Promise((r) => setTimeout(r, 500)); // let the watcher settle before the edit
+  // The service's own start time, measured bare.
+  const own = median(
+    await Promise.all(
+      [0, 1, 2].map(async () => {
+        const p = await freePort();
+        const t = now();
+        const c = spawn(process.execPath, [serve, String(p), '127.0.0.1'], { stdio: 'ignore' });
+        await allOpen([p]);
+        c.kill('SIGTERM');
+        return now() - t;
+      }),
+    ),
+  );
+  const t = now();
+  writeFileSync(
+    join(dir, 'ui-procs.yaml'),
+    `version: 1\nproject: bench\nservices:\n  s0: { command: node ${serve} ${ports[0]} 127.0.0.1, port: ${ports[0]} }\n  added: { command: node ${serve} ${extra} 127.0.0.1, port: ${extra} }\n`,
+  );
+  await allOpen([extra]);
+  const total = now() - t;
+  say(`watch: save → new port open ${ms(total)}; the server's own start ${ms(own)}; uiprocs' share ${ms(total - own)}`);
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  cli(dir, ['down']);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+await startup();
+for (const n of sizes) await lifecycle(n);
+await validate500();
+await watchLatency();
+console.log('\nsummary\n' + report.join('\n'));
