@@ -83,7 +83,9 @@ async function project(n) {
   const dir = mkdtempSync(join(tmpdir(), 'uiprocs-bench-'));
   const ports = [];
   for (let i = 0; i < n; i++) ports.push(await freePort());
-  const services = ports.map((p, i) => `  s${i}: { command: node ${serve} ${p} 127.0.0.1, port: ${p} }`).join('\n');
+  const services = ports
+    .map((p, i) => `  s${i}: { command: node ${serve} ${p} 127.0.0.1, port: ${p} }`)
+    .join('\n');
   writeFileSync(join(dir, 'ui-procs.yaml'), `version: 1\nproject: bench\nservices:\n${services}\n`);
   return { dir, ports };
 }
@@ -113,9 +115,13 @@ async function startup() {
   const { dir } = await project(3);
   cli(dir, ['validate']);
   const base = median(Array.from({ length: runs * 2 }, () => timeCmd(process.execPath, ['-e', '0'])));
-  const version = median(Array.from({ length: runs * 2 }, () => timeCmd(process.execPath, [bin, '--version'])));
+  const version = median(
+    Array.from({ length: runs * 2 }, () => timeCmd(process.execPath, [bin, '--version'])),
+  );
   const ps = median(Array.from({ length: runs * 2 }, () => cli(dir, ['ps'])));
-  say(`startup: node -e 0 ${ms(base)}; uiprocs --version ${ms(version)} (+${ms(version - base)}); ps of 3 stopped services ${ms(ps)} (+${ms(ps - base)})`);
+  say(
+    `startup: node -e 0 ${ms(base)}; uiprocs --version ${ms(version)} (+${ms(version - base)}); ps of 3 stopped services ${ms(ps)} (+${ms(ps - base)})`,
+  );
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -139,14 +145,17 @@ async function lifecycle(n) {
     rmSync(dir, { recursive: true, force: true });
   }
   const [u, b] = [median(ups), median(bares)];
-  say(`N=${n}: up ${ms(u)} vs bare script ${ms(b)} (${(u / b).toFixed(2)}x); ps ${ms(median(pss))}; no-op up ${ms(median(noops))}; down ${ms(median(downs))} vs servers' own exit ${ms(median(bareDowns))}`);
+  say(
+    `N=${n}: up ${ms(u)} vs bare script ${ms(b)} (${(u / b).toFixed(2)}x); ps ${ms(median(pss))}; no-op up ${ms(median(noops))}; down ${ms(median(downs))} vs servers' own exit ${ms(median(bareDowns))}`,
+  );
 }
 
 async function validate500() {
   const dir = mkdtempSync(join(tmpdir(), 'uiprocs-bench-'));
   const services = Array.from(
     { length: 500 },
-    (_, i) => `  svc${i}:\n    command: node server.js --port \${PORT}\n    port: ${10000 + i}\n    group: g${i % 10}\n    env: { MODEL: m${i} }\n    ready: { http: /health, timeout: 30s }`,
+    (_, i) =>
+      `  svc${i}:\n    command: node server.js --port \${PORT}\n    port: ${10000 + i}\n    group: g${i % 10}\n    env: { MODEL: m${i} }\n    ready: { http: /health, timeout: 30s }`,
   ).join('\n');
   writeFileSync(join(dir, 'ui-procs.yaml'), `version: 1\nproject: big\nservices:\n${services}\n`);
   const cold = median(Array.from({ length: runs }, () => cli(dir, ['validate'], { UIPROCS_NO_CACHE: '1' })));
@@ -186,7 +195,9 @@ async function watchLatency() {
   );
   await allOpen([extra]);
   const total = now() - t;
-  say(`watch: save → new port open ${ms(total)}; the server's own start ${ms(own)}; uiprocs' share ${ms(total - own)}`);
+  say(
+    `watch: save → new port open ${ms(total)}; the server's own start ${ms(own)}; uiprocs' share ${ms(total - own)}`,
+  );
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   cli(dir, ['down']);

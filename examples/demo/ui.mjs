@@ -13,7 +13,9 @@ const server = createServer((req, res) => {
     return;
   }
   res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-  res.end(`<!doctype html><title>${title}</title><h1>${title}</h1><p>pid ${process.pid}, up since ${started}</p>`);
+  res.end(
+    `<!doctype html><title>${title}</title><h1>${title}</h1><p>pid ${process.pid}, up since ${started}</p>`,
+  );
 });
 server.listen(port, '127.0.0.1', () => console.log(`${title} listening on http://127.0.0.1:${port}/`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { type Clock, systemClock } from '../core/clock.js';
 import { projectId } from '../core/identity.js';
-import { type Desired, fail, ok, type Observed, type Result, type RunRecord } from '../core/model.js';
+import { type Desired, fail, type Observed, ok, type Result, type RunRecord } from '../core/model.js';
 import { type Plan, type PlanRequest, plan } from '../core/plan.js';
 import { type ExecEvent, type ExecResult, execute } from '../runtime/executor.js';
 import type { System } from '../runtime/system.js';
@@ -103,7 +103,10 @@ export async function converge(
       emit: (event) => hooks.onEvent?.(event),
     });
     if (!exec.ok) {
-      const names = [...exec.failed.map((f) => f.action.service), ...exec.skipped.map((s) => s.action.service)];
+      const names = [
+        ...exec.failed.map((f) => f.action.service),
+        ...exec.skipped.map((s) => s.action.service),
+      ];
       const verb = request.command === 'down' ? 'could not be stopped' : 'did not come up';
       return fail({
         reason: 'service-failed',

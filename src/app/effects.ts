@@ -6,17 +6,17 @@
  */
 import type { Clock } from '../core/clock.js';
 import { configHash, shapeOf } from '../core/hash.js';
-import { fail, type Desired, type Observed, ok, type Result, type RunRecord } from '../core/model.js';
+import { type Desired, fail, type Observed, ok, type Result, type RunRecord } from '../core/model.js';
 import { ensureLogWritable, rotateIfNeeded } from '../logs/rotate.js';
 import type { Effects } from '../runtime/executor.js';
 import { describeOwners, freePort, isPortFree } from '../runtime/ports.js';
 import { waitReady } from '../runtime/probes.js';
-import { spawnService, type SpawnedService } from '../runtime/spawn.js';
+import { type SpawnedService, spawnService } from '../runtime/spawn.js';
 import { findServiceProcesses, stopService, taggedProcesses } from '../runtime/stop.js';
 import { isLive, type System } from '../runtime/system.js';
 import { removeRecord, writeRecord } from '../state/store.js';
-import { clearStopped, markStopped } from '../watch/stop-marker.js';
 import { formatMs } from '../ui/format.js';
+import { clearStopped, markStopped } from '../watch/stop-marker.js';
 
 export interface EffectsInput {
   desired: Desired;
@@ -81,7 +81,9 @@ export function makeEffects(input: EffectsInput): Effects {
     const removed = removeRecord(desired.stateDir, name);
     if (!removed.ok) return removed;
     const killed = report.killed.map((p) => `pid ${p.pid} ignored ${signal}`).join(', ');
-    return ok({ message: `stopped in ${formatMs(report.durationMs)}${killed ? ` (${killed}; killed)` : ''}` });
+    return ok({
+      message: `stopped in ${formatMs(report.durationMs)}${killed ? ` (${killed}; killed)` : ''}`,
+    });
   };
 
   /**
@@ -98,10 +100,16 @@ export function makeEffects(input: EffectsInput): Effects {
     const leftovers = findServiceProcesses(system, { projectId, service: name });
     if (leftovers.length === 0) return ok(0);
     const { signal, timeoutMs } = stopSettings(input, name);
-    const report = await stopService({ pid: 0, pgid: 0, projectId, service: name }, { signal, timeoutMs, system, clock });
+    const report = await stopService(
+      { pid: 0, pgid: 0, projectId, service: name },
+      { signal, timeoutMs, system, clock },
+    );
     if (report.survivors.length > 0) {
       const who = report.survivors.map((p) => `pid ${p.pid} (${p.command})`).join(', ');
-      return fail({ reason: 'service-failed', message: `${name}: leftover processes could not be stopped: ${who}` });
+      return fail({
+        reason: 'service-failed',
+        message: `${name}: leftover processes could not be stopped: ${who}`,
+      });
     }
     return ok(leftovers.length);
   }
@@ -112,7 +120,9 @@ export function makeEffects(input: EffectsInput): Effects {
     const removed = removeRecord(desired.stateDir, name);
     if (!removed.ok) return removed;
     const n = stopped.value;
-    return ok({ message: `forgot stale record${n > 0 ? ` and stopped ${n} leftover process${n === 1 ? '' : 'es'}` : ''}` });
+    return ok({
+      message: `forgot stale record${n > 0 ? ` and stopped ${n} leftover process${n === 1 ? '' : 'es'}` : ''}`,
+    });
   };
 
   const start: Effects['start'] = async (name) => {
@@ -163,15 +173,21 @@ export function makeEffects(input: EffectsInput): Effects {
     const fresh = spawned.get(name);
     const obs = observed.services[name];
     // Started by this converge, or found running (confirmed, never stopped, if not ready).
-    const proc =
-      fresh ?? (obs?.status === 'running' ? { ...obs.record, logOffset: 0 } : undefined);
+    const proc = fresh ?? (obs?.status === 'running' ? { ...obs.record, logOffset: 0 } : undefined);
     if (proc === undefined) return fail({ reason: 'service-failed', message: `${name} is not running` });
     const alive = () => {
       const info = system.proc(proc.pid);
       return isLive(info) && info.startTime === proc.startTime;
     };
     const res = await waitReady(
-      { ready: spec.ready, port: proc.port, pid: proc.pid, logPath: proc.logPath, logOffset: proc.logOffset, cwd: spec.cwd },
+      {
+        ready: spec.ready,
+        port: proc.port,
+        pid: proc.pid,
+        logPath: proc.logPath,
+        logOffset: proc.logOffset,
+        cwd: spec.cwd,
+      },
       { system, clock, isAlive: alive },
     );
     if (res.ok) return ok({ message: `ready in ${formatMs(res.value.ms)}` });

@@ -68,7 +68,12 @@ export async function statusRows(
       };
       if (obs.status === 'absent') return base;
       const record = obs.record;
-      const row: StatusRow = { ...base, port: record.port, restarts: record.restarts, started_at: record.startedAt };
+      const row: StatusRow = {
+        ...base,
+        port: record.port,
+        restarts: record.restarts,
+        started_at: record.startedAt,
+      };
       if (obs.status === 'stale') {
         const gone = !isLive(system.proc(record.pid));
         return { ...row, status: gone ? 'exited' : 'stale', note: obs.why };

@@ -16,7 +16,12 @@ import { observe } from '../state/observe.js';
 import { updateRecord } from '../state/store.js';
 import type { Renderer } from '../ui/progress.js';
 import { watchFiles } from '../watch/file-watcher.js';
-import { type LivenessEvent, LivenessLoop, pausedDuring, type ServiceLiveness } from '../watch/liveness-loop.js';
+import {
+  type LivenessEvent,
+  LivenessLoop,
+  pausedDuring,
+  type ServiceLiveness,
+} from '../watch/liveness-loop.js';
 import { ReconcileLoop } from '../watch/reconcile-loop.js';
 import { wasStopped } from '../watch/stop-marker.js';
 import { converge } from './converge.js';
@@ -128,12 +133,15 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
   );
   const watcher = await watchFiles([manifestPath, ...envFilesOf(desired)], loop.changed, {
     onRemove: (path) => {
-      if (path === manifestPath) io.say(`${path} was deleted; waiting for it to come back (services keep running)`);
+      if (path === manifestPath)
+        io.say(`${path} was deleted; waiting for it to come back (services keep running)`);
       else loop.changed(path);
     },
   });
   liveness.start();
-  io.say(`watching ${manifestPath} (Ctrl-C leaves the services running${options.downOnExit ? '; --down-on-exit stops them' : ''})`);
+  io.say(
+    `watching ${manifestPath} (Ctrl-C leaves the services running${options.downOnExit ? '; --down-on-exit stops them' : ''})`,
+  );
 
   const { done, force } = io.untilStopped();
   await done;

@@ -41,7 +41,10 @@ function buildProgram(run: (runner: Runner) => void): Command {
   const program = new Command('uiprocs')
     .description('Keep a set of local web UIs running from one manifest (ui-procs.yaml).')
     .version(version(), '-V, --version')
-    .option('-f, --file <path>', 'manifest to use (default: ui-procs.yaml found from here upward; env UIPROCS_FILE)')
+    .option(
+      '-f, --file <path>',
+      'manifest to use (default: ui-procs.yaml found from here upward; env UIPROCS_FILE)',
+    )
     .option('--no-color', 'plain output without colour (also NO_COLOR=1)')
     .showSuggestionAfterError(true)
     .exitOverride();
@@ -145,7 +148,9 @@ main(process.argv).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`uiprocs: internal error (a bug; please report it):\n${(error as Error)?.stack ?? String(error)}\n`);
+    process.stderr.write(
+      `uiprocs: internal error (a bug; please report it):\n${(error as Error)?.stack ?? String(error)}\n`,
+    );
     process.exitCode = 1;
   },
 );

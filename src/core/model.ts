@@ -57,8 +57,11 @@ export function exitCodeFor(failure: Failure): 1 | 2 {
 export type Millis = number;
 
 export type ReadyCheck =
-  | { kind: 'tcp'; /** Probe this port instead of the service's own (`ready: { tcp: 9000 }`). */ port?: number }
-  | { kind: 'http'; /** a path (`/health`) or a full URL */ target: string }
+  | {
+      kind: 'tcp' /** Probe this port instead of the service's own (`ready: { tcp: 9000 }`). */;
+      port?: number;
+    }
+  | { kind: 'http' /** a path (`/health`) or a full URL */; target: string }
   | { kind: 'log'; pattern: string }
   | { kind: 'command'; command: string | string[] }
   /** No port and no probe: ready once alive for a short start period. */

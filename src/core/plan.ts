@@ -110,7 +110,8 @@ function planUp(desired: Desired, observed: Observed, request: PlanRequest): Pla
           .filter((s) => !s.disabled)
           .map((s) => s.name);
   for (const name of request.targets) {
-    if (desired.services[name]?.disabled) notes.push(`${name} is disabled in the manifest; starting it as asked`);
+    if (desired.services[name]?.disabled)
+      notes.push(`${name} is disabled in the manifest; starting it as asked`);
   }
   const wanted = withDependencies(desired, roots);
   const orphans = Object.keys(observed.services).filter((n) => desired.services[n] === undefined);
@@ -125,7 +126,8 @@ function planUp(desired: Desired, observed: Observed, request: PlanRequest): Pla
       if (obs.status === 'stale') {
         stops.push({ kind: 'remove-stale', service: name, cause: `removed from manifest (${obs.why})` });
       } else if (obs.status === 'running') {
-        if (request.removeOrphans) stops.push({ kind: 'stop', service: name, cause: 'removed from manifest' });
+        if (request.removeOrphans)
+          stops.push({ kind: 'stop', service: name, cause: 'removed from manifest' });
         else notes.push(`${name} runs but is no longer in the manifest; --remove-orphans stops it`);
       }
       continue;
@@ -136,7 +138,12 @@ function planUp(desired: Desired, observed: Observed, request: PlanRequest): Pla
       awaitReady.push(name);
       continue;
     }
-    if (request.command === 'up' && !explicit.has(name) && request.targets.length > 0 && action.kind === 'start') {
+    if (
+      request.command === 'up' &&
+      !explicit.has(name) &&
+      request.targets.length > 0 &&
+      action.kind === 'start'
+    ) {
       action.cause = `${action.cause}; needed by ${dependentsIn(desired, name, wanted).join(', ')}`;
     }
     starts.push(action);
@@ -193,7 +200,8 @@ function planRestart(desired: Desired, observed: Observed, request: PlanRequest)
   }
   // Keep dependency order among the starts and recreates.
   const order = dependencyOrder(desired, []);
-  const rank = (a: Action) => (a.kind === 'stop' || a.kind === 'remove-stale' ? -1 : order.indexOf(a.service));
+  const rank = (a: Action) =>
+    a.kind === 'stop' || a.kind === 'remove-stale' ? -1 : order.indexOf(a.service);
   actions.sort((a, b) => rank(a) - rank(b));
   return { actions, notes: up.notes, awaitReady: up.awaitReady.filter((n) => !targets.has(n)) };
 }

@@ -28,6 +28,10 @@ async function ps(p: E2eProject, ...args: string[]): Promise<StatusRow[]> {
 }
 
 let project: E2eProject | undefined;
+const track = (p: E2eProject): E2eProject => {
+  project = p;
+  return p;
+};
 afterEach(async () => {
   await project?.cleanup();
   project = undefined;
@@ -35,7 +39,7 @@ afterEach(async () => {
 
 describe('up / ps / down', () => {
   it('starts every service, is idempotent, recreates only what changed, stops by group', async () => {
-    const p = (project = e2eProject());
+    const p = track(e2eProject());
     const [a, b, c] = [await freePort(), await freePort(), await freePort()];
     const manifest = (cmdB: string) => `
 services:
@@ -86,7 +90,7 @@ services:
   });
 
   it('leaves no process behind for wrappers, setsid grandchildren and servers that ignore SIGTERM', async () => {
-    const p = (project = e2eProject());
+    const p = track(e2eProject());
     const [w, s, i] = [await freePort(), await freePort(), await freePort()];
     p.write(`
 services:
@@ -109,7 +113,7 @@ services:
   it('stops a real multi-process server (gunicorn with workers) completely', async (ctx) => {
     const gunicorn = ['/usr/bin/gunicorn', '/usr/local/bin/gunicorn'].find((f) => existsSync(f));
     if (!gunicorn) ctx.skip();
-    const p = (project = e2eProject());
+    const p = track(e2eProject());
     const port = await freePort();
     p.write(`
 services:
@@ -132,7 +136,7 @@ services:
 
 describe('records that cannot lie', () => {
   it('reports a record whose PID now belongs to a stranger as stale, and down leaves the stranger alive', async () => {
-    const p = (project = e2eProject());
+    const p = track(e2eProject());
     const port = await freePort();
     p.write(`services:\n  web: { command: node ${serve} ${port}, port: ${port} }\n`);
     expect((await p.run(['up'])).code).toBe(0);
@@ -160,7 +164,7 @@ describe('records that cannot lie', () => {
   });
 
   it('notices a killed service: ps stops saying running, --check exits 1, up brings it back', async () => {
-    const p = (project = e2eProject());
+    const p = track(e2eProject());
     const port = await freePort();
     p.write(`services:\n  web: { command: node ${serve} ${port}, port: ${port} }\n`);
     expect((await p.run(['up'])).code).toBe(0);
@@ -180,9 +184,11 @@ describe('records that cannot lie', () => {
 
 describe('concurrency', () => {
   it('two ups at once start one process per service', async () => {
-    const p = (project = e2eProject());
+    const p = track(e2eProject());
     const ports = [await freePort(), await freePort(), await freePort()];
-    p.write(`services:\n${ports.map((port, i) => `  s${i}: { command: node ${serve} ${port}, port: ${port} }\n`).join('')}`);
+    p.write(
+      `services:\n${ports.map((port, i) => `  s${i}: { command: node ${serve} ${port}, port: ${port} }\n`).join('')}`,
+    );
     const [one, two] = await Promise.all([p.run(['up']), p.run(['up'])]);
     expect(one.code, one.stderr).toBe(0);
     expect(two.code, two.stderr).toBe(0);
@@ -191,7 +197,7 @@ describe('concurrency', () => {
   });
 
   it('converges after up is killed half-way', async () => {
-    const p = (project = e2eProject());
+    const p = track(e2eProject());
     const ports = [await freePort(), await freePort()];
     p.write(`
 services:

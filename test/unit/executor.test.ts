@@ -46,7 +46,11 @@ const deps =
 describe('execute', () => {
   it('runs all stops before any start, and independent starts in parallel', async () => {
     const fx = fakeEffects();
-    const plan: Plan = { actions: [a('stop', 'old'), a('start', 'x'), a('start', 'y')], notes: [], awaitReady: [] };
+    const plan: Plan = {
+      actions: [a('stop', 'old'), a('start', 'x'), a('start', 'y')],
+      notes: [],
+      awaitReady: [],
+    };
     const done = execute(plan, fx.effects, { dependsOn: deps({}), emit: () => {} });
     await fx.release('stop old');
     expect(fx.pending().sort()).toEqual(['start x', 'start y']);
@@ -59,7 +63,11 @@ describe('execute', () => {
 
   it('waits for a dependency to be ready, or only started, as depends_on says', async () => {
     const fx = fakeEffects();
-    const plan: Plan = { actions: [a('start', 'api'), a('start', 'web'), a('start', 'worker')], notes: [], awaitReady: [] };
+    const plan: Plan = {
+      actions: [a('start', 'api'), a('start', 'web'), a('start', 'worker')],
+      notes: [],
+      awaitReady: [],
+    };
     const graph = deps({ web: { api: 'ready' }, worker: { api: 'started' } });
     const done = execute(plan, fx.effects, { dependsOn: graph, emit: () => {} });
     await fx.release('start api');
@@ -73,8 +81,15 @@ describe('execute', () => {
   it('skips the dependents of a failed service and says why', async () => {
     const fx = fakeEffects({ api: 'ready' });
     const events: ExecEvent[] = [];
-    const plan: Plan = { actions: [a('start', 'api'), a('start', 'web'), a('start', 'docs')], notes: [], awaitReady: [] };
-    const done = execute(plan, fx.effects, { dependsOn: deps({ web: { api: 'ready' } }), emit: (e) => events.push(e) });
+    const plan: Plan = {
+      actions: [a('start', 'api'), a('start', 'web'), a('start', 'docs')],
+      notes: [],
+      awaitReady: [],
+    };
+    const done = execute(plan, fx.effects, {
+      dependsOn: deps({ web: { api: 'ready' } }),
+      emit: (e) => events.push(e),
+    });
     await fx.release('start api');
     await fx.release('start docs');
     await fx.release('ready api');

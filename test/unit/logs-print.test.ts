@@ -95,7 +95,7 @@ describe('createPrefixer', () => {
     const format = createPrefixer(names, { prefix: true, color: true });
     expect(format('s0', 'x')).toContain('\x1b[36m');
     expect(format('s1', 'x')).toContain('\x1b[33m');
-    expect(format('s10', 'x')).toMatch(/^\x1b\[36ms10 \|/); // 10 colours, then round again
+    expect(format('s10', 'x').startsWith('\x1b[36ms10 |')).toBe(true); // 10 colours, then round again
   });
 });
 

@@ -58,7 +58,9 @@ function record(spec: ServiceSpec, pid = 100): RunRecord {
 }
 
 function running(...specs: ServiceSpec[]): Observed['services'] {
-  return Object.fromEntries(specs.map((s) => [s.name, { name: s.name, status: 'running', record: record(s) }]));
+  return Object.fromEntries(
+    specs.map((s) => [s.name, { name: s.name, status: 'running', record: record(s) }]),
+  );
 }
 
 const obs = (services: Observed['services'] = {}): Observed => ({ services, warnings: [] });
@@ -70,9 +72,12 @@ describe('plan up', () => {
 
   it('starts everything in dependency order when nothing runs', () => {
     expect(formatPlan(plan(desired(web, api, docs), obs(), { command: 'up', targets: [] }))).toBe(
-      ['start        api   not running', 'start        docs  not running', 'start        web   not running', ''].join(
-        '\n',
-      ),
+      [
+        'start        api   not running',
+        'start        docs  not running',
+        'start        web   not running',
+        '',
+      ].join('\n'),
     );
   });
 
@@ -104,7 +109,9 @@ describe('plan up', () => {
 
   it('brings up the dependencies of a target and says who needs them', () => {
     const p = plan(desired(web, api, docs), obs(), { command: 'up', targets: ['web'] });
-    expect(formatPlan(p)).toBe('start        api  not running; needed by web\nstart        web  not running\n');
+    expect(formatPlan(p)).toBe(
+      'start        api  not running; needed by web\nstart        web  not running\n',
+    );
   });
 
   it('replaces a stale record with a start and says why', () => {
@@ -131,9 +138,11 @@ describe('plan up', () => {
       ].join('\n'),
     );
     expect(formatPlan(plan(desired(), observed, { command: 'up', targets: [], removeOrphans: true }))).toBe(
-      ['stop         old    removed from manifest', 'remove-stale ghost  removed from manifest (process 100 is gone)', ''].join(
-        '\n',
-      ),
+      [
+        'stop         old    removed from manifest',
+        'remove-stale ghost  removed from manifest (process 100 is gone)',
+        '',
+      ].join('\n'),
     );
   });
 
@@ -153,7 +162,10 @@ describe('plan down', () => {
 
   it('stops everything, dependents first, orphans included', () => {
     const orphan = service('orphan');
-    const p = plan(desired(api, web, docs), obs(running(api, web, docs, orphan)), { command: 'down', targets: [] });
+    const p = plan(desired(api, web, docs), obs(running(api, web, docs, orphan)), {
+      command: 'down',
+      targets: [],
+    });
     expect(formatPlan(p)).toBe(
       [
         'stop         orphan  down (not in the manifest)',
@@ -166,17 +178,29 @@ describe('plan down', () => {
   });
 
   it('stops the running dependents of a target too', () => {
-    const p = plan(desired(api, web, docs), obs(running(api, web, docs)), { command: 'down', targets: ['api'] });
+    const p = plan(desired(api, web, docs), obs(running(api, web, docs)), {
+      command: 'down',
+      targets: ['api'],
+    });
     expect(formatPlan(p)).toBe('stop         web  depends on api\nstop         api  down requested\n');
   });
 
   it('only forgets stale records; nothing is signalled for them', () => {
     const p = plan(
       desired(api),
-      obs({ api: { name: 'api', status: 'stale', record: record(api), why: 'pid 100 now belongs to another process' } }),
+      obs({
+        api: {
+          name: 'api',
+          status: 'stale',
+          record: record(api),
+          why: 'pid 100 now belongs to another process',
+        },
+      }),
       { command: 'down', targets: [] },
     );
-    expect(p.actions).toEqual([{ kind: 'remove-stale', service: 'api', cause: 'pid 100 now belongs to another process' }]);
+    expect(p.actions).toEqual([
+      { kind: 'remove-stale', service: 'api', cause: 'pid 100 now belongs to another process' },
+    ]);
   });
 
   it('has nothing to do when nothing runs', () => {

@@ -4,7 +4,11 @@ import { toPlain } from '../../manifest/print.js';
 import type { Context } from '../context.js';
 
 /** `uiprocs config`: the resolved manifest on stdout, YAML for people, sorted JSON for diffs. */
-export default async function config(ctx: Context, _targets: string[], opts: { json?: boolean }): Promise<Result<number>> {
+export default async function config(
+  ctx: Context,
+  _targets: string[],
+  opts: { json?: boolean },
+): Promise<Result<number>> {
   const loaded = await loadManifest({ file: ctx.file, cwd: ctx.cwd, env: ctx.env });
   if (!loaded.ok) return loaded;
   const plain = toPlain(loaded.value);

@@ -3,13 +3,13 @@
  * The commands differ only in the request they make and what they print at the end.
  */
 import { existsSync } from 'node:fs';
-import { checkServiceName, statePaths } from '../../state/paths.js';
-import { converge, type ConvergeReport, type ConvergeRequest } from '../../app/converge.js';
+import { type ConvergeReport, type ConvergeRequest, converge } from '../../app/converge.js';
 import { loadProject } from '../../app/project.js';
 import type { Desired, Result } from '../../core/model.js';
 import { ok } from '../../core/model.js';
 import { formatPlan } from '../../core/plan.js';
 import { getSystem } from '../../runtime/system.js';
+import { checkServiceName, statePaths } from '../../state/paths.js';
 import { createRenderer } from '../../ui/renderer.js';
 import type { Context } from '../context.js';
 
@@ -35,7 +35,11 @@ export async function runConverge(
   summarise?: (desired: Desired, report: ConvergeReport, targets: string[]) => void,
 ): Promise<Result<number>> {
   const system = getSystem(ctx.env);
-  const project = await loadProject(ctx, targets, request.command === 'down' ? orphanTargets(targets) : undefined);
+  const project = await loadProject(
+    ctx,
+    targets,
+    request.command === 'down' ? orphanTargets(targets) : undefined,
+  );
   if (!project.ok) return project;
   const { desired } = project.value;
   const renderer = await createRenderer(ctx);
@@ -44,7 +48,8 @@ export async function runConverge(
     { ...request, targets: project.value.targets },
     { system, env: ctx.env },
     {
-      onPlan: (p, observed) => (request.dryRun ? ctx.out(formatPlan(p)) : renderer.plan(p, observed.warnings)),
+      onPlan: (p, observed) =>
+        request.dryRun ? ctx.out(formatPlan(p)) : renderer.plan(p, observed.warnings),
       onEvent: (e) => renderer.event(e),
       onWaitLock: (holder) => renderer.waitLock(holder),
     },

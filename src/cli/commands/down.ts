@@ -5,12 +5,19 @@ import type { Context } from '../context.js';
 import { runConverge } from './converge-command.js';
 
 /** `uiprocs down`: stop targets and their dependents (no targets: everything, orphans too). */
-export default async function down(ctx: Context, targets: string[], opts: { timeout?: string }): Promise<Result<number>> {
+export default async function down(
+  ctx: Context,
+  targets: string[],
+  opts: { timeout?: string },
+): Promise<Result<number>> {
   let stopTimeoutMs: number | undefined;
   if (opts.timeout !== undefined) {
     const ms = parseDuration(opts.timeout);
     if (ms === undefined) {
-      return fail({ reason: 'usage', message: `--timeout ${opts.timeout}: expected a duration like 500ms, 10s or 2m` });
+      return fail({
+        reason: 'usage',
+        message: `--timeout ${opts.timeout}: expected a duration like 500ms, 10s or 2m`,
+      });
     }
     stopTimeoutMs = ms;
   }

@@ -16,7 +16,8 @@ export default async function logs(
   if (!Number.isInteger(tail) && tail !== Number.POSITIVE_INFINITY) {
     return fail({ reason: 'usage', message: `-n ${opts.tail}: expected a number of lines (or "all")` });
   }
-  if (tail < 0) return fail({ reason: 'usage', message: `-n ${opts.tail}: expected a number of lines (or "all")` });
+  if (tail < 0)
+    return fail({ reason: 'usage', message: `-n ${opts.tail}: expected a number of lines (or "all")` });
   const project = await loadProject(ctx, targets);
   if (!project.ok) return project;
   const { desired } = project.value;

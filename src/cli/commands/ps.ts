@@ -21,13 +21,17 @@ export default async function ps(
   if (!project.ok) return project;
   const { desired } = project.value;
   const system = getSystem(ctx.env);
-  const observed = existsSync(desired.stateDir) ? observe(desired.stateDir, system) : { services: {}, warnings: [] };
+  const observed = existsSync(desired.stateDir)
+    ? observe(desired.stateDir, system)
+    : { services: {}, warnings: [] };
   const rows = await statusRows(desired, observed, system, project.value.targets);
   if (opts.json) ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
   else ctx.out(formatPsTable(rows, ctx.colorOut));
   for (const w of observed.warnings) ctx.err(`warning: ${w}\n`);
   if (opts.check) {
-    const checked = rows.filter((r) => desired.services[r.name] !== undefined && !desired.services[r.name]!.disabled);
+    const checked = rows.filter(
+      (r) => desired.services[r.name] !== undefined && !desired.services[r.name]!.disabled,
+    );
     const down = checked.filter((r) => r.status !== 'running');
     if (down.length > 0) {
       ctx.err(`not running: ${down.map((r) => `${r.name} (${r.status})`).join(', ')}\n`);
