@@ -10,10 +10,11 @@ export function formatFailure(failure: Failure, opts: { color: boolean; cwd: str
   const c = pc.createColors(opts.color);
   switch (failure.reason) {
     case 'manifest-invalid':
-      return formatDiagnostics(failure.diagnostics, { color: opts.color, cwd: opts.cwd });
+      // Diagnostics are joined without a final newline; a terminal prompt must not glue onto the last one.
+      return `${formatDiagnostics(failure.diagnostics, { color: opts.color, cwd: opts.cwd })}\n`;
     case 'unknown-target':
       return failure.diagnostics && failure.diagnostics.length > 0
-        ? formatDiagnostics(failure.diagnostics, { color: opts.color, cwd: opts.cwd })
+        ? `${formatDiagnostics(failure.diagnostics, { color: opts.color, cwd: opts.cwd })}\n`
         : `${c.red('uiprocs:')} ${failure.message}\n`;
     case 'service-failed': {
       const details = (failure.details ?? []).map((line) => `  ${c.dim('│')} ${line}\n`).join('');
