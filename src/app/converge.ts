@@ -72,15 +72,18 @@ export async function converge(
 
   const dir = ensureStateDir(desired.stateDir);
   if (!dir.ok) return dir;
+  const lockWarnings: string[] = [];
   const lock = await acquireLock(desired.stateDir, {
     command: `uiprocs ${request.command}`,
     system,
     clock,
     onWait: (holder) => hooks.onWaitLock?.(holder),
+    onBreak: (what) => lockWarnings.push(what),
   });
   if (!lock.ok) return lock;
   try {
-    const observed = observe(desired.stateDir, system);
+    const seen = observe(desired.stateDir, system);
+    const observed = { ...seen, warnings: [...lockWarnings, ...seen.warnings] };
     if (request.guard && !(await request.guard(observed))) {
       return ok({ plan: { actions: [], notes: [], awaitReady: [] }, exec: undefined, started: [] });
     }

@@ -111,6 +111,8 @@ export interface ServiceSpec {
   restart: RestartPolicy;
   maxRestarts: number;
   disabled: boolean;
+  /** Container image for `uiprocs export compose`; uiprocs itself ignores it. */
+  image?: string;
 }
 
 /** The resolved manifest: what should run. Service order is manifest order. */

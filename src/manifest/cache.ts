@@ -16,7 +16,8 @@ import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from '
 import { join } from 'node:path';
 import type { Desired } from '../core/model.js';
 
-const FORMAT = 1;
+/** Bumped when `Desired` gains a field, so entries written without it are misses. */
+const FORMAT = 2;
 
 interface Entry {
   format: number;

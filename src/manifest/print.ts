@@ -43,6 +43,7 @@ function service(s: ServiceSpec): Plain {
     restart: s.restart,
     max_restarts: s.maxRestarts,
     disabled: s.disabled,
+    ...(s.image === undefined ? {} : { image: s.image }),
   };
 }
 

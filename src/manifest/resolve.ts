@@ -180,6 +180,7 @@ class Resolver {
     }
 
     const [stopTimeout] = field('stop_timeout');
+    const [image, imageAt] = field('image');
     return {
       name,
       command,
@@ -196,6 +197,7 @@ class Resolver {
       restart: field('restart')[0] ?? DEFAULTS.restart,
       maxRestarts: field('max_restarts')[0] ?? DEFAULTS.maxRestarts,
       disabled: field('disabled')[0] ?? false,
+      ...(image === undefined ? {} : { image: str(image, imageAt) }),
     };
   }
 
