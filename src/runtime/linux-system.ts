@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import type { PortOwner, ProcInfo, System } from './system.js';
 
 /**
@@ -6,14 +6,39 @@ import type { PortOwner, ProcInfo, System } from './system.js';
  * `ps` of 50 services costs a few milliseconds and no child process. Reads race with
  * processes exiting; any read error simply means "gone" (undefined), never a throw.
  */
+/**
+ * A table snapshot younger than this is reused: stops of many services run side by side
+ * and each sweeps the table at nearly the same moment; one sweep serves them all.
+ */
+export const TABLE_TTL_MS = 2;
+
 export function createLinuxSystem(procRoot = '/proc'): System {
   let cachedBootId: string | undefined;
+  let snapshot: { at: number; table: ProcInfo[] } | undefined;
+  /** A process's environment is fixed at exec: read once per (pid, start time). */
+  const environCache = new Map<number, { startTime: string; env: Record<string, string> | undefined }>();
+  const buffer = Buffer.allocUnsafe(16 * 1024);
 
+  /**
+   * /proc files report size 0, so readFileSync stats, then reads in growing chunks; one
+   * open/read/close into a shared buffer is what a sweep of every process can afford.
+   */
   function read(path: string): string | undefined {
+    let fd: number;
     try {
-      return readFileSync(path, 'utf8');
+      fd = openSync(path, 'r');
     } catch {
       return undefined;
+    }
+    try {
+      const n = readSync(fd, buffer, 0, buffer.length, null);
+      if (n < buffer.length) return buffer.toString('utf8', 0, n);
+      // Larger than the buffer (a big environment): read the rest the ordinary way.
+      return buffer.toString('utf8', 0, n) + readFileSync(fd, 'utf8');
+    } catch {
+      return undefined;
+    } finally {
+      closeSync(fd);
     }
   }
 
@@ -106,10 +131,33 @@ export function createLinuxSystem(procRoot = '/proc'): System {
     cmdline,
     portOwners,
     table() {
+      const now = performance.now();
+      if (snapshot && now - snapshot.at < TABLE_TTL_MS) return snapshot.table;
       const out: ProcInfo[] = [];
       for (const pid of pids()) {
         const info = proc(pid);
         if (info) out.push(info);
+      }
+      snapshot = { at: performance.now(), table: out };
+      return out;
+    },
+    // Callers pass PIDs of a table they just took, so its start times are current.
+    environs(list) {
+      const known = new Map((snapshot?.table ?? []).map((p) => [p.pid, p]));
+      const out = new Map<number, Record<string, string>>();
+      for (const pid of list) {
+        const info = known.get(pid);
+        // Kernel threads (kthreadd's children) have no environment; skip the read.
+        if (pid === 2 || info?.ppid === 2) continue;
+        const startTime = info?.startTime;
+        const cached = environCache.get(pid);
+        let env: Record<string, string> | undefined;
+        if (startTime !== undefined && cached?.startTime === startTime) env = cached.env;
+        else {
+          env = environ(pid);
+          if (startTime !== undefined) environCache.set(pid, { startTime, env });
+        }
+        if (env) out.set(pid, env);
       }
       return out;
     },
