@@ -59,6 +59,11 @@ export interface AcquireLockOptions {
   onWait?: (holder: LockWaitInfo) => void;
   /** Give up after this long (default 60 s) with Failure `lock-failed`. */
   timeoutMs?: number;
+  /**
+   * Called when a lock that could not be believed (dead holder, reused PID, garbage) was
+   * removed, with a sentence saying whose it was: a takeover is reported, never silent.
+   */
+  onBreak?: (what: string) => void;
 }
 
 /** Releases the lock; calling it again does nothing. */
@@ -131,7 +136,9 @@ async function pollForLock(
       breakable = clock.now() - garbage.since >= GARBAGE_GRACE_MS;
     }
     if (breakable) {
-      const broke = breakLock(paths.lock, paths.lockBreak, me, system, seen);
+      const broke = breakLock(paths.lock, paths.lockBreak, me, system, seen, () =>
+        options.onBreak?.(brokenMessage(paths.lock, seen)),
+      );
       if (!broke.ok) return broke;
       if (broke.value) continue;
     }
@@ -277,6 +284,7 @@ function breakLock(
   me: LockHolder,
   system: System,
   seen: Exclude<LockFileState, { kind: 'missing' }>,
+  onBroken: () => void = () => {},
 ): Result<boolean> {
   const breaker = takeBreaker(breakPath, me, system);
   if (!breaker.ok) return breaker;
@@ -287,7 +295,7 @@ function breakLock(
     if (again.ino !== seen.ino || again.text !== seen.text) return ok(true); // replaced: judge afresh
     if (again.kind === 'held' && holderAlive(system, me.bootId, again.holder)) return ok(false);
     if (again.ino === -1) return ok(false); // a directory or unreadable: not ours to remove
-    unlinkIfSame(lockPath, again.ino, again.dev);
+    if (unlinkIfSame(lockPath, again.ino, again.dev)) onBroken();
     return ok(true);
   } finally {
     const mine = readLockFile(breakPath);
@@ -335,6 +343,14 @@ function makeRelease(lockPath: string, token: string): Release {
   // others waiting for a dead holder; 'exit' handlers may only do synchronous work, and do.
   process.on('exit', release);
   return release;
+}
+
+function brokenMessage(lockPath: string, seen: Exclude<LockFileState, { kind: 'missing' }>): string {
+  if (seen.kind === 'held') {
+    const h = seen.holder;
+    return `${lockPath}: took over the state lock left by pid ${h.pid} (${h.command}), which is no longer running`;
+  }
+  return `${lockPath}: removed an unreadable lock file (${JSON.stringify(seen.text.slice(0, 40))})`;
 }
 
 function timeoutMessage(
