@@ -14,6 +14,7 @@ import { projectId } from '../core/identity.js';
 import { type Desired, fail, type Observed, ok, type Result, type RunRecord } from '../core/model.js';
 import { type Plan, type PlanRequest, plan } from '../core/plan.js';
 import { type ExecEvent, type ExecResult, execute } from '../runtime/executor.js';
+import { taggedProcesses } from '../runtime/stop.js';
 import type { System } from '../runtime/system.js';
 import { acquireLock } from '../state/lock.js';
 import { observe } from '../state/observe.js';
@@ -51,6 +52,19 @@ export interface Runtime {
   env: Record<string, string | undefined>;
 }
 
+/**
+ * For `down`: services that no running record covers but whose tag live processes still
+ * carry (one /proc sweep). `down` must leave nothing of the project behind, and a record
+ * can be missing — a CLI killed between spawn and record, a damaged record removed.
+ */
+function withLeftovers(observed: Observed, request: PlanRequest, system: System, id: string): Observed {
+  if (request.command !== 'down') return observed;
+  const leftovers = [...taggedProcesses(system, id).keys()].filter(
+    (name) => observed.services[name]?.status !== 'running',
+  );
+  return leftovers.length > 0 ? { ...observed, leftovers } : observed;
+}
+
 function observeIfAny(desired: Desired, system: System): Observed {
   return existsSync(desired.stateDir) ? observe(desired.stateDir, system) : { services: {}, warnings: [] };
 }
@@ -64,7 +78,12 @@ export async function converge(
   const { system } = runtime;
   const clock = runtime.clock ?? systemClock;
   if (request.dryRun) {
-    const observed = observeIfAny(desired, system);
+    const observed = withLeftovers(
+      observeIfAny(desired, system),
+      request,
+      system,
+      projectId(desired.project, desired.stateDir),
+    );
     const p = plan(desired, observed, request);
     hooks.onPlan?.(p, observed);
     return ok({ plan: p, exec: undefined, started: [] });
@@ -83,7 +102,12 @@ export async function converge(
   if (!lock.ok) return lock;
   try {
     const seen = observe(desired.stateDir, system);
-    const observed = { ...seen, warnings: [...lockWarnings, ...seen.warnings] };
+    const observed = withLeftovers(
+      { ...seen, warnings: [...lockWarnings, ...seen.warnings] },
+      request,
+      system,
+      projectId(desired.project, desired.stateDir),
+    );
     if (request.guard && !(await request.guard(observed))) {
       return ok({ plan: { actions: [], notes: [], awaitReady: [] }, exec: undefined, started: [] });
     }

@@ -185,4 +185,10 @@ export interface Observed {
   services: Record<string, ObservedService>;
   /** Problems met while observing (torn record files, junk pid files), reported once. */
   warnings: string[];
+  /**
+   * Services without a running record whose tag is still carried by live processes (a
+   * command killed between spawn and writing the record, a record lost or removed as
+   * damaged). Only `down` looks for them: it must leave nothing of the project behind.
+   */
+  leftovers?: string[];
 }
