@@ -9,5 +9,6 @@ export default defineConfig({
     // Integration and e2e tests spawn real servers; two cores, so keep the pool small.
     pool: 'forks',
     maxWorkers: 2,
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
