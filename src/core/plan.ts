@@ -26,6 +26,11 @@ export interface PlanRequest {
   targets: string[];
   /** up: also stop services that left the manifest. */
   removeOrphans?: boolean;
+  /**
+   * up: stop these services if they left the manifest, whatever `removeOrphans` says —
+   * watch passes the ones removed from the manifest while it watched.
+   */
+  removeNames?: readonly string[];
 }
 
 export interface Plan {
@@ -126,7 +131,7 @@ function planUp(desired: Desired, observed: Observed, request: PlanRequest): Pla
       if (obs.status === 'stale') {
         stops.push({ kind: 'remove-stale', service: name, cause: `removed from manifest (${obs.why})` });
       } else if (obs.status === 'running') {
-        if (request.removeOrphans)
+        if (request.removeOrphans || request.removeNames?.includes(name))
           stops.push({ kind: 'stop', service: name, cause: 'removed from manifest' });
         else notes.push(`${name} runs but is no longer in the manifest; --remove-orphans stops it`);
       }
@@ -159,16 +164,30 @@ function dependentsIn(desired: Desired, name: string, wanted: Set<string>): stri
 
 function planDown(desired: Desired, observed: Observed, request: PlanRequest): Plan {
   const all = request.targets.length === 0;
-  const selected = all ? new Set(Object.keys(observed.services)) : withDependents(desired, request.targets);
+  const leftovers = new Set(observed.leftovers ?? []);
+  const selected = all
+    ? new Set([...Object.keys(observed.services), ...leftovers])
+    : withDependents(desired, request.targets);
   const order = dependencyOrder(
     desired,
-    Object.keys(observed.services).filter((n) => desired.services[n] === undefined),
+    [...new Set([...Object.keys(observed.services), ...leftovers])].filter(
+      (n) => desired.services[n] === undefined,
+    ),
   ).reverse();
   const actions: Action[] = [];
   for (const name of order) {
     if (!selected.has(name)) continue;
     const obs = observedOf(observed, name);
-    if (obs.status === 'absent') continue;
+    if (obs.status === 'absent') {
+      // No record vouches for a PID, so only the tag finds these; remove-stale stops them by it.
+      if (leftovers.has(name))
+        actions.push({
+          kind: 'remove-stale',
+          service: name,
+          cause: 'no run record, but processes carry its tag',
+        });
+      continue;
+    }
     if (obs.status === 'stale') {
       actions.push({ kind: 'remove-stale', service: name, cause: obs.why });
       continue;
