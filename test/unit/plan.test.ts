@@ -146,6 +146,17 @@ describe('plan up', () => {
     );
   });
 
+  it('stops only the named orphans with removeNames (watch: removed while it watched)', () => {
+    const observed = obs({ ...running(service('left')), ...running(service('before')) });
+    expect(formatPlan(plan(desired(), observed, { command: 'up', targets: [], removeNames: ['left'] }))).toBe(
+      [
+        'stop         left  removed from manifest',
+        'note: before runs but is no longer in the manifest; --remove-orphans stops it',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('skips disabled services unless targeted', () => {
     const off = service('off', { disabled: true });
     expect(plan(desired(off), obs(), { command: 'up', targets: [] }).actions).toEqual([]);
