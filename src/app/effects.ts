@@ -163,7 +163,16 @@ export function makeEffects(input: EffectsInput): Effects {
       restarts: previous && previous.status !== 'absent' ? previous.record.restarts : 0,
     };
     const written = writeRecord(desired.stateDir, record);
-    if (!written.ok) return written;
+    if (!written.ok) {
+      // Without a record nothing would ever find this process again (down says "nothing is
+      // running" while it holds the port): stop what was just started before failing.
+      spawned.delete(name);
+      await stopService(
+        { pid: s.pid, pgid: s.pgid, projectId, service: name },
+        { signal: spec.stopSignal, timeoutMs: Math.min(spec.stopTimeout, 2000), system, clock },
+      );
+      return written;
+    }
     input.onStarted?.(record);
     return ok({ message: `started pid ${s.pid}${s.port !== null ? ` on port ${s.port}` : ''}` });
   };
