@@ -70,7 +70,10 @@ export function ensureLogWritable(log: LogSpec): Result<void> {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (error) {
-    return fail({ reason: 'io', message: `cannot create log directory ${dir}: ${describeError(error)}` });
+    // A regular file where a folder should be makes mkdir say EEXIST, which misleads; the
+    // open below then reports the true cause (ENOTDIR) with the full path.
+    if (!isErrno(error, 'EEXIST'))
+      return fail({ reason: 'io', message: `cannot create log directory ${dir}: ${describeError(error)}` });
   }
   try {
     closeSync(openSync(log.path, 'a'));

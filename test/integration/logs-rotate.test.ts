@@ -224,6 +224,15 @@ describe('ensureLogWritable', () => {
     });
   });
 
+  it('says ENOTDIR, not EEXIST, when the folder of the log is a regular file', () => {
+    writeFileSync(join(dir, 'file'), '');
+    const path = join(dir, 'file', 'web.log');
+    expect(ensureLogWritable({ path, maxSize: 1, keep: 1 })).toEqual({
+      ok: false,
+      error: { reason: 'io', message: `cannot write log file ${path}: ENOTDIR (not a directory)` },
+    });
+  });
+
   it('fails with io and EISDIR when the log path is a folder', () => {
     const result = ensureLogWritable({ path: dir, maxSize: 1, keep: 1 });
     expect(result).toMatchObject({
