@@ -1,7 +1,11 @@
 /**
  * The one use-case behind up, down, restart and every reconcile of watch:
  *
- *   lock → observe → plan → execute → unlock
+ *   lock → observe → plan → preflight → execute → unlock
+ *
+ * The preflight (preflight.ts) checks every start's preconditions (writable log, no
+ * foreign process on its port) before anything runs: one bad service fails the whole
+ * converge with nothing changed.
  *
  * The lock is taken before observing, so what the plan is made from is still true when
  * it is applied; two `up`s in two terminals run one after the other, and the second
@@ -20,6 +24,7 @@ import { acquireLock } from '../state/lock.js';
 import { observe } from '../state/observe.js';
 import { ensureStateDir } from '../state/paths.js';
 import { makeEffects } from './effects.js';
+import { checkStarts } from './preflight.js';
 
 export interface ConvergeRequest extends PlanRequest {
   dryRun?: boolean;
@@ -44,6 +49,8 @@ export interface ConvergeReport {
   plan: Plan;
   exec: ExecResult | undefined;
   started: RunRecord[];
+  /** What ran before this converge (the summary takes an unchanged `port: auto` from it). */
+  observed: Observed;
 }
 
 export interface Runtime {
@@ -86,7 +93,7 @@ export async function converge(
     );
     const p = plan(desired, observed, request);
     hooks.onPlan?.(p, observed);
-    return ok({ plan: p, exec: undefined, started: [] });
+    return ok({ plan: p, exec: undefined, started: [], observed });
   }
 
   const dir = ensureStateDir(desired.stateDir);
@@ -109,15 +116,18 @@ export async function converge(
       projectId(desired.project, desired.stateDir),
     );
     if (request.guard && !(await request.guard(observed))) {
-      return ok({ plan: { actions: [], notes: [], awaitReady: [] }, exec: undefined, started: [] });
+      return ok({ plan: { actions: [], notes: [], awaitReady: [] }, exec: undefined, started: [], observed });
     }
     const p = plan(desired, observed, request);
     hooks.onPlan?.(p, observed);
+    const id = projectId(desired.project, desired.stateDir);
+    const pre = checkStarts(desired, p, system, id);
+    if (!pre.ok) return pre;
     const started: RunRecord[] = [];
     const effects = makeEffects({
       desired,
       observed,
-      projectId: projectId(desired.project, desired.stateDir),
+      projectId: id,
       system,
       clock,
       baseEnv: runtime.env,
@@ -140,7 +150,7 @@ export async function converge(
         message: `${names.length} service${names.length === 1 ? '' : 's'} ${verb}: ${names.join(', ')}`,
       });
     }
-    return ok({ plan: p, exec, started });
+    return ok({ plan: p, exec, started, observed });
   } finally {
     lock.value();
   }
