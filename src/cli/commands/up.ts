@@ -27,7 +27,10 @@ export default async function up(ctx: Context, targets: string[], opts: UpOption
       const width = Math.max(0, ...Object.keys(desired.services).map((n) => n.length));
       for (const spec of Object.values(desired.services)) {
         if (wanted && !wanted.has(spec.name)) continue;
-        const port = ports.get(spec.name) ?? (typeof spec.port === 'number' ? spec.port : null);
+        // Started now: the port it got; running unchanged: its record's (a kept `port: auto`).
+        const running = report.observed.services[spec.name];
+        const recorded = running?.status === 'running' ? running.record.port : null;
+        const port = ports.get(spec.name) ?? recorded ?? (typeof spec.port === 'number' ? spec.port : null);
         const url = urlFor(port);
         if (url) lines.push(`  ${spec.name.padEnd(width)}  ${url}\n`);
       }
