@@ -59,8 +59,18 @@ export function createPsSystem(): System {
   };
 }
 
+/**
+ * `ps` prints lstart in the caller's locale and time zone; a start time must read the same
+ * to every later uiprocs run (another TZ, DST, a translated month), so ps runs in C/UTC.
+ */
+const PS_ENV = { ...process.env, LC_ALL: 'C', TZ: 'UTC0' };
+
 function run(file: string, args: string[]): string {
-  const result = spawnSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const result = spawnSync(file, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+    env: PS_ENV,
+  });
   // ps exits 1 when a PID is not found and lsof when nothing matches: both mean "none".
   return result.stdout ?? '';
 }
@@ -85,8 +95,23 @@ export function parsePsLine(line: string): ProcInfo | undefined {
     pgid: Number(m[3]),
     sid: Number(m[4]),
     state: m[5]!.charAt(0),
-    startTime: m[6]!,
+    startTime: startToken(m[6]!),
   };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * lstart (`Thu Nov 26 05:52:26 2026`, UTC) as one space-free token, `2026-11-26T05:52:26Z`:
+ * run records hold start times as single words (record-shape.ts), and a raw lstart with its
+ * spaces made every record write fail on this fallback. Anything unexpected keeps its text,
+ * with whitespace joined by `_`, so it still compares equal to itself.
+ */
+export function startToken(lstart: string): string {
+  const m = /^\w{3}\s+(\w{3})\s+(\d{1,2})\s+(\d{2}:\d{2}:\d{2})\s+(\d{4})$/.exec(lstart.trim());
+  const month = m ? MONTHS.indexOf(m[1]!) : -1;
+  if (!m || month < 0) return lstart.trim().split(/\s+/).join('_');
+  return `${m[4]}-${String(month + 1).padStart(2, '0')}-${m[2]!.padStart(2, '0')}T${m[3]}Z`;
 }
 
 /** Full command lines (`ww`: no truncation); with `withEnv`, BSD `e` appends the environment. */
