@@ -17,7 +17,7 @@ function service(name: string, dependsOn: string[] = []): ServiceSpec {
     env: {},
     envFiles: [],
     log: { path: `/p/.uiprocs/logs/${name}.log`, maxSize: 10_000_000, keep: 3 },
-    dependsOn: Object.fromEntries(dependsOn.map((d) => [d, { condition: 'started' as const }])),
+    dependsOn: Object.fromEntries(dependsOn.map((d) => [d, 'started' as const])),
     ready: { check: { kind: 'alive' }, timeout: 60_000, interval: 100 },
     stopSignal: 'SIGTERM',
     stopTimeout: 10_000,
