@@ -4,6 +4,7 @@ import { statusRows } from '../../app/status.js';
 import { ok, type Result } from '../../core/model.js';
 import { getSystem } from '../../runtime/system.js';
 import { observe } from '../../state/observe.js';
+import { checkPrivateDir } from '../../state/paths.js';
 import { formatPsTable } from '../../ui/ps-table.js';
 import type { Context } from '../context.js';
 
@@ -21,8 +22,14 @@ export default async function ps(
   if (!project.ok) return project;
   const { desired } = project.value;
   const system = getSystem(ctx.env);
-  const observed = existsSync(desired.stateDir)
-    ? observe(desired.stateDir, system)
+  // ps changes nothing, so a state dir others could write to is still shown — with a
+  // warning, and without the repairs (removals) observe would otherwise make in it.
+  const exists = existsSync(desired.stateDir);
+  const trusted = exists ? checkPrivateDir(desired.stateDir) : undefined;
+  if (trusted !== undefined && !trusted.ok && 'message' in trusted.error)
+    ctx.err(`warning: ${trusted.error.message}\n`);
+  const observed = exists
+    ? observe(desired.stateDir, system, { repair: trusted?.ok === true })
     : { services: {}, warnings: [] };
   const rows = await statusRows(desired, observed, system, project.value.targets);
   if (opts.json) ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
