@@ -27,7 +27,8 @@ export async function loadProject(
   if (targets.length === 0) return ok({ desired, targets: [] });
   const extra = new Set(extraNames(desired));
   const known = targets.filter((t) => !extra.has(t));
-  const resolved = resolveTargets(desired, known);
+  // resolveTargets reads [] as "all": `down old` (only orphan names) must not become `down`.
+  const resolved = known.length > 0 ? resolveTargets(desired, known) : ok([]);
   if (!resolved.ok) return resolved;
   return ok({ desired, targets: [...resolved.value, ...targets.filter((t) => extra.has(t))] });
 }
