@@ -149,8 +149,21 @@ main(process.argv).then(
   },
   (error: unknown) => {
     process.stderr.write(
-      `uiprocs: internal error (a bug; please report it):\n${(error as Error)?.stack ?? String(error)}\n`,
+      outOfFiles(error) ??
+        `uiprocs: internal error (a bug; please report it):\n${(error as Error)?.stack ?? String(error)}\n`,
     );
     process.exitCode = 1;
   },
 );
+
+/**
+ * Running out of file descriptors (a low `ulimit -n`) is the machine's state, not a bug:
+ * lazily imported modules and spawns fail with EMFILE wherever it strikes, so it is named
+ * here, once, with the path and the fix, instead of a stack trace.
+ */
+function outOfFiles(error: unknown): string | undefined {
+  const e = error as { code?: unknown; path?: unknown } | null;
+  if (e?.code !== 'EMFILE' && e?.code !== 'ENFILE') return undefined;
+  const where = typeof e.path === 'string' ? ` while opening ${e.path}` : '';
+  return `uiprocs: too many open files (${e.code})${where}; raise the limit (ulimit -n) and try again\n`;
+}
