@@ -1,0 +1,105 @@
+/**
+ * `uiprocs export <systemd|compose|make>`: the manifest as files another engine runs.
+ * The files are a pure function of the resolved manifest (src/export); this command only
+ * chooses where they go and, with `--check`, compares them with what is there.
+ *
+ * systemd writes a folder (`-o DIR`, default `./systemd`) and removes units an earlier
+ * export of this project wrote that would not be written now; compose and make print to
+ * stdout unless `-o FILE`. `--check` writes nothing: exit 1 and the stale files when the
+ * previous export differs, 0 when it is up to date.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Result } from '../../core/model.js';
+import { fail, ok } from '../../core/model.js';
+import { previousUnits, readText, type Stale, staleFiles } from '../../export/check.js';
+import { EXPORT_FORMATS, type ExportFile, type ExportFormat } from '../../export/common.js';
+import { renderExport } from '../../export/index.js';
+import { displayPath } from '../../manifest/display.js';
+import { loadManifest } from '../../manifest/load.js';
+import type { Context } from '../context.js';
+
+export interface ExportOptions {
+  user?: boolean;
+  output?: string;
+  check?: boolean;
+}
+
+/** Where systemd units go without `-o`. */
+export const DEFAULT_SYSTEMD_DIR = 'systemd';
+
+export default async function exportCommand(
+  ctx: Context,
+  args: string[],
+  opts: ExportOptions,
+): Promise<Result<number>> {
+  const format = args[0] as ExportFormat;
+  if (!EXPORT_FORMATS.includes(format))
+    return fail({ reason: 'usage', message: `export: format must be one of ${EXPORT_FORMATS.join(', ')}` });
+  if (opts.user && format !== 'systemd')
+    return fail({ reason: 'usage', message: 'export: --user applies to systemd units only' });
+  if (opts.check && format !== 'systemd' && opts.output === undefined)
+    return fail({
+      reason: 'usage',
+      message: `export ${format} --check: name the exported file with -o FILE`,
+    });
+
+  const loaded = await loadManifest({ file: ctx.file, cwd: ctx.cwd, env: ctx.env });
+  if (!loaded.ok) return loaded;
+  const desired = loaded.value;
+  const files = renderExport(format, desired, { user: opts.user === true });
+
+  if (format === 'systemd') {
+    const dir = resolve(ctx.cwd, opts.output ?? DEFAULT_SYSTEMD_DIR);
+    const previous = previousUnits(dir, desired.project);
+    if (opts.check)
+      return report(
+        ctx,
+        staleFiles(files, (n) => readText(join(dir, n)), previous),
+        dir,
+        files,
+      );
+    return write(
+      ctx,
+      files.map((f) => ({ path: join(dir, f.name), content: f.content })),
+      previous.filter((n) => !files.some((f) => f.name === n)).map((n) => join(dir, n)),
+    );
+  }
+
+  const content = files[0]!.content;
+  if (opts.output === undefined) {
+    ctx.out(content);
+    return ok(0);
+  }
+  const path = resolve(ctx.cwd, opts.output);
+  if (opts.check) return report(ctx, staleFiles([{ name: path, content }], readText), null, files);
+  return write(ctx, [{ path, content }], []);
+}
+
+function report(ctx: Context, stale: Stale[], dir: string | null, files: ExportFile[]): Result<number> {
+  const show = (name: string) => displayPath(dir === null ? name : join(dir, name), ctx.cwd);
+  if (stale.length === 0) {
+    ctx.err(`export is up to date (${files.length} file${files.length === 1 ? '' : 's'})\n`);
+    return ok(0);
+  }
+  for (const s of stale) ctx.out(`${show(s.name)}: ${s.why}\n`);
+  ctx.err(`${stale.length} exported file${stale.length === 1 ? ' is' : 's are'} out of date; export again\n`);
+  return ok(1);
+}
+
+function write(ctx: Context, files: { path: string; content: string }[], obsolete: string[]): Result<number> {
+  try {
+    for (const f of files) {
+      mkdirSync(dirname(f.path), { recursive: true });
+      writeFileSync(f.path, f.content);
+      ctx.err(`wrote ${displayPath(f.path, ctx.cwd)}\n`);
+    }
+    for (const path of obsolete) {
+      rmSync(path, { force: true });
+      ctx.err(`removed ${displayPath(path, ctx.cwd)} (no longer in the manifest)\n`);
+    }
+  } catch (e) {
+    return fail({ reason: 'io', message: `export: ${(e as Error).message}` });
+  }
+  return ok(0);
+}

@@ -1,0 +1,151 @@
+/**
+ * `uiprocs export compose`: a compose file (compose-spec) with one service per manifest
+ * service. A pure function of the resolved manifest.
+ *
+ * How the manifest maps (and where a container differs from a local process):
+ * - image: the service's `image:` (or `defaults.image`), else DEFAULT_IMAGE, which has
+ *   Node, Python 3, curl and wget but none of your project's packages: set `image:`.
+ * - The project folder is bind-mounted at the same path, so cwd, relative paths in
+ *   commands and `${PROJECT_DIR}` keep working; working_dir is the service's cwd.
+ * - command: array form. A string runs as `/bin/sh -c "exec …"` (exec when it is one
+ *   simple command, as uiprocs does), so the stop signal reaches the server, not a shell.
+ * - ports: `"PORT:PORT"`, and PORT in the environment as uiprocs sets it. Inside a
+ *   container the server must listen on 0.0.0.0 to be reachable, and services reach each
+ *   other by service name, not 127.0.0.1.
+ * - `port: auto`: compose cannot pick a free port either. The port comes from the variable
+ *   PORT_<SERVICE> when compose runs (`.env` beside the compose file, or the environment);
+ *   compose stops with a message naming it when it is unset. It is published like a
+ *   fixed port, and every `${PORT}` of the manifest becomes `${PORT_<SERVICE>}`.
+ * - env: every resolved variable (env_file entries included) in `environment`. Compose
+ *   interpolates `$` in the whole file, so a literal `$` is written `$$`.
+ * - ready → healthcheck (see probe.ts; start_period = ready.timeout); `depends_on` with
+ *   `condition: service_healthy` for `ready` when the dependency has a healthcheck,
+ *   `service_started` otherwise (log and alive probes have no healthcheck).
+ * - stop_signal, stop_grace_period = stop_timeout; restart `no` | `on-failure:<max_restarts>` | `always`.
+ * - logs: `docker compose logs`; the manifest's log files are not used.
+ * - disabled: in the `disabled` profile, so `docker compose up` leaves it out.
+ */
+import type { Desired, ServiceSpec } from '../core/model.js';
+import { AUTO_PORT_TOKEN } from '../core/model.js';
+import { simpleCommandHead } from '../runtime/command-line.js';
+import { goDuration, headerText } from './common.js';
+import { ATTEMPT_TIMEOUT_S, probeAttempt } from './probe.js';
+
+/** Debian with Node 20, Python 3, curl and wget: enough for the probes and the demo UIs. */
+export const DEFAULT_IMAGE = 'node:20';
+
+/** The compose variable that holds an auto port: PORT_ and the service name in capitals. */
+export function portVariable(service: string): string {
+  return `PORT_${service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** Compose project names are lower-case letters, digits, `-` and `_`. */
+export function composeProjectName(project: string): string {
+  return project.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
+}
+
+export function exportCompose(desired: Desired): string {
+  const out: string[] = [
+    `# ${headerText('compose', desired)}`,
+    '# Each container mounts the project folder at the same path, so cwd and paths stay valid.',
+    `name: ${str(composeProjectName(desired.project))}`,
+    'services:',
+  ];
+  for (const s of Object.values(desired.services)) out.push(...service(desired, s));
+  return `${out.join('\n')}\n`;
+}
+
+function service(desired: Desired, s: ServiceSpec): string[] {
+  const text = (v: string) => interp(v, s.name);
+  const lines: string[] = [`  ${key(s.name)}:`];
+  const add = (line: string) => lines.push(`    ${line}`);
+  if (s.image === undefined) add(`image: ${str(DEFAULT_IMAGE)}  # default: set image: in the manifest`);
+  else add(`image: ${str(s.image)}`);
+  if (s.disabled) add('profiles: ["disabled"]  # disabled: true in the manifest');
+
+  const argv =
+    typeof s.command === 'string'
+      ? ['/bin/sh', '-c', simpleCommandHead(s.command) === undefined ? s.command : `exec ${s.command.trim()}`]
+      : s.command;
+  add(`command: ${list(argv.map(text))}`);
+  add(`working_dir: ${str(text(s.cwd))}`);
+  add('volumes:');
+  add(
+    `  - { type: bind, source: ${str(text(desired.projectDir))}, target: ${str(text(desired.projectDir))} }`,
+  );
+
+  const env: [string, string][] = Object.entries(s.env).map(([k, v]) => [k, text(v)]);
+  if (typeof s.port === 'number') env.push(['PORT', String(s.port)]);
+  if (s.port === 'auto') {
+    const v = portVariable(s.name);
+    env.push(['PORT', `\${${v}:?port: auto in the manifest: set ${v} to the port for ${s.name}}`]);
+  }
+  if (env.length > 0) {
+    add('environment:');
+    for (const [k, v] of env) add(`  ${key(k)}: ${str(v)}`);
+  }
+  if (s.port !== null) {
+    const p = s.port === 'auto' ? `\${${portVariable(s.name)}}` : String(s.port);
+    add('ports:');
+    add(`  - ${str(`${p}:${p}`)}${s.port === 'auto' ? '  # port: auto, from the variable' : ''}`);
+  }
+
+  const deps = Object.entries(s.dependsOn);
+  if (deps.length > 0) {
+    add('depends_on:');
+    for (const [dep, condition] of deps) {
+      const healthy = condition === 'ready' && probeAttempt(desired.services[dep]!) !== null;
+      const note =
+        condition === 'ready' && !healthy ? `  # ${dep} has no healthcheck (ready: log or alive)` : '';
+      add(`  ${key(dep)}: { condition: ${healthy ? 'service_healthy' : 'service_started'} }${note}`);
+    }
+  }
+
+  const attempt = probeAttempt(s);
+  if (attempt !== null) {
+    const test =
+      attempt.kind === 'shell' ? ['CMD-SHELL', text(attempt.script)] : ['CMD', ...attempt.argv.map(text)];
+    add('healthcheck:');
+    add(`  test: ${list(test)}`);
+    add(`  interval: ${goDuration(Math.max(1000, s.ready.interval))}`);
+    add(`  timeout: ${ATTEMPT_TIMEOUT_S}s`);
+    add('  retries: 3');
+    add(`  start_period: ${goDuration(s.ready.timeout)}`);
+  } else if (s.ready.check.kind === 'log') {
+    add('# ready: log has no healthcheck equivalent');
+  }
+  add(`stop_signal: ${s.stopSignal}`);
+  add(`stop_grace_period: ${goDuration(s.stopTimeout)}`);
+  add(`restart: ${str(restartPolicy(s))}`);
+  return lines;
+}
+
+/** Docker's on-failure:N counts like max_restarts, but on-failure:0 would mean "no limit". */
+function restartPolicy(s: ServiceSpec): string {
+  if (s.restart !== 'on-failure') return s.restart;
+  return s.maxRestarts === 0 ? 'no' : `on-failure:${s.maxRestarts}`;
+}
+
+/** A manifest string for compose: `$` doubled (compose interpolates), the auto port as its variable. */
+function interp(v: string, service: string): string {
+  return v
+    .split(AUTO_PORT_TOKEN)
+    .map((part) => part.replace(/\$/g, '$$$$'))
+    .join(`\${${portVariable(service)}}`);
+}
+
+/** A YAML double-quoted scalar: JSON's string syntax is valid YAML. */
+function str(v: string): string {
+  return JSON.stringify(v);
+}
+
+function list(items: string[]): string {
+  return `[${items.map(str).join(', ')}]`;
+}
+
+/** A mapping key: bare when YAML reads it as that exact string, else quoted. */
+function key(k: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(k) && !/^(true|false|yes|no|on|off|null|y|n)$/i.test(k)
+    ? k
+    : str(k);
+}

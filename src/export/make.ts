@@ -1,0 +1,57 @@
+/**
+ * `uiprocs export make`: a Makefile fragment for teams that live in make. Every target
+ * calls uiprocs with `-f <manifest>`, so the fragment works included from any folder:
+ * `serve-<x>` (up), `stop-<x>` (down), `status-<x>` (ps --check: exit 1 unless running)
+ * for every service and every group, `stop-all` and `list` (ps). `UIPROCS ?= uiprocs`
+ * picks the binary (`make UIPROCS="npx uiprocs" serve-web`); `UIPROCS_MANIFEST ?=` the
+ * manifest. A pure function of the resolved manifest.
+ */
+import type { Desired } from '../core/model.js';
+import { headerText, shWord } from './common.js';
+
+export function exportMake(desired: Desired): string {
+  const names = [...Object.keys(desired.services), ...Object.keys(desired.groups)];
+  const targets = names.flatMap((n) => [`serve-${n}`, `stop-${n}`, `status-${n}`]);
+  const out: string[] = [
+    `# ${headerText('make', desired)}`,
+    '# Include it from a Makefile (include uiprocs.mk) or run it: make -f uiprocs.mk serve-<name>.',
+    'UIPROCS ?= uiprocs',
+    `UIPROCS_MANIFEST ?= ${makeValue(shWord(desired.manifestPath))}`,
+    'UIPROCS_RUN = $(UIPROCS) -f $(UIPROCS_MANIFEST)',
+    '',
+    `.PHONY: list stop-all`,
+    ...chunk(targets, 3).map((t) => `.PHONY: ${t.join(' ')}`),
+    '',
+    'list:',
+    '\t$(UIPROCS_RUN) ps',
+    '',
+    'stop-all:',
+    '\t$(UIPROCS_RUN) down',
+  ];
+  for (const n of names) {
+    const kind = Object.hasOwn(desired.services, n) ? 'service' : 'group';
+    const arg = shWord(n);
+    out.push(
+      '',
+      `# ${kind} ${n}`,
+      `serve-${n}:`,
+      `\t$(UIPROCS_RUN) up ${arg}`,
+      `stop-${n}:`,
+      `\t$(UIPROCS_RUN) down ${arg}`,
+      `status-${n}:`,
+      `\t$(UIPROCS_RUN) ps --check ${arg}`,
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** A value on the right of `?=`: `$` is make's, `#` starts a comment. */
+function makeValue(v: string): string {
+  return v.replace(/\$/g, '$$$$').replace(/#/g, '\\#');
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

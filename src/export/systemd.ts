@@ -1,0 +1,198 @@
+/**
+ * `uiprocs export systemd`: one `<project>-<service>.service` per service, a
+ * `<project>-<group>.target` per group and a `<project>.target` that wants every enabled
+ * service. A pure function of the resolved manifest.
+ *
+ * How the manifest maps (and where systemd differs):
+ * - command: a string runs as `/bin/sh -c "exec …"` (exec when it is one simple command,
+ *   as uiprocs does, so the main PID is the server); an array runs as is, through
+ *   `/usr/bin/env` unless its program is an absolute path, because systemd wants an
+ *   absolute executable and `env` finds the name on the unit's PATH at start.
+ * - env: every resolved variable (env_file entries included, with uiprocs' precedence) as
+ *   `Environment=`, plus PORT as uiprocs sets it. Not `EnvironmentFile=`: systemd lets an
+ *   environment file override `Environment=`, the opposite of uiprocs, and its parser is
+ *   not uiprocs'. So editing an env file means exporting again (`--check` tells).
+ * - `port: auto`: systemd cannot pick a free port. The unit expects PORT from a drop-in
+ *   (`systemctl edit <unit>`: `[Service]` `Environment=PORT=8600`) and refuses to start
+ *   without one (ExecStartPre). `${PORT}` in the command is systemd's own substitution;
+ *   env values that use the port are passed through `/usr/bin/env NAME=…` on ExecStart,
+ *   because systemd substitutes variables there and not in `Environment=`.
+ * - ready: tcp, http and command probes are looped in ExecStartPost until they pass,
+ *   within TimeoutStartSec = ready.timeout, so `After=` waits for readiness like
+ *   `condition: ready`. log and alive have no equivalent: the unit is up once started.
+ * - depends_on: After= always; Requires= for `ready`, Wants= for `started`.
+ * - stop: KillMode=control-group (the whole cgroup, like uiprocs' group + tag sweep),
+ *   KillSignal=stop_signal, TimeoutStopSec=stop_timeout, then SIGKILL.
+ * - logs: StandardOutput/StandardError=append:<log>; the log's folder must exist, and
+ *   rotation (max_size, keep) is left to logrotate.
+ * - restart: Restart=no|on-failure|always; max_restarts and uiprocs' backoff are not
+ *   exported (systemd's StartLimitBurst= counts differently).
+ * - disabled: the unit is written but no target wants it.
+ *
+ * Quoting follows systemd.syntax(7): arguments in double quotes with C escapes, `%` as
+ * `%%` (specifiers) everywhere, `$` as `$$` in command lines (variable substitution).
+ */
+import type { Desired, Millis, ServiceSpec } from '../core/model.js';
+import { AUTO_PORT_TOKEN } from '../core/model.js';
+import { simpleCommandHead } from '../runtime/command-line.js';
+import { type ExportFile, enabledServices, headerText, seconds } from './common.js';
+import { attemptScript, probeAttempt } from './probe.js';
+
+export interface SystemdOptions {
+  /** A user unit (`systemctl --user`): the project target is wanted by default.target. */
+  user: boolean;
+}
+
+export const unitName = (project: string, service: string): string => `${project}-${service}.service`;
+export const projectTarget = (project: string): string => `${project}.target`;
+export const groupTarget = (project: string, group: string): string => `${project}-${group}.target`;
+
+/** systemd's variable reference for the auto port, in command lines. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: systemd's own ${VAR} syntax
+const PORT_REF = '${PORT}';
+
+export function exportSystemd(desired: Desired, opts: SystemdOptions): ExportFile[] {
+  const files: ExportFile[] = [];
+  for (const s of Object.values(desired.services)) {
+    files.push({ name: unitName(desired.project, s.name), content: serviceUnit(desired, s) });
+  }
+  for (const [group, members] of Object.entries(desired.groups)) {
+    const wanted = members.filter((m) => !desired.services[m]!.disabled);
+    files.push({
+      name: groupTarget(desired.project, group),
+      content: target(desired, `${desired.project} group ${group}`, wanted, null),
+    });
+  }
+  const installTarget = opts.user ? 'default.target' : 'multi-user.target';
+  files.push({
+    name: projectTarget(desired.project),
+    content: target(desired, `${desired.project} (all services)`, enabledServices(desired), installTarget),
+  });
+  return files;
+}
+
+function target(desired: Desired, description: string, services: string[], wantedBy: string | null): string {
+  const lines = [
+    `# ${headerText('systemd', desired)}`,
+    '[Unit]',
+    `Description=${value(description)}`,
+    ...services.map((s) => `Wants=${unitName(desired.project, s)}`),
+  ];
+  if (wantedBy !== null) lines.push('', '[Install]', `WantedBy=${wantedBy}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function serviceUnit(desired: Desired, s: ServiceSpec): string {
+  const p = desired.project;
+  const notes: string[] = [];
+  const unit: string[] = [`Description=${value(`${p} ${s.name} (from ${desired.manifestPath})`)}`];
+  if (!s.disabled) unit.push(`PartOf=${projectTarget(p)}`);
+  for (const g of s.groups) if (!s.disabled) unit.push(`PartOf=${groupTarget(p, g)}`);
+  for (const [dep, condition] of Object.entries(s.dependsOn)) {
+    unit.push(`After=${unitName(p, dep)}`);
+    unit.push(`${condition === 'ready' ? 'Requires' : 'Wants'}=${unitName(p, dep)}`);
+  }
+
+  const service: string[] = ['Type=simple', `WorkingDirectory=${value(s.cwd)}`];
+  const portEnv: [string, string][] = [];
+  for (const [k, v] of Object.entries(s.env)) {
+    if (v.includes(AUTO_PORT_TOKEN)) portEnv.push([k, v]);
+    else service.push(`Environment=${quote(`${k}=${v}`, false)}`);
+  }
+  if (typeof s.port === 'number') service.push(`Environment=PORT=${s.port}`);
+  if (s.port === 'auto') {
+    notes.push(
+      'port: auto. systemd cannot pick a free port: give this unit one with a drop-in',
+      `(systemctl edit ${unitName(p, s.name)}: [Service] Environment=PORT=<port>).`,
+    );
+    const check = `test -n "$PORT" || { echo "${s.name}: PORT is not set (port: auto in the manifest); add Environment=PORT=<port> with systemctl edit" >&2; exit 1; }`;
+    service.push(`ExecStartPre=/bin/sh -c ${execWord(check)}`);
+  }
+  service.push(`ExecStart=${execStart(s, portEnv)}`);
+
+  const attempt = probeAttempt(s);
+  if (attempt !== null) {
+    const loop = `until ${attemptScript(attempt)}; do sleep ${seconds(s.ready.interval)}; done`;
+    service.push(`ExecStartPost=/bin/sh -c ${execWord(loop)}`, `TimeoutStartSec=${span(s.ready.timeout)}`);
+  } else if (s.ready.check.kind === 'log') {
+    notes.push('ready: log has no systemd equivalent; dependents start once this unit has started.');
+  }
+  service.push(
+    'KillMode=control-group',
+    `KillSignal=${s.stopSignal}`,
+    `TimeoutStopSec=${span(s.stopTimeout)}`,
+    `Restart=${s.restart}`,
+    `StandardOutput=${value(`append:${s.log.path}`)}`,
+    `StandardError=${value(`append:${s.log.path}`)}`,
+  );
+  if (s.disabled) notes.push('disabled: true in the manifest: no target wants this unit.');
+
+  const lines = [
+    `# ${headerText('systemd', desired)}`,
+    ...notes.map((n) => `# ${n}`),
+    '[Unit]',
+    ...unit,
+    '',
+    '[Service]',
+    ...service,
+  ];
+  if (!s.disabled) lines.push('', '[Install]', `WantedBy=${projectTarget(p)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function execStart(s: ServiceSpec, portEnv: [string, string][]): string {
+  const prefix = portEnv.length > 0 ? ['/usr/bin/env', ...portEnv.map(([k, v]) => `${k}=${v}`)] : [];
+  if (typeof s.command === 'string') {
+    const script = simpleCommandHead(s.command) === undefined ? s.command : `exec ${s.command.trim()}`;
+    return [...prefix, '/bin/sh', '-c', script].map(execWord).join(' ');
+  }
+  const [program = '', ...args] = s.command;
+  const viaEnv = prefix.length === 0 && !program.startsWith('/') ? ['/usr/bin/env'] : [];
+  return [...prefix, ...viaEnv, program, ...args].map(execWord).join(' ');
+}
+
+/** One command-line word: `$` doubled, the auto port as systemd's `${PORT}`. */
+function execWord(word: string): string {
+  if (word === ';') return '\\;';
+  if (/^[A-Za-z0-9_./:@+,=-]+$/.test(word)) return word;
+  return `"${word
+    .split(AUTO_PORT_TOKEN)
+    .map((part) => cEscape(part, true))
+    .join(PORT_REF)}"`;
+}
+
+/** A double-quoted word outside command lines (Environment=): `$` is literal there. */
+function quote(word: string, dollar: boolean): string {
+  return `"${cEscape(word, dollar)}"`;
+}
+
+/** A whole-line value (paths, descriptions): only specifiers and line breaks need care. */
+function value(text: string): string {
+  return text.replace(/%/g, '%%').replace(/\n/g, ' ');
+}
+
+function cEscape(text: string, dollar: boolean): string {
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '\\') out += '\\\\';
+    else if (ch === '"') out += '\\"';
+    else if (ch === '%') out += '%%';
+    else if (ch === '$' && dollar) out += '$$';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\r') out += '\\r';
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return out;
+}
+
+/**
+ * A systemd time span. 0 is raised to 1ms: for systemd `0` means "no timeout", for
+ * uiprocs it means "at once".
+ */
+function span(ms: Millis): string {
+  const m = Math.max(1, Math.round(ms));
+  return m % 1000 === 0 ? `${m / 1000}s` : `${m}ms`;
+}

@@ -1,0 +1,62 @@
+/**
+ * Every exported compose file is valid against the Compose Specification's own JSON
+ * Schema (draft-07; a copy with its notice in test/fixtures/compose-spec), and says what
+ * the manifest says: commands, ports, conditions, and `$` escaped for compose's
+ * interpolation.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { exportCompose } from '../../src/export/compose.js';
+import { EXPORT_CASES, loadCase, root } from './export-cases.js';
+
+const schema = JSON.parse(
+  readFileSync(join(root, 'test/fixtures/compose-spec/compose-spec.schema.json'), 'utf8'),
+) as Record<string, unknown>;
+
+function validator() {
+  expect(schema.$schema).toMatch(/draft-07/);
+  // The spec names the draft-07 meta-schema by its https URL, which ajv knows as http: drop
+  // the pointer; ajv's default dialect is draft-07 and it still checks the schema compiles.
+  const { $schema: _, ...body } = schema;
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  return ajv.compile(body);
+}
+
+describe('export compose against the compose-spec schema', () => {
+  const validate = validator();
+
+  it('rejects what compose rejects (the validator is not vacuous)', () => {
+    expect(validate({ services: { web: { image: 'x', ports: 8080, bogus: 1 } } })).toBe(false);
+    expect(validate({ services: { web: { image: 'x', depends_on: { db: { condition: 'ready' } } } } })).toBe(
+      false,
+    );
+  });
+
+  for (const [name, dir] of Object.entries(EXPORT_CASES)) {
+    it(name, async () => {
+      const text = exportCompose(await loadCase(dir));
+      const doc = parse(text) as Record<string, unknown>;
+      const valid = validate(doc);
+      expect(valid, JSON.stringify(validate.errors, null, 2)).toBe(true);
+    });
+  }
+
+  it('keeps literal dollars literal and gives an auto port its variable', async () => {
+    const interp = parse(exportCompose(await loadCase(EXPORT_CASES.interpolation!))) as {
+      services: { api: { environment: Record<string, string> } };
+    };
+    // `$$` is compose's escape for `$`: after its interpolation the process sees `costs $5`.
+    expect(interp.services.api.environment.PRICE).toBe('costs $$5');
+    const auto = parse(exportCompose(await loadCase(EXPORT_CASES['auto-port']!))) as {
+      services: { notebook: { command: string[]; ports: string[]; environment: Record<string, string> } };
+    };
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own ${VAR} syntax
+    expect(auto.services.notebook.command).toContain('${PORT_NOTEBOOK}');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own ${VAR} syntax
+    expect(auto.services.notebook.ports).toEqual(['${PORT_NOTEBOOK}:${PORT_NOTEBOOK}']);
+    expect(auto.services.notebook.environment.PORT).toMatch(/^\$\{PORT_NOTEBOOK:\?/);
+  });
+});
