@@ -13,6 +13,7 @@ import type { Failure, Result } from '../core/model.js';
 import { exitCodeFor } from '../core/model.js';
 import { shouldColor } from '../logs/colors.js';
 import type { Context } from './context.js';
+import { exitCleanlyOnSignals } from './signals.js';
 import { version } from './version.js';
 
 function makeContext(globals: { file?: string; color?: boolean }): Context {
@@ -150,6 +151,7 @@ export async function main(argv: string[]): Promise<number> {
     program.outputHelp({ error: true });
     return 2;
   }
+  exitCleanlyOnSignals();
   const ctx = makeContext(program.opts<{ file?: string; color?: boolean }>());
   const result = await runner(ctx);
   if (result.ok) return result.value;
