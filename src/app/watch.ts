@@ -9,6 +9,7 @@
  * terminal works, and its stop marker keeps watch from bringing web back.
  */
 import { existsSync } from 'node:fs';
+import { systemClock } from '../core/clock.js';
 import { type Desired, type Failure, ok, type Result } from '../core/model.js';
 import { formatPlan } from '../core/plan.js';
 import type { System } from '../runtime/system.js';
@@ -25,6 +26,7 @@ import {
 import { ReconcileLoop } from '../watch/reconcile-loop.js';
 import { wasStopped } from '../watch/stop-marker.js';
 import { converge } from './converge.js';
+import { logRotator } from './log-rotation.js';
 import { loadProject, type ProjectInput } from './project.js';
 
 export interface WatchOptions {
@@ -84,6 +86,7 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
   await up(targets);
 
   const managed = () => (targets.length > 0 ? targets : Object.keys(desired.services));
+  const rotateLogs = logRotator({ system: io.system, clock: systemClock, warn: io.say });
   const liveness = new LivenessLoop({
     intervalMs: options.intervalMs,
     policyOf: (name) => {
@@ -103,6 +106,12 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
         else if (obs?.status === 'stale') out.set(name, { status: 'dead', exitCode: null });
         else out.set(name, { status: 'absent' });
       }
+      // Each tick also keeps the running services' logs under their max_size (log-rotation.ts).
+      const running = [...out].filter(([, l]) => l.status === 'running').map(([name]) => name);
+      await rotateLogs(
+        desired.stateDir,
+        running.flatMap((name) => desired.services[name]?.log ?? []),
+      );
       return out;
     },
     restart: async (name) => {
