@@ -7,6 +7,11 @@
  *
  * Watch holds the state lock only while it converges, so `uiprocs down web` in another
  * terminal works, and its stop marker keeps watch from bringing web back.
+ *
+ * The manifest is the source of truth while watch runs: a service removed from it is
+ * stopped (as `--remove-orphans` would, but only for services that left the manifest
+ * while watch watched; orphans that predate watch are left running as `up` leaves them,
+ * unless `--remove-orphans`). A deleted manifest is waited for, never read as "stop all".
  */
 import { existsSync } from 'node:fs';
 import { systemClock } from '../core/clock.js';
@@ -16,6 +21,7 @@ import type { System } from '../runtime/system.js';
 import { observe } from '../state/observe.js';
 import { updateRecord } from '../state/store.js';
 import type { Renderer } from '../ui/progress.js';
+import { DEFAULT_BACKOFF } from '../watch/backoff.js';
 import { watchFiles } from '../watch/file-watcher.js';
 import {
   type LivenessEvent,
@@ -35,6 +41,8 @@ export interface WatchOptions {
   downOnExit?: boolean;
   intervalMs?: number;
   debounceMs?: number;
+  /** Delay before the first restart of a crash streak (default 1 s); a test/ops knob. */
+  backoffBaseMs?: number;
 }
 
 export interface WatchIO {
@@ -58,6 +66,9 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
   let targets = first.value.targets;
   const manifestPath = desired.manifestPath;
 
+  /** Services removed from the manifest while watch ran: reconciles stop them. */
+  const left = new Set<string>();
+
   const up = async (names: string[], guard?: (name: string) => Promise<boolean>) => {
     const renderer = await io.renderer();
     const result = await converge(
@@ -66,12 +77,14 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
         command: 'up',
         targets: names,
         removeOrphans: options.removeOrphans,
+        removeNames: [...left],
         guard: guard && (async () => guard(names[0]!)),
       },
       { system: io.system, env: io.input.env },
       {
         onPlan: (p, observed) => {
-          if (p.actions.length > 0) io.say(formatPlan(p).trimEnd());
+          // Actions only: the renderer prints the notes.
+          if (p.actions.length > 0) io.say(formatPlan({ ...p, notes: [] }).trimEnd());
           renderer.plan(p, observed.warnings);
         },
         onEvent: (e) => renderer.event(e),
@@ -89,6 +102,10 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
   const rotateLogs = logRotator({ system: io.system, clock: systemClock, warn: io.say });
   const liveness = new LivenessLoop({
     intervalMs: options.intervalMs,
+    backoff:
+      options.backoffBaseMs === undefined
+        ? undefined
+        : { ...DEFAULT_BACKOFF, initialDelayMs: options.backoffBaseMs },
     policyOf: (name) => {
       const s = desired.services[name];
       return s && { name, restart: s.restart, maxRestarts: s.maxRestarts };
@@ -132,6 +149,10 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
         io.say('nothing was changed; fix the file and save again');
         return;
       }
+      for (const name of Object.keys(desired.services)) {
+        if (next.value.desired.services[name] === undefined) left.add(name);
+      }
+      for (const name of Object.keys(next.value.desired.services)) left.delete(name);
       desired = next.value.desired;
       targets = next.value.targets;
       const result = await up(targets);

@@ -8,13 +8,18 @@ import type { Context } from '../context.js';
 /**
  * `uiprocs watch` (= `up --watch`). The first Ctrl-C or SIGTERM ends watch (the services
  * keep running unless --down-on-exit); a second one during that stop forces it.
+ *
+ * Test/ops knobs, read here only: UIPROCS_WATCH_INTERVAL_MS (liveness interval, default
+ * 1000) and UIPROCS_BACKOFF_BASE_MS (first restart delay of a crash streak, default 1000;
+ * it doubles up to 30 s), so crash loops can be tested in seconds.
  */
 export default function watch(
   ctx: Context,
   targets: string[],
   opts: { downOnExit?: boolean; removeOrphans?: boolean },
 ): Promise<Result<number>> {
-  const interval = Number(ctx.env.UIPROCS_WATCH_INTERVAL_MS ?? '') || undefined;
+  const interval = positiveMs(ctx.env.UIPROCS_WATCH_INTERVAL_MS);
+  const backoffBaseMs = positiveMs(ctx.env.UIPROCS_BACKOFF_BASE_MS);
   return runWatch(
     {
       input: ctx,
@@ -37,6 +42,18 @@ export default function watch(
         return { done, force: force.signal };
       },
     },
-    { targets, downOnExit: opts.downOnExit, removeOrphans: opts.removeOrphans, intervalMs: interval },
+    {
+      targets,
+      downOnExit: opts.downOnExit,
+      removeOrphans: opts.removeOrphans,
+      intervalMs: interval,
+      backoffBaseMs,
+    },
   );
+}
+
+/** A positive number of milliseconds from the environment; anything else → the default. */
+function positiveMs(value: string | undefined): number | undefined {
+  const n = Number(value ?? '');
+  return Number.isFinite(n) && n > 0 ? n : undefined;
 }
