@@ -165,45 +165,99 @@ async function validate500() {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** The server's own start, bare: spawn → its port answers. */
+async function ownStart() {
+  const p = await freePort();
+  const t = now();
+  const c = spawn(process.execPath, [serve, String(p), '127.0.0.1'], { stdio: 'ignore' });
+  await allOpen([p]);
+  const took = now() - t;
+  const exited = new Promise((r) => c.once('exit', r));
+  c.kill('SIGTERM');
+  await exited;
+  return took;
+}
+
+/**
+ * Save the manifest with one more service → that service's port opens, minus the server's
+ * own start time (measured bare, right before, never in parallel with the save). One watch,
+ * `runs` saves, each waited for to the end (its ready line) before the next.
+ */
 async function watchLatency() {
   const { dir, ports } = await project(1);
-  const extra = await freePort();
   const child = spawn(process.execPath, [bin, 'watch'], {
     cwd: dir,
-    stdio: 'ignore',
-    env: { ...process.env, CI: 'true', UIPROCS_PLAIN: '1', XDG_CACHE_HOME: join(dir, '.cache') },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      ...process.env,
+      CI: 'true',
+      UIPROCS_PLAIN: '1',
+      NO_COLOR: '1',
+      XDG_CACHE_HOME: join(dir, '.cache'),
+    },
   });
+  let err = '';
+  /** When each stderr line arrived: where the time goes, from watch's own progress lines. */
+  const seen = [];
+  child.stderr.setEncoding('utf8').on('data', (d) => {
+    err += d;
+    const t = now();
+    for (const line of d.split('\n')) if (line) seen.push({ t, line });
+  });
+  const printed = async (re) => {
+    while (!re.test(err)) await new Promise((r) => setTimeout(r, 5));
+  };
+  const when = (re, after) => seen.find((e) => e.t >= after && re.test(e.line))?.t;
+  await printed(/watching/);
   await allOpen(ports);
-  await new Promise((r) => setTimeout(r, 500)); // let the watcher settle before the edit
-  // The service's own start time, measured bare.
-  const own = median(
-    await Promise.all(
-      [0, 1, 2].map(async () => {
-        const p = await freePort();
-        const t = now();
-        const c = spawn(process.execPath, [serve, String(p), '127.0.0.1'], { stdio: 'ignore' });
-        await allOpen([p]);
-        c.kill('SIGTERM');
-        return now() - t;
-      }),
-    ),
-  );
-  const t = now();
-  writeFileSync(
-    join(dir, 'ui-procs.yaml'),
-    `version: 1\nproject: bench\nservices:\n  s0: { command: node ${serve} ${ports[0]} 127.0.0.1, port: ${ports[0]} }\n  added: { command: node ${serve} ${extra} 127.0.0.1, port: ${extra} }\n`,
-  );
-  await allOpen([extra]);
-  const total = now() - t;
+  const lines = [`  s0: { command: node ${serve} ${ports[0]} 127.0.0.1, port: ${ports[0]} }`];
+  const totals = [];
+  const owns = [];
+  const shares = [];
+  const phases = { detect: [], plan: [], spawn: [], open: [] };
+  for (let i = 1; i <= runs; i++) {
+    owns.push(await ownStart());
+    const port = await freePort();
+    lines.push(`  add${i}: { command: node ${serve} ${port} 127.0.0.1, port: ${port} }`);
+    const t = now();
+    writeFileSync(join(dir, 'ui-procs.yaml'), `version: 1\nproject: bench\nservices:\n${lines.join('\n')}\n`);
+    await allOpen([port]);
+    const open = now();
+    totals.push(open - t);
+    shares.push(open - t - owns.at(-1));
+    await printed(new RegExp(`add${i}\\s+ready in`));
+    // save → "changed; reconciling" (chokidar + debounce) → plan printed (load, lock,
+    // observe, plan) → "started pid" (port check, spawn) → port open (the server itself).
+    const reconciling = when(/changed; reconciling/, t);
+    const planned = when(new RegExp(`^start\\s+add${i}`), t);
+    const started = when(new RegExp(`add${i}\\s+started pid`), t);
+    if (reconciling && planned && started) {
+      phases.detect.push(reconciling - t);
+      phases.plan.push(planned - reconciling);
+      phases.spawn.push(started - planned);
+      phases.open.push(open - started);
+    }
+  }
+  const [total, own] = [median(totals), median(owns)];
+  const phase = (xs) => (xs.length > 0 ? ms(median(xs)) : '?');
   say(
-    `watch: save → new port open ${ms(total)}; the server's own start ${ms(own)}; uiprocs' share ${ms(total - own)}`,
+    `watch: save → new port open ${ms(total)} (median of ${runs}); the server's own start ${ms(own)}; uiprocs' share ${ms(median(shares))} (median of the per-run differences)`,
   );
+  say(
+    `watch phases (medians): save → reconcile starts ${phase(phases.detect)}; → plan ${phase(phases.plan)}; → spawned ${phase(phases.spawn)}; → port open ${phase(phases.open)}`,
+  );
+  const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  await exited;
   cli(dir, ['down']);
   rmSync(dir, { recursive: true, force: true });
 }
 
+// BENCH_ONLY=watch: just the watch measurement (while working on it).
+if (process.env.BENCH_ONLY === 'watch') {
+  await watchLatency();
+  process.exit(0);
+}
 await startup();
 for (const n of sizes) await lifecycle(n);
 await validate500();
