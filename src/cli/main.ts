@@ -16,7 +16,7 @@ import type { Context } from './context.js';
 import { exitCleanlyOnSignals } from './signals.js';
 import { version } from './version.js';
 
-function makeContext(globals: { file?: string; color?: boolean }): Context {
+function makeContext(globals: GlobalOptions): Context {
   const env = process.env;
   const off = globals.color === false;
   return {
@@ -38,7 +38,26 @@ async function printFailure(ctx: Context, failure: Failure): Promise<void> {
   ctx.err(formatFailure(failure, { color: ctx.color, cwd: ctx.cwd }));
 }
 
-function buildProgram(run: (runner: Runner) => void): Command {
+interface GlobalOptions {
+  file?: string;
+  color?: boolean;
+}
+
+/**
+ * The global options are also accepted after the command (`uiprocs up -f x.yaml`), but
+ * only as that command's own options: program options recognised anywhere would take
+ * `logs -f` for `--file` and swallow the next word as a manifest path. So the program
+ * parses positionally, and each command repeats the globals — `logs` without the `-f`
+ * short form, which there means --follow (as in `docker compose logs -f`).
+ */
+function addGlobalOptions(cmd: Command): void {
+  const fileHelp = 'manifest to use (same as before the command)';
+  if (cmd.options.some((o) => o.short === '-f')) cmd.option('--file <path>', fileHelp);
+  else cmd.option('-f, --file <path>', fileHelp);
+  cmd.option('--no-color', 'plain output without colour (also NO_COLOR=1)');
+}
+
+function buildProgram(run: (runner: Runner, local: GlobalOptions) => void): Command {
   const program = new Command('uiprocs')
     .description('Keep a set of local web UIs running from one manifest (ui-procs.yaml).')
     .version(version(), '-V, --version')
@@ -48,6 +67,7 @@ function buildProgram(run: (runner: Runner) => void): Command {
     )
     .option('--no-color', 'plain output without colour (also NO_COLOR=1)')
     .showSuggestionAfterError(true)
+    .enablePositionalOptions()
     .exitOverride();
 
   type CommandModule = { default: (ctx: Context, targets: string[], opts: never) => Promise<Result<number>> };
@@ -60,8 +80,8 @@ function buildProgram(run: (runner: Runner) => void): Command {
       const targets = (
         Array.isArray(args[0]) ? args[0] : typeof args[0] === 'string' ? [args[0]] : []
       ) as string[];
-      const opts = cmd.opts() as never;
-      run(async (ctx) => (await load()).default(ctx, targets, opts));
+      const { file, color, ...opts } = cmd.opts() as GlobalOptions & Record<string, unknown>;
+      run(async (ctx) => (await load()).default(ctx, targets, opts as never), { file, color });
     };
 
   program
@@ -126,13 +146,16 @@ function buildProgram(run: (runner: Runner) => void): Command {
     )
     .option('--check', 'write nothing; exit 1 and name the files when the previous export is out of date')
     .action(lazy(() => import('./commands/export.js')));
+  for (const cmd of program.commands) addGlobalOptions(cmd);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
   let runner: Runner | undefined;
-  const program = buildProgram((r) => {
+  let local: GlobalOptions = {};
+  const program = buildProgram((r, options) => {
     runner = r;
+    local = options;
   });
   try {
     program.configureOutput({
@@ -152,7 +175,11 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   exitCleanlyOnSignals();
-  const ctx = makeContext(program.opts<{ file?: string; color?: boolean }>());
+  const globals = program.opts<GlobalOptions>();
+  const ctx = makeContext({
+    file: local.file ?? globals.file,
+    color: local.color === false || globals.color === false ? false : undefined,
+  });
   const result = await runner(ctx);
   if (result.ok) return result.value;
   await printFailure(ctx, result.error);
