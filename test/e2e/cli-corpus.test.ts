@@ -213,8 +213,9 @@ services:
     const json = JSON.parse(one.stdout) as unknown;
     const unsorted: string[] = [];
     const walk = (value: unknown, at: string): void => {
-      if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${at}[${i}]`));
-      else if (value !== null && typeof value === 'object') {
+      if (Array.isArray(value)) {
+        for (const [i, v] of value.entries()) walk(v, `${at}[${i}]`);
+      } else if (value !== null && typeof value === 'object') {
         const keys = Object.keys(value);
         if (keys.join('\0') !== [...keys].sort().join('\0')) unsorted.push(at || '(top)');
         for (const k of keys) walk((value as Record<string, unknown>)[k], `${at}.${k}`);
