@@ -35,6 +35,11 @@ export interface ConvergeRequest extends PlanRequest {
    * Watch's restarts use it so a `down` that won the race for the lock is respected.
    */
   guard?: (observed: Observed) => Promise<boolean>;
+  /**
+   * Watch's liveness restarts: these services' new records count one restart more than the
+   * records they replace — written with the record, under the lock.
+   */
+  countRestarts?: readonly string[];
 }
 
 export interface ConvergeHooks {
@@ -133,6 +138,7 @@ export async function converge(
       baseEnv: runtime.env,
       stopTimeoutMs: request.stopTimeoutMs,
       force: request.force,
+      countRestarts: request.countRestarts,
       onStarted: (record) => started.push(record),
     });
     const exec = await execute(p, effects, {

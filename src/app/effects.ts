@@ -31,6 +31,8 @@ export interface EffectsInput {
   force?: AbortSignal;
   /** Called once a service is spawned, with what the summary needs. */
   onStarted?: (record: RunRecord) => void;
+  /** Services started as a liveness restart: `restarts` = the previous record's + 1. */
+  countRestarts?: readonly string[];
 }
 
 /** Signal, timeout and tag for stopping what a record describes, orphans included. */
@@ -160,7 +162,9 @@ export function makeEffects(input: EffectsInput): Effects {
       cwd: spec.cwd,
       logPath: spec.log.path,
       startedAt: s.startedAt,
-      restarts: previous && previous.status !== 'absent' ? previous.record.restarts : 0,
+      restarts:
+        (previous && previous.status !== 'absent' ? previous.record.restarts : 0) +
+        (input.countRestarts?.includes(name) ? 1 : 0),
     };
     const written = writeRecord(desired.stateDir, record);
     if (!written.ok) {

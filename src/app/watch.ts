@@ -19,7 +19,6 @@ import { type Desired, type Failure, ok, type Result } from '../core/model.js';
 import { formatPlan } from '../core/plan.js';
 import type { System } from '../runtime/system.js';
 import { observe } from '../state/observe.js';
-import { updateRecord } from '../state/store.js';
 import type { Renderer } from '../ui/progress.js';
 import { DEFAULT_BACKOFF } from '../watch/backoff.js';
 import { watchFiles } from '../watch/file-watcher.js';
@@ -79,6 +78,8 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
         removeOrphans: options.removeOrphans,
         removeNames: [...left],
         guard: guard && (async () => guard(names[0]!)),
+        // A guarded start is a liveness restart: counted in the record it writes.
+        countRestarts: guard ? names : undefined,
       },
       { system: io.system, env: io.input.env },
       {
@@ -135,7 +136,6 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
       const guard = async (n: string) => !(await wasStopped(desired.stateDir, n));
       const result = await up([name], guard);
       if (!result.ok) throw new Error(result.error.reason);
-      updateRecord(desired.stateDir, name, (r) => ({ ...r, restarts: r.restarts + 1 }));
     },
     onEvent: (e) => io.say(describeLiveness(e)),
   });
