@@ -12,9 +12,15 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 install: node_modules/.package-lock.json
 
-dist/cli/main.js: node_modules/.package-lock.json $(shell find src schemas -type f 2>/dev/null)
+SOURCES := $(shell find src schemas -type f 2>/dev/null)
+
+dist/cli/main.js: node_modules/.package-lock.json $(SOURCES)
 	npm run build --silent
 	@touch $@
+
+# Sources are never made: without this, the pattern targets below match them by file name
+# (src/runtime/ps-system.ts is `ps-%`), and make reports a circular dependency on build.
+$(SOURCES): ;
 
 build: dist/cli/main.js
 
