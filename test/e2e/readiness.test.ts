@@ -129,10 +129,17 @@ services:
     const p = track(e2eProject());
     const port = await freePort();
     p.write(`services:\n  broken: { command: node ${exitWith} 2 0 3, port: ${port} }\n`);
+    // What any CLI run costs right now (node start, imports): on a loaded machine this
+    // alone can approach the budget, so the bound grows with it; unloaded it is 2 s.
+    const baseline = await timed(() => p.run(['ps']));
     const up = await timed(() => p.run(['up']));
-    log('up failure detection for a command exiting 2 at once', up.ms);
+    log('up failure detection for a command exiting 2 at once (wall)', up.ms);
+    log('a plain `ps` run at the same moment (wall)', baseline.ms);
     expect(up.value.code).toBe(1);
-    expect(up.ms).toBeLessThan(2000);
+    expect(up.ms).toBeLessThan(Math.max(2000, 2 * baseline.ms));
+    // The death itself is seen at once, not after a probe timeout.
+    const seenAfter = Number(/exited while starting \(after ([\d.]+)s/.exec(up.value.stderr)?.[1]);
+    expect(seenAfter).toBeLessThan(0.5);
     for (const line of ['line 1', 'line 2', 'line 3', 'fatal: exiting with 2']) {
       expect(up.value.stderr).toContain(line);
     }
