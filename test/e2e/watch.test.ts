@@ -5,7 +5,7 @@
  * services running (or stops them with --down-on-exit), then `down`s.
  */
 import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -134,11 +134,15 @@ describe('uiprocs watch: manifest edits', () => {
     at = await w.saw(/start\s+c\s+not running/, { from: at });
     expect({ a: pidOf(p, 'a'), b: pidOf(p, 'b') }).toEqual(before);
 
-    // Changed command → only that service's PID changes.
+    // Changed command → only that service's PID changes. Saved as vim and `sed -i` do:
+    // a new file renamed over the old one.
     const cBefore = pidOf(p, 'c')!;
-    p.write(
-      `services:\n${serviceLine('a', a)}  b: { command: node ${serve} ${b}, port: ${b} }\n${serviceLine('c', c)}`,
+    const tmp = join(p.dir, '.ui-procs.yaml.swp');
+    writeFileSync(
+      tmp,
+      `version: 1\nproject: ${p.project}\nservices:\n${serviceLine('a', a)}  b: { command: node ${serve} ${b}, port: ${b} }\n${serviceLine('c', c)}`,
     );
+    renameSync(tmp, join(p.dir, 'ui-procs.yaml'));
     at = await w.saw(/recreate\s+b\s+config changed: command/, { from: at });
     await waitFor(() => pidOf(p, 'b') !== undefined && pidOf(p, 'b') !== before.b, {
       what: 'b recreated',
@@ -370,5 +374,27 @@ describe('uiprocs watch: lock and exit', () => {
     for (const pid of pids) expect(isGone(pid)).toBe(true);
     expect(await answers(a)).toBe(false);
     expect(await answers(b)).toBe(false);
+  });
+
+  it('a second Ctrl-C during --down-on-exit forces the stop of a service that ignores SIGTERM', async () => {
+    const p = track(e2eProject());
+    const port = await freePort();
+    p.write(
+      `services:\n  stubborn: { command: node ${join(programs, 'ignore-sigterm.mjs')} ${port}, port: ${port}, stop_timeout: 60s }\n`,
+    );
+    const w = startWatch(p, ['--down-on-exit']);
+    await w.saw('watching');
+    const pids = p.tagged();
+    expect(pids.length).toBeGreaterThan(0);
+    w.child.kill('SIGINT');
+    await w.saw('stopping the services');
+    // The stop waits out stop_timeout (60 s) unless forced.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(w.child.exitCode).toBeNull();
+    const t = performance.now();
+    expect(await w.end('SIGINT'), w.err()).toBe(0); // the second Ctrl-C
+    expect(performance.now() - t).toBeLessThan(10_000);
+    await waitFor(() => pids.every(isGone), { what: 'stubborn killed' });
+    expect(p.tagged()).toEqual([]);
   });
 });
