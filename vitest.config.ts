@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/soak/**', 'node_modules/**'],
+    // The soak variants (test/soak) run only under `npm run soak` (SOAK=1).
+    exclude: process.env.SOAK ? ['node_modules/**'] : ['test/soak/**', 'node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Integration and e2e tests spawn real servers; two cores, so keep the pool small.
