@@ -117,6 +117,9 @@ export function makeEffects(input: EffectsInput): Effects {
   }
 
   const removeStale: Effects['removeStale'] = async (name) => {
+    // As in stop: a `down` of a crashed service tells a running watch to leave it down,
+    // also when a restart of it is already pending.
+    await markStopped(desired.stateDir, name);
     const stopped = await stopLeftovers(name);
     if (!stopped.ok) return stopped;
     const removed = removeRecord(desired.stateDir, name);

@@ -322,6 +322,30 @@ describe('uiprocs watch: liveness', () => {
   });
 });
 
+describe('uiprocs watch: down of a crashed service', () => {
+  it('a `down` while a restart is pending cancels it', async () => {
+    const p = track(e2eProject());
+    const port = await freePort();
+    p.write(`services:\n${serviceLine('web', port, ', restart: always')}`);
+    const w = startWatch(p, [], { UIPROCS_WATCH_INTERVAL_MS: '200', UIPROCS_BACKOFF_BASE_MS: '2500' });
+    let at = await w.saw('watching');
+    const pid = pidOf(p, 'web')!;
+    process.kill(pid, 'SIGKILL');
+    at = await w.saw('web: restart 1 in 2.5 s', { from: at });
+    const down = await p.run(['down', 'web']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(p.record('web')).toBeUndefined();
+    at = await w.saw('web was stopped on purpose; not restarting it', { from: at });
+    // Past the restart's due time, plus ticks: still down.
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(w.err().slice(at)).not.toMatch(/web restarted/);
+    expect(p.record('web')).toBeUndefined();
+    expect(await answers(port)).toBe(false);
+    expect(p.tagged()).toEqual([]);
+    expect(await w.end()).toBe(0);
+  });
+});
+
 describe('uiprocs watch: lock and exit', () => {
   it('holds the lock only while reconciling: down and up beside an idle watch complete promptly', async () => {
     const p = track(e2eProject());
