@@ -103,20 +103,35 @@ export function parseManifestText(text: string, opts: ParseOptions): Result<Pars
     const all = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
     data = opts.subtree !== undefined ? (all as Record<string, unknown>)[opts.subtree] : all;
   } catch (e) {
-    // yaml throws on alias expansion beyond maxAliasCount (billion laughs): refuse, located.
+    // yaml throws on alias expansion beyond maxAliasCount (billion laughs) and on an alias
+    // whose anchor is not defined before it: refuse, located at that alias.
+    const text = e instanceof Error ? e.message : '';
+    const unresolved = /^Unresolved alias.*: (.*)$/.exec(text)?.[1];
     let at = 0;
     let end = 1;
     let name = '';
     visit(doc, {
       Alias(_, node) {
+        if (unresolved !== undefined && node.source !== unresolved) return;
         if (node.range) [at, end] = node.range;
         name = node.source;
         return visit.BREAK;
       },
     });
     const span = source.span(file, at, end);
-    const why =
-      e instanceof Error && /alias/i.test(e.message) ? 'expands too many aliases' : 'cannot be read';
+    if (unresolved !== undefined) {
+      return fail({
+        reason: 'manifest-invalid',
+        diagnostics: [
+          diagnostic(
+            span,
+            `the alias *${unresolved} refers to no anchor`,
+            `define &${unresolved} before this alias, e.g. in an x- field at the top`,
+          ),
+        ],
+      });
+    }
+    const why = /alias/i.test(text) ? 'expands too many aliases' : 'cannot be read';
     return fail({
       reason: 'manifest-invalid',
       diagnostics: [
