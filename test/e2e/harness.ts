@@ -12,7 +12,11 @@ import type { RunRecord } from '../../src/core/model.js';
 import { isGone, pidsTagged } from '../helpers/procs.js';
 
 export const root = resolve(import.meta.dirname, '../..');
-export const bin = join(root, 'bin/uiprocs.js');
+/**
+ * UIPROCS_E2E_BIN runs a snapshot of the CLI instead of this checkout's: a long soak then
+ * survives other people rebuilding dist/ under it.
+ */
+export const bin = process.env.UIPROCS_E2E_BIN ?? join(root, 'bin/uiprocs.js');
 export const programs = join(root, 'test/fixtures/programs');
 
 export interface CliResult {
