@@ -57,7 +57,7 @@ function addGlobalOptions(cmd: Command): void {
   cmd.option('--no-color', 'plain output without colour (also NO_COLOR=1)');
 }
 
-function buildProgram(run: (runner: Runner, local: GlobalOptions) => void): Command {
+function buildProgram(run: (runner: Runner, local: GlobalOptions, foreground: boolean) => void): Command {
   const program = new Command('uiprocs')
     .description('Keep a set of local web UIs running from one manifest (ui-procs.yaml).')
     .version(version(), '-V, --version')
@@ -81,7 +81,9 @@ function buildProgram(run: (runner: Runner, local: GlobalOptions) => void): Comm
         Array.isArray(args[0]) ? args[0] : typeof args[0] === 'string' ? [args[0]] : []
       ) as string[];
       const { file, color, ...opts } = cmd.opts() as GlobalOptions & Record<string, unknown>;
-      run(async (ctx) => (await load()).default(ctx, targets, opts as never), { file, color });
+      // watch and logs stay in the foreground and end on Ctrl-C by themselves.
+      const foreground = cmd.name() === 'watch' || cmd.name() === 'logs' || opts.watch === true;
+      run(async (ctx) => (await load()).default(ctx, targets, opts as never), { file, color }, foreground);
     };
 
   program
@@ -153,9 +155,11 @@ function buildProgram(run: (runner: Runner, local: GlobalOptions) => void): Comm
 export async function main(argv: string[]): Promise<number> {
   let runner: Runner | undefined;
   let local: GlobalOptions = {};
-  const program = buildProgram((r, options) => {
+  let foreground = false;
+  const program = buildProgram((r, options, stays) => {
     runner = r;
     local = options;
+    foreground = stays;
   });
   try {
     program.configureOutput({
@@ -174,7 +178,7 @@ export async function main(argv: string[]): Promise<number> {
     program.outputHelp({ error: true });
     return 2;
   }
-  exitCleanlyOnSignals();
+  if (!foreground) exitCleanlyOnSignals();
   const globals = program.opts<GlobalOptions>();
   const ctx = makeContext({
     file: local.file ?? globals.file,

@@ -8,18 +8,32 @@
  * process through `process.exit(128 + n)` (the shell's convention for "ended by signal
  * n"), which runs those handlers — and shows the cursor again if listr2 hid it.
  *
- * Commands that stay in the foreground (watch, logs -f) install their own listeners to end
- * gracefully; when another listener exists, this one leaves the signal to it.
+ * Commands that stay in the foreground (watch, logs -f) end gracefully on their own
+ * listeners, so main.ts does not install this for them. The decision is by command, not by
+ * "is there another listener": libraries add their own (signal-exit, via listr2's cursor
+ * handling, listens and then defers to other listeners), and two deferring listeners
+ * would leave Ctrl-C doing nothing at all.
  */
+import { writeSync } from 'node:fs';
+
 const CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 
-export function exitCleanlyOnSignals(stderr: NodeJS.WriteStream = process.stderr): void {
+export function exitCleanlyOnSignals(stderr: { isTTY?: boolean; fd: number } = process.stderr): void {
   for (const signal of Object.keys(CODES) as Array<keyof typeof CODES>) {
     const onSignal = (): void => {
-      if (process.listenerCount(signal) > 1) return;
-      if (stderr.isTTY) stderr.write('\u001b[?25h');
+      // To the file descriptor, not the stream: while listr2 draws, it hijacks
+      // process.stderr.write into a buffer that an exit now would never flush.
+      if (stderr.isTTY) writeQuiet(stderr.fd, '\u001b[?25h');
       process.exit(CODES[signal]);
     };
     process.on(signal, onSignal);
+  }
+}
+
+function writeQuiet(fd: number, text: string): void {
+  try {
+    writeSync(fd, text);
+  } catch {
+    // a closed terminal: nothing to restore
   }
 }
