@@ -136,6 +136,8 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
       const guard = async (n: string) => !(await wasStopped(desired.stateDir, n));
       const result = await up([name], guard);
       if (!result.ok) throw new Error(result.error.reason);
+      // The guard said no (stopped on purpose), or it was found running: not a restart.
+      if (!result.value.started.some((r) => r.name === name)) return 'skipped';
     },
     onEvent: (e) => io.say(describeLiveness(e)),
   });

@@ -48,9 +48,12 @@ export type ObserveLiveness = () => Promise<ReadonlyMap<string, ServiceLiveness>
 /**
  * Injected: start `name` again (take the lock, re-check, start, wait for ready). `attempt`
  * is the 1-based number of this restart in the current crash streak. Rejecting counts as
- * one more failed attempt, so the backoff goes on.
+ * one more failed attempt, so the backoff goes on. Resolving `'skipped'` means the re-check
+ * under the lock found nothing to do (a `down` marked it stopped, or an `up` started it
+ * meanwhile): no restart is reported, and a tick at once learns which it was.
  */
-export type RestartService = (name: string, info: { attempt: number }) => Promise<void>;
+// biome-ignore lint/suspicious/noConfusingVoidType: a restart that returns nothing (plain `async () => {}`) is a restart.
+export type RestartService = (name: string, info: { attempt: number }) => Promise<void | 'skipped'>;
 
 export type LivenessEvent =
   | { type: 'crashed'; name: string; exitCode: number | null }
@@ -292,11 +295,18 @@ export class LivenessLoop {
       return;
     }
     const attempt = t.backoff.restarts;
+    let outcome: unknown;
     try {
-      await this.options.restart(name, { attempt });
+      outcome = await this.options.restart(name, { attempt });
     } catch (error) {
       this.emit({ type: 'restart-failed', name, attempt, error });
       if (this.tracked.get(name) === t && !this.stopped) this.died(name, t, null, false);
+      return;
+    }
+    if (outcome === 'skipped') {
+      // Still "alive" to see(): a stop marker then reports stopped-on-purpose, a run continues.
+      t.phase = 'running';
+      this.tickDue = true;
       return;
     }
     t.phase = 'running';

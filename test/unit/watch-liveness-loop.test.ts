@@ -14,6 +14,8 @@ function harness(opts: {
   /** What a restart leaves behind; default: the service runs. */
   afterRestart?: (name: string) => ServiceLiveness;
   restartFails?: boolean;
+  /** The re-check under the lock finds it marked stopped: nothing started. */
+  restartSkips?: boolean;
   observeMs?: number;
   restartMs?: number;
 }) {
@@ -47,6 +49,10 @@ function harness(opts: {
       if (opts.restartMs) await s.sleep(opts.restartMs);
       busy--;
       if (opts.restartFails) throw new Error('port in use');
+      if (opts.restartSkips) {
+        world.set(name, { status: 'stopped' });
+        return 'skipped';
+      }
       world.set(name, opts.afterRestart?.(name) ?? { status: 'running' });
     },
   });
@@ -130,6 +136,22 @@ describe('LivenessLoop', () => {
     h.world.set('web', { status: 'stopped' });
     await h.s.advance(30_000);
     expect(h.restarts).toEqual([]);
+    await h.loop.stop();
+  });
+
+  it('a restart skipped by the re-check under the lock is not reported as a restart', async () => {
+    // `down` marks it between the last tick and the restart; the restart's guard says no.
+    const h = harness({ restartSkips: true });
+    h.world.set('web', { status: 'running' });
+    h.loop.start();
+    await h.s.advance(0);
+    h.world.set('web', { status: 'dead' });
+    await h.s.advance(1000);
+    await h.s.advance(2000);
+    expect(h.restarts).toHaveLength(1);
+    expect(h.types()).toEqual(['crashed:web', 'restarting:web', 'stopped-on-purpose:web']);
+    await h.s.advance(60_000);
+    expect(h.types()).toHaveLength(3);
     await h.loop.stop();
   });
 
