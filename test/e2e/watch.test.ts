@@ -207,6 +207,24 @@ describe('uiprocs watch: manifest edits', () => {
     expect((await p.run(['down'])).code).toBe(0);
   });
 
+  it('recreates the service whose env_file changed, and only it', async () => {
+    const p = track(e2eProject());
+    const [a, b] = [await freePort(), await freePort()];
+    writeFileSync(join(p.dir, 'a.env'), 'MODEL=small\n');
+    p.write(`services:\n${serviceLine('a', a, ', env_file: a.env')}${serviceLine('b', b)}`);
+    const w = startWatch(p);
+    let at = await w.saw('watching');
+    const before = { a: pidOf(p, 'a')!, b: pidOf(p, 'b')! };
+    writeFileSync(join(p.dir, 'a.env'), 'MODEL=large\n');
+    at = await w.saw(/recreate\s+a\s+config changed: env\.MODEL/, { from: at });
+    at = await w.saw(/a\s+ready in/, { from: at });
+    expect(pidOf(p, 'a')).not.toBe(before.a);
+    expect(pidOf(p, 'b')).toBe(before.b);
+    expect(isGone(before.a)).toBe(true);
+    await endLeavingRunning(w, [a, b]);
+    expect((await p.run(['down'])).code).toBe(0);
+  });
+
   it('waits for a deleted manifest to come back, keeping the services running', async () => {
     const p = track(e2eProject());
     const [a, b] = [await freePort(), await freePort()];
