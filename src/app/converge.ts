@@ -40,6 +40,8 @@ export interface ConvergeRequest extends PlanRequest {
    * records they replace — written with the record, under the lock.
    */
   countRestarts?: readonly string[];
+  /** Watch: failed starts keep their (stale) records; see EffectsInput. */
+  keepFailedRecords?: boolean;
 }
 
 export interface ConvergeHooks {
@@ -139,6 +141,7 @@ export async function converge(
       stopTimeoutMs: request.stopTimeoutMs,
       force: request.force,
       countRestarts: request.countRestarts,
+      keepFailedRecords: request.keepFailedRecords,
       onStarted: (record) => started.push(record),
     });
     const exec = await execute(p, effects, {

@@ -33,6 +33,13 @@ export interface EffectsInput {
   onStarted?: (record: RunRecord) => void;
   /** Services started as a liveness restart: `restarts` = the previous record's + 1. */
   countRestarts?: readonly string[];
+  /**
+   * Watch: a start that fails keeps its record, stale now, instead of removing it, so the
+   * liveness loop sees a crash to handle by the `restart` policy, `ps` shows it exited with
+   * its restart count, and the next attempt carries that count on. Without it, a service
+   * that dies while starting would leave no trace and never be restarted.
+   */
+  keepFailedRecords?: boolean;
 }
 
 /** Signal, timeout and tag for stopping what a record describes, orphans included. */
@@ -214,7 +221,7 @@ export function makeEffects(input: EffectsInput): Effects {
       { pid: proc.pid, pgid: fresh.pgid, projectId, service: name },
       { signal: spec.stopSignal, timeoutMs: Math.min(spec.stopTimeout, 2000), system, clock },
     );
-    removeRecord(desired.stateDir, name);
+    if (!input.keepFailedRecords) removeRecord(desired.stateDir, name);
     return res;
   };
 

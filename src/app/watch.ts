@@ -80,6 +80,8 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
         guard: guard && (async () => guard(names[0]!)),
         // A guarded start is a liveness restart: counted in the record it writes.
         countRestarts: guard ? names : undefined,
+        // A failed start is a crash the liveness loop must see (and ps must show).
+        keepFailedRecords: true,
       },
       { system: io.system, env: io.input.env },
       {
