@@ -1,10 +1,10 @@
 /**
  * `ps` as data: one row per service of the manifest plus one per orphan record, from the
  * cached manifest and the state records only — no lock, no spawn, nothing written. A
- * running service with a port is probed with one TCP connect (in parallel) to tell
- * `running` (answers) from `starting` (alive, port not open yet).
+ * running service with a port is checked against the kernel's table of listening sockets
+ * (or, without one, a TCP connect) to tell `running` (listening) from `starting` (alive,
+ * port not open yet).
  */
-import { connect } from 'node:net';
 import type { Desired, Observed } from '../core/model.js';
 import { isLive, type System } from '../runtime/system.js';
 import { urlFor } from '../ui/format.js';
@@ -26,7 +26,8 @@ export interface StatusRow {
 }
 
 /** Resolves true when something accepts a connection on the loopback port within `ms`. */
-export function portAnswers(port: number, ms = 250): Promise<boolean> {
+export async function portAnswers(port: number, ms = 250): Promise<boolean> {
+  const { connect } = await import('node:net');
   return new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1' });
     const done = (answer: boolean) => {
@@ -46,6 +47,9 @@ export async function statusRows(
   targets: string[],
   now: number = Date.now(),
 ): Promise<StatusRow[]> {
+  // One read of the kernel's socket table answers for every port; connecting is the fallback.
+  const listening = system.listeningPorts?.();
+  const answers = (port: number) => (listening ? Promise.resolve(listening.has(port)) : portAnswers(port));
   const names = [
     ...Object.keys(desired.services),
     ...Object.keys(observed.services).filter((n) => desired.services[n] === undefined),
@@ -78,7 +82,7 @@ export async function statusRows(
         const gone = !isLive(system.proc(record.pid));
         return { ...row, status: gone ? 'exited' : 'stale', note: obs.why };
       }
-      const answering = record.port === null || (await portAnswers(record.port));
+      const answering = record.port === null || (await answers(record.port));
       return {
         ...row,
         status: answering ? 'running' : 'starting',

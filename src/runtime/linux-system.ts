@@ -130,6 +130,14 @@ export function createLinuxSystem(procRoot = '/proc'): System {
     environ,
     cmdline,
     portOwners,
+    listeningPorts() {
+      const ports = new Set<number>();
+      for (const file of ['tcp', 'tcp6']) {
+        const text = read(`${procRoot}/net/${file}`);
+        if (text !== undefined) for (const port of listeningPortsIn(text)) ports.add(port);
+      }
+      return ports;
+    },
     table() {
       const now = performance.now();
       if (snapshot && now - snapshot.at < TABLE_TTL_MS) return snapshot.table;
@@ -214,6 +222,19 @@ export function listeningInodes(table: string, port: number): string[] {
     if (inode !== undefined && inode !== '0') inodes.push(inode);
   }
   return inodes;
+}
+
+/** Local ports of the LISTEN (`0A`) rows of /proc/net/tcp or tcp6. */
+export function listeningPortsIn(table: string): number[] {
+  const ports: number[] = [];
+  const lines = table.split('\n');
+  for (let i = 1; i < lines.length; i++) {
+    const cols = lines[i]!.trim().split(/\s+/);
+    const local = cols[1];
+    if (local === undefined || cols[3] !== '0A') continue;
+    ports.push(Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16));
+  }
+  return ports;
 }
 
 function ownsAnySocket(fdDir: string, inodes: Set<string>): boolean {

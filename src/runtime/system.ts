@@ -42,6 +42,11 @@ export interface System {
   /** Processes listening on a TCP port (IPv4 or IPv6, any address). */
   portOwners(port: number): PortOwner[];
   /**
+   * Every TCP port something listens on, from one read of the kernel's socket table;
+   * optional: where it is missing, callers connect to the port instead.
+   */
+  listeningPorts?(): Set<number>;
+  /**
    * Optional bulk reads. A sweep over every process (the service-tag search) would cost one
    * `ps` run per PID on the fallback; implementations that can answer in one go say so
    * here. Callers use `processTable()` / `environsOf()`, which fall back to the per-PID calls,
