@@ -24,7 +24,6 @@ import { acquireLock } from '../state/lock.js';
 import { observe } from '../state/observe.js';
 import { ensureStateDir } from '../state/paths.js';
 import { makeEffects } from './effects.js';
-import { checkStarts } from './preflight.js';
 
 export interface ConvergeRequest extends PlanRequest {
   dryRun?: boolean;
@@ -128,8 +127,11 @@ export async function converge(
     const p = plan(desired, observed, request);
     hooks.onPlan?.(p, observed);
     const id = projectId(desired.project, desired.stateDir);
-    const pre = checkStarts(desired, p, system, id);
-    if (!pre.ok) return pre;
+    if (p.actions.some((a) => a.kind === 'start' || a.kind === 'recreate')) {
+      const { checkStarts } = await import('./preflight.js');
+      const pre = checkStarts(desired, p, system, id);
+      if (!pre.ok) return pre;
+    }
     const started: RunRecord[] = [];
     const effects = makeEffects({
       desired,

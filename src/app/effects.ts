@@ -7,11 +7,8 @@
 import type { Clock } from '../core/clock.js';
 import { configHash, shapeOf } from '../core/hash.js';
 import { type Desired, fail, type Observed, ok, type Result, type RunRecord } from '../core/model.js';
-import { ensureLogWritable, rotateIfNeeded } from '../logs/rotate.js';
 import type { Effects } from '../runtime/executor.js';
-import { describeOwners, freePort, isPortFree } from '../runtime/ports.js';
-import { waitReady } from '../runtime/probes.js';
-import { type SpawnedService, spawnService } from '../runtime/spawn.js';
+import type { SpawnedService } from '../runtime/spawn.js';
 import { findServiceProcesses, stopService, taggedProcesses } from '../runtime/stop.js';
 import { isLive, type System } from '../runtime/system.js';
 import { removeRecord, writeRecord } from '../state/store.js';
@@ -60,6 +57,7 @@ export function makeEffects(input: EffectsInput): Effects {
   async function choosePort(name: string): Promise<Result<number | null>> {
     const spec = desired.services[name]!;
     if (spec.port === null) return ok(null);
+    const { describeOwners, freePort, isPortFree } = await import('../runtime/ports.js');
     if (spec.port !== 'auto') {
       const owners = system.portOwners(spec.port);
       if (owners.length > 0) {
@@ -139,6 +137,10 @@ export function makeEffects(input: EffectsInput): Effects {
 
   const start: Effects['start'] = async (name) => {
     const spec = desired.services[name]!;
+    // The start side is loaded only by a converge that starts something: `down` and a
+    // no-op `up` never pay for spawning, ports and log rotation.
+    const { ensureLogWritable, rotateIfNeeded } = await import('../logs/rotate.js');
+    const { spawnService } = await import('../runtime/spawn.js');
     const writable = ensureLogWritable(spec.log);
     if (!writable.ok) return writable;
     const leftovers = await stopLeftovers(name);
@@ -202,6 +204,7 @@ export function makeEffects(input: EffectsInput): Effects {
       const info = system.proc(proc.pid);
       return isLive(info) && info.startTime === proc.startTime;
     };
+    const { waitReady } = await import('../runtime/probes.js');
     const res = await waitReady(
       {
         ready: spec.ready,

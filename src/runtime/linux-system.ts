@@ -6,15 +6,14 @@ import type { PortOwner, ProcInfo, System } from './system.js';
  * `ps` of 50 services costs a few milliseconds and no child process. Reads race with
  * processes exiting; any read error simply means "gone" (undefined), never a throw.
  */
-/**
- * A table snapshot younger than this is reused: stops of many services run side by side
- * and each sweeps the table at nearly the same moment; one sweep serves them all.
- */
-export const TABLE_TTL_MS = 2;
-
 export function createLinuxSystem(procRoot = '/proc'): System {
   let cachedBootId: string | undefined;
-  let snapshot: { at: number; table: ProcInfo[] } | undefined;
+  /**
+   * A table snapshot serves the rest of the current event-loop turn: stops of many
+   * services start side by side in one turn and each sweeps the table; one sweep serves
+   * them all. The next turn (a poll, a later sweep) reads afresh.
+   */
+  let snapshot: { table: ProcInfo[] } | undefined;
   /** A process's environment is fixed at exec: read once per (pid, start time). */
   const environCache = new Map<number, { startTime: string; env: Record<string, string> | undefined }>();
   const buffer = Buffer.allocUnsafe(16 * 1024);
@@ -139,17 +138,20 @@ export function createLinuxSystem(procRoot = '/proc'): System {
       return ports;
     },
     table() {
-      const now = performance.now();
-      if (snapshot && now - snapshot.at < TABLE_TTL_MS) return snapshot.table;
+      if (snapshot) return snapshot.table;
       const out: ProcInfo[] = [];
       for (const pid of pids()) {
         const info = proc(pid);
         if (info) out.push(info);
       }
-      snapshot = { at: performance.now(), table: out };
+      const taken = { table: out };
+      snapshot = taken;
+      setImmediate(() => {
+        if (snapshot === taken) snapshot = undefined;
+      });
       return out;
     },
-    // Callers pass PIDs of a table they just took, so its start times are current.
+    // Callers pass PIDs of a table they just took (this turn), so its start times are current.
     environs(list) {
       const known = new Map((snapshot?.table ?? []).map((p) => [p.pid, p]));
       const out = new Map<number, Record<string, string>>();

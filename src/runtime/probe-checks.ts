@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
-import { request } from 'node:http';
-import { request as requestTls } from 'node:https';
+// http, https and child_process are loaded by the probes that use them: most services are
+// probed over plain TCP, and the CLI pays for what it runs (https alone costs ~10 ms).
 import { connect } from 'node:net';
 
 /** One probe attempt's outcome; `detail` says what was seen, for the timeout message. */
@@ -60,9 +59,9 @@ export async function httpAttempt(urls: string[], timeoutMs: number): Promise<At
   return { ok: false, detail };
 }
 
-function getOnce(url: string, timeoutMs: number): Promise<Attempt & { refused?: boolean }> {
+async function getOnce(url: string, timeoutMs: number): Promise<Attempt & { refused?: boolean }> {
+  const { request: send } = url.startsWith('https:') ? await import('node:https') : await import('node:http');
   return new Promise((resolve) => {
-    const send = url.startsWith('https:') ? requestTls : request;
     const req = send(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
       res.resume();
       const status = res.statusCode ?? 0;
@@ -88,12 +87,13 @@ function getOnce(url: string, timeoutMs: number): Promise<Attempt & { refused?: 
  * Runs the probe command in the service's cwd and env; exit 0 passes. It runs in its own
  * process group so a timeout kills the whole probe, not just its shell.
  */
-export function commandAttempt(
+export async function commandAttempt(
   command: string | string[],
   cwd: string,
   env: Record<string, string | undefined>,
   timeoutMs: number,
 ): Promise<Attempt> {
+  const { spawn } = await import('node:child_process');
   const [file, args] = Array.isArray(command)
     ? [command[0] ?? 'false', command.slice(1)]
     : ['/bin/sh', ['-c', command]];

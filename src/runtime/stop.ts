@@ -117,8 +117,12 @@ async function waitGone(
   force?: AbortSignal,
 ): Promise<ServiceProcess[]> {
   let left = alive();
+  // Most servers exit within milliseconds of the signal: look again soon, then settle
+  // into the regular poll (each look is one stat read per member).
+  let pause = 2;
   while (left.length > 0 && clock.now() < deadline && !force?.aborted) {
-    await clock.sleep(Math.min(STOP_POLL_MS, Math.max(1, deadline - clock.now())));
+    await clock.sleep(Math.min(pause, Math.max(1, deadline - clock.now())));
+    pause = Math.min(STOP_POLL_MS, pause * 2);
     left = alive();
   }
   return left;
