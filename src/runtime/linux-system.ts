@@ -6,6 +6,9 @@ import type { PortOwner, ProcInfo, System } from './system.js';
  * `ps` of 50 services costs a few milliseconds and no child process. Reads race with
  * processes exiting; any read error simply means "gone" (undefined), never a throw.
  */
+/** How long one read of the listening-socket table answers `listeningPorts()`. */
+export const LISTENING_TTL_MS = 5;
+
 export function createLinuxSystem(procRoot = '/proc'): System {
   let cachedBootId: string | undefined;
   /**
@@ -14,6 +17,7 @@ export function createLinuxSystem(procRoot = '/proc'): System {
    * them all. The next turn (a poll, a later sweep) reads afresh.
    */
   let snapshot: { table: ProcInfo[] } | undefined;
+  let listening: { at: number; ports: Set<number> } | undefined;
   /** A process's environment is fixed at exec: read once per (pid, start time). */
   const environCache = new Map<number, { startTime: string; env: Record<string, string> | undefined }>();
   const buffer = Buffer.allocUnsafe(16 * 1024);
@@ -129,12 +133,16 @@ export function createLinuxSystem(procRoot = '/proc'): System {
     environ,
     cmdline,
     portOwners,
+    // Many readiness waits ask at once; one read of the table serves them for a few ms.
     listeningPorts() {
+      const now = performance.now();
+      if (listening && now - listening.at < LISTENING_TTL_MS) return listening.ports;
       const ports = new Set<number>();
       for (const file of ['tcp', 'tcp6']) {
         const text = read(`${procRoot}/net/${file}`);
         if (text !== undefined) for (const port of listeningPortsIn(text)) ports.add(port);
       }
+      listening = { at: now, ports };
       return ports;
     },
     table() {

@@ -38,6 +38,13 @@ export const PROBE_DEFAULTS = {
   aliveStartPeriodMs: 300,
   /** Liveness is checked this often even between slow attempts: a death fails the wait at once. */
   deathCheckMs: 50,
+  /**
+   * With a port, the kernel's table of listening sockets is looked at this often between
+   * attempts (one small read, shared by all waiters): the moment the port is listening,
+   * the next attempt runs, so `up` notices an opened port within this, not a whole
+   * backed-off interval.
+   */
+  listenCheckMs: 15,
   /** Log lines attached to a failure. */
   failureTailLines: 20,
 } as const;
@@ -74,6 +81,13 @@ export async function waitReady(input: WaitReadyInput, deps: WaitReadyDeps): Pro
   const deadline = started + timeout;
   const probe = makeProbe(input, started, clock);
   if (!probe.ok) return probe;
+  const { port } = input;
+  const listening =
+    port !== null &&
+    deps.system.listeningPorts &&
+    (input.ready.check.kind === 'tcp' || input.ready.check.kind === 'http')
+      ? () => deps.system.listeningPorts!().has(port)
+      : undefined;
   let interval = input.ready.interval > 0 ? input.ready.interval : PROBE_DEFAULTS.intervalMs;
   // A manifest interval above the cap is honoured as is; only the backoff is capped.
   const maxInterval = Math.max(interval, PROBE_DEFAULTS.maxIntervalMs);
@@ -88,6 +102,9 @@ export async function waitReady(input: WaitReadyInput, deps: WaitReadyDeps): Pro
       probe.value.attemptTimeout,
       Math.max(PROBE_DEFAULTS.minAttemptMs, remaining),
     );
+    // Only the change from "not listening" to "listening" cuts a wait short; a port that
+    // listens but answers 503 is retried at the regular, backed-off pace.
+    const listenedBefore = listening?.() ?? true;
     const attempt = await probe.value.attempt(attemptTimeout);
     // Keep the most telling failure: an answer (503) says more than a later timeout.
     if (attempt.ok || !/timed out/.test(attempt.detail) || /timed out|no attempt/.test(last.detail))
@@ -97,9 +114,11 @@ export async function waitReady(input: WaitReadyInput, deps: WaitReadyDeps): Pro
     if (clock.now() >= deadline) break;
     // Sleep the interval in slices so a death between attempts is noticed at once.
     const wakeAt = Math.min(deadline, clock.now() + interval, probe.value.wakeBy ?? Number.POSITIVE_INFINITY);
+    const slice = listening ? PROBE_DEFAULTS.listenCheckMs : PROBE_DEFAULTS.deathCheckMs;
     while (clock.now() < wakeAt) {
-      await clock.sleep(Math.min(PROBE_DEFAULTS.deathCheckMs, wakeAt - clock.now()));
+      await clock.sleep(Math.min(slice, wakeAt - clock.now()));
       if (!isAlive()) return fail(await died(input, clock.now() - started));
+      if (!listenedBefore && listening?.()) break;
     }
     interval = Math.min(interval * PROBE_DEFAULTS.backoffFactor, maxInterval);
   }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock } from '../core/clock.js';
@@ -46,8 +47,9 @@ export interface SpawnDeps {
  * the group. The identity (pid, pgid, sid, start time, boot id) is read back through the
  * System so the record can later prove the PID is still ours.
  *
- * execa is imported lazily: it costs ~130 ms to import on these machines, and read-only
- * commands (ps, logs) never spawn.
+ * Node's own `child_process.spawn`, not execa: a detached child whose stdio is a file
+ * descriptor uses none of execa's piping, buffering, promise or cleanup, and importing
+ * execa cost ~130 ms on these machines, more than the rest of `up`'s own work together.
  */
 export async function spawnService(input: SpawnInput, deps: SpawnDeps = {}): Promise<Result<SpawnedService>> {
   const { spec, port } = input;
@@ -71,33 +73,20 @@ export async function spawnService(input: SpawnInput, deps: SpawnDeps = {}): Pro
   let pid: number | undefined;
   let spawnError: string | undefined;
   try {
-    const { execa } = await import('execa');
-    const subprocess = execa(file, args, {
+    const child = spawn(file, args, {
       cwd: spec.cwd,
       env,
-      extendEnv: false,
       detached: true,
-      // The service must outlive uiprocs: no kill on parent exit, no buffering, no timeout.
-      cleanup: false,
-      buffer: false,
-      stdin: 'ignore',
-      // A raw descriptor is handed to the child as is (no piping through this process, which
-      // is about to exit). execa's types only list the literals 1–9, hence the cast.
-      stdout: logFd as 3,
-      stderr: logFd as 3,
-      reject: false,
+      // The log descriptor is handed to the child as is: nothing is piped through this
+      // process, which is about to exit.
+      stdio: ['ignore', logFd, logFd],
     });
-    pid = subprocess.pid;
-    subprocess.unref();
-    // Nobody awaits the service; its result (or a spawn error) must not be an unhandled rejection.
-    subprocess.then(
-      (result) => {
-        if (result.failed && result.exitCode === undefined && result.signal === undefined) {
-          spawnError = result.shortMessage;
-        }
-      },
-      () => {},
-    );
+    pid = child.pid;
+    // ENOENT/EACCES arrive as an 'error' event (pid undefined); nobody else listens for it.
+    child.once('error', (error) => {
+      spawnError = errorText(error);
+    });
+    child.unref();
   } catch (error) {
     spawnError = errorText(error);
   } finally {
@@ -105,6 +94,8 @@ export async function spawnService(input: SpawnInput, deps: SpawnDeps = {}): Pro
     closeSync(logFd);
   }
   if (pid === undefined) {
+    // The reason (ENOENT, EACCES…) arrives as an 'error' event on the next tick.
+    await new Promise((resolve) => setImmediate(resolve));
     return fail(failedToStart(spec.name, spawnError ?? 'spawn returned no pid'));
   }
 

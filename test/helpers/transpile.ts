@@ -7,7 +7,7 @@ const root = resolve(import.meta.dirname, '../..');
 /**
  * Transpiles source folders (no type check, ~ms per file) into a throwaway folder under
  * `node_modules/.cache`, so a plain `node` child (Node 20 has no type stripping) can import
- * them and still resolve packages like execa from the repo's node_modules.
+ * them and still resolve packages from the repo's node_modules.
  */
 export function transpileForNode(folders: string[]): { dir: string; cleanup(): void } {
   const dir = join(root, 'node_modules', '.cache', `uiprocs-test-${process.pid}-${Date.now()}`);

@@ -65,7 +65,9 @@ describe('waitReady', () => {
     expect(result.ok).toBe(true);
     const opened = watcher.openedAt();
     expect(opened).toBeDefined();
-    expect(readyAt).toBeGreaterThanOrEqual(opened! - 15);
+    // The watcher sees the opening up to one poll (10 ms) plus one fd scan late; the probe
+    // watches the kernel's listening table every 15 ms, so it may see it first.
+    expect(readyAt).toBeGreaterThanOrEqual(opened! - 50);
     expect(readyAt - t0).toBeGreaterThanOrEqual(1400);
     // Backoff is capped, so readiness follows the opening within about one max interval.
     expect(readyAt - opened!).toBeLessThan(1100);
