@@ -4,10 +4,12 @@
  * in a timed test). Every number is a median of several runs on this machine.
  *
  *   startup     node -e 0, uiprocs --version, uiprocs ps (warm cache)
- *   up          N trivial servers to all-ready: uiprocs up vs a bare script that spawns the
- *               same servers and polls their ports (N = 10, 50)
+ *   up          N trivial servers to all-ready: uiprocs up vs a bare script (run as a
+ *               command, like uiprocs) that spawns the same servers and polls their ports
+ *               every 10 ms (N = 10, 50)
  *   ps / no-op  `ps` and a no-op `up` with N services running
- *   down        `down` of N well-behaved servers vs the servers' own exit after SIGTERM
+ *   down        `down` of N well-behaved servers vs a bare script that sends SIGTERM to
+ *               their PIDs and polls until they are gone
  *   validate    `uiprocs validate` on a 500-service manifest (cold cache and warm)
  *   watch       save the manifest → the new service's port opens, minus its own start time
  *
@@ -90,19 +92,51 @@ async function project(n) {
   return { dir, ports };
 }
 
-/** The bare script: what a person would write by hand. */
+/**
+ * The bare scripts: what a person would write by hand, run as commands the way uiprocs is
+ * (so both pay for starting Node). `start` spawns the servers detached, polls their ports
+ * every 10 ms and exits when all answer, printing the PIDs; `stop` sends SIGTERM to those
+ * PIDs and polls until they are gone.
+ */
+const bareStart = `
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+const [serve, ...ports] = process.argv.slice(2);
+const pids = ports.map((p) => spawn(process.execPath, [serve, p, '127.0.0.1'], { detached: true, stdio: 'ignore' }).pid);
+const answers = (port) => new Promise((res) => { const s = connect({ port: Number(port), host: '127.0.0.1' }); s.once('connect', () => { s.destroy(); res(true); }); s.once('error', () => res(false)); });
+let pending = [...ports];
+while (pending.length > 0) {
+  const open = await Promise.all(pending.map(answers));
+  pending = pending.filter((_, i) => !open[i]);
+  if (pending.length > 0) await new Promise((r) => setTimeout(r, 10));
+}
+console.log(pids.join(' '));
+process.exit(0);
+`;
+const bareStop = `
+const pids = process.argv.slice(2).map(Number);
+for (const pid of pids) process.kill(pid, 'SIGTERM');
+const alive = (pid) => { try { process.kill(pid, 0); return !require('node:fs').readFileSync('/proc/' + pid + '/stat', 'utf8').split(') ')[1].startsWith('Z'); } catch { return false; } };
+const wait = () => (pids.some(alive) ? setTimeout(wait, 2) : process.exit(0));
+wait();
+`;
+
 async function bare(ports) {
-  const t = now();
-  const children = ports.map((p) =>
-    spawn(process.execPath, [serve, String(p), '127.0.0.1'], { detached: true, stdio: 'ignore' }),
-  );
-  await allOpen(ports);
+  const dir = mkdtempSync(join(tmpdir(), 'uiprocs-bare-'));
+  writeFileSync(join(dir, 'start.mjs'), bareStart);
+  writeFileSync(join(dir, 'stop.cjs'), bareStop);
+  let t = now();
+  const pids = execFileSync(process.execPath, [join(dir, 'start.mjs'), serve, ...ports.map(String)], {
+    encoding: 'utf8',
+  })
+    .trim()
+    .split(' ');
   const up = now() - t;
-  const t2 = now();
-  const exits = children.map((c) => new Promise((r) => c.once('exit', r)));
-  for (const c of children) process.kill(c.pid, 'SIGTERM');
-  await Promise.all(exits);
-  return { up, down: now() - t2 };
+  t = now();
+  execFileSync(process.execPath, [join(dir, 'stop.cjs'), ...pids]);
+  const down = now() - t;
+  rmSync(dir, { recursive: true, force: true });
+  return { up, down };
 }
 
 const report = [];
@@ -146,7 +180,7 @@ async function lifecycle(n) {
   }
   const [u, b] = [median(ups), median(bares)];
   say(
-    `N=${n}: up ${ms(u)} vs bare script ${ms(b)} (${(u / b).toFixed(2)}x); ps ${ms(median(pss))}; no-op up ${ms(median(noops))}; down ${ms(median(downs))} vs servers' own exit ${ms(median(bareDowns))}`,
+    `N=${n}: up ${ms(u)} vs bare script ${ms(b)} (${(u / b).toFixed(2)}x); ps ${ms(median(pss))}; no-op up ${ms(median(noops))}; down ${ms(median(downs))} vs bare stop script ${ms(median(bareDowns))}`,
   );
 }
 

@@ -51,6 +51,8 @@ export function e2eProject(name = `e2e${Math.random().toString(36).slice(2, 8)}`
     CI: 'true',
   } as Record<string, string>;
   delete baseEnv.FORCE_COLOR;
+  /** CLIs started in the background (watch…): stopped first at cleanup, or they would start services again. */
+  const clis = new Set<ReturnType<typeof spawn>>();
   return {
     dir,
     project: name,
@@ -73,11 +75,14 @@ export function e2eProject(name = `e2e${Math.random().toString(36).slice(2, 8)}`
       });
     },
     start(args, env = {}) {
-      return spawn(process.execPath, [bin, ...args], {
+      const child = spawn(process.execPath, [bin, ...args], {
         cwd: dir,
         env: { ...baseEnv, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
+      clis.add(child);
+      child.once('exit', () => clis.delete(child));
+      return child;
     },
     record(service) {
       const file = join(stateDir, 'run', `${service}.json`);
@@ -85,12 +90,29 @@ export function e2eProject(name = `e2e${Math.random().toString(36).slice(2, 8)}`
     },
     tagged: () => pidsTagged(id),
     async cleanup() {
-      for (const pid of pidsTagged(id)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
+      await Promise.all(
+        [...clis].map(
+          (child) =>
+            new Promise<void>((resolveExit) => {
+              if (child.exitCode !== null || child.signalCode !== null) return resolveExit();
+              child.once('exit', () => resolveExit());
+              child.kill('SIGKILL');
+            }),
+        ),
+      );
+      // Then every process carrying this test's tag, until none is left (a dying CLI may
+      // have spawned one more on its way out).
+      for (let round = 0; round < 5; round++) {
+        const left = pidsTagged(id);
+        if (left.length === 0) break;
+        for (const pid of left) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
         }
+        await new Promise((r) => setTimeout(r, 50));
       }
       rmSync(dir, { recursive: true, force: true });
     },
