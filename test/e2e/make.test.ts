@@ -14,7 +14,12 @@ import { type E2eProject, e2eProject, isGone, root } from './harness.js';
 
 function makeDryRun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('make', ['-n', ...args], { cwd: root, timeout: 30_000 }, (error, stdout, stderr) => {
+    // Run as a top-level make even when the suite itself runs under `make test` (as CI does):
+    // a sub-make prints "Entering directory" lines and inherits the parent's flags.
+    const env = { ...process.env };
+    for (const key of ['MAKELEVEL', 'MAKEFLAGS', 'MFLAGS', 'MAKEOVERRIDES']) delete env[key];
+    const argv = ['--no-print-directory', '-n', ...args];
+    execFile('make', argv, { cwd: root, env, timeout: 30_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
