@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import { systemClock } from '../core/clock.js';
 import { type Desired, type Failure, ok, type Result } from '../core/model.js';
 import { formatPlan } from '../core/plan.js';
+import { onServiceExit } from '../runtime/spawn.js';
 import type { System } from '../runtime/system.js';
 import { observe } from '../state/observe.js';
 import type { Renderer } from '../ui/progress.js';
@@ -64,6 +65,13 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
   let desired = first.value.desired;
   let targets = first.value.targets;
   const manifestPath = desired.manifestPath;
+
+  /**
+   * Exit codes of the services this watch spawned (it is their parent), by PID: heard
+   * from the first converge on, so `restart: on-failure` can leave a clean exit alone.
+   */
+  const exits = new Map<number, number | null>();
+  const stopHearing = onServiceExit((pid, code, signal) => exits.set(pid, signal === null ? code : null));
 
   /** Services removed from the manifest while watch ran: reconciles stop them. */
   const left = new Set<string>();
@@ -122,8 +130,10 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
         const obs = seen.services[name];
         if (obs?.status === 'running') out.set(name, { status: 'running' });
         else if (await wasStopped(desired.stateDir, name)) out.set(name, { status: 'stopped' });
-        // uiprocs does not keep its services as children, so their exit code is unknown.
-        else if (obs?.status === 'stale') out.set(name, { status: 'dead', exitCode: null });
+        // The exit code is known when this watch started the process (it is its parent);
+        // otherwise it is unknown, which counts as a failure.
+        else if (obs?.status === 'stale')
+          out.set(name, { status: 'dead', exitCode: exits.get(obs.record.pid) ?? null });
         else out.set(name, { status: 'absent' });
       }
       // Each tick also keeps the running services' logs under their max_size (log-rotation.ts).
@@ -182,6 +192,7 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
   await watcher.close();
   await loop.stop();
   await liveness.stop();
+  stopHearing();
   if (!options.downOnExit) return ok(0);
   io.say('stopping the services (Ctrl-C again to force)');
   const down = await converge(

@@ -39,6 +39,19 @@ export interface SpawnDeps {
   clock?: Clock;
 }
 
+export type ExitListener = (pid: number, code: number | null, signal: NodeJS.Signals | null) => void;
+const exitListeners = new Set<ExitListener>();
+
+/**
+ * Hears the exit of every service this process spawned and is still the parent of (watch
+ * uses it to tell a clean exit from a crash for `restart: on-failure`). Returns the
+ * unsubscribe function.
+ */
+export function onServiceExit(listener: ExitListener): () => void {
+  exitListeners.add(listener);
+  return () => exitListeners.delete(listener);
+}
+
 /**
  * Starts one service detached: it leads its own session and process group (so a stop can
  * signal the whole group and the CLI can exit at once), stdin is closed, stdout and
@@ -85,6 +98,11 @@ export async function spawnService(input: SpawnInput, deps: SpawnDeps = {}): Pro
     // ENOENT/EACCES arrive as an 'error' event (pid undefined); nobody else listens for it.
     child.once('error', (error) => {
       spawnError = errorText(error);
+    });
+    // The CLI is the service's parent until it exits: Node reaps the child (no zombie)
+    // and a long-lived caller (watch) learns the exit code. unref: never kept waiting.
+    child.once('exit', (code, signal) => {
+      if (child.pid !== undefined) for (const listener of exitListeners) listener(child.pid, code, signal);
     });
     child.unref();
   } catch (error) {

@@ -314,6 +314,26 @@ describe('uiprocs watch: liveness', () => {
     expect((await p.run(['down'])).code).toBe(0);
   });
 
+  it('knows the exit code of what it started: on-failure leaves a clean exit down and restarts a failure', async () => {
+    const p = track(e2eProject());
+    const port = await freePort();
+    // Both stay up past the 300 ms start period (so they start fine), then exit: 0 and 3.
+    p.write(
+      `services:\n${serviceLine('ok', port)}` +
+        `  done: { command: node ${exitWith} 0 800, restart: on-failure }\n` +
+        `  broken: { command: node ${exitWith} 3 800, restart: on-failure, max_restarts: 1 }\n`,
+    );
+    const w = startWatch(p, [], FAST);
+    const at = await w.saw('watching', { timeout: 20_000 });
+    await w.saw('broken died (exit code 3)', { from: at, timeout: 15_000 });
+    await w.saw('done died (exit code 0)', { from: at, timeout: 15_000 });
+    await w.saw(/done stays down/, { from: at, timeout: 15_000 });
+    await w.saw(/broken restarted/, { from: at, timeout: 15_000 });
+    expect(w.err().slice(at)).not.toMatch(/done restarted/);
+    await endLeavingRunning(w, [port]);
+    expect((await p.run(['down'])).code).toBe(0);
+  });
+
   it('leaves a service stopped by `down` in another terminal down until `up` asks for it', async () => {
     const p = track(e2eProject());
     const [web, api] = [await freePort(), await freePort()];
