@@ -1,6 +1,5 @@
 // http, https and child_process are loaded by the probes that use them: most services are
 // probed over plain TCP, and the CLI pays for what it runs (https alone costs ~10 ms).
-import { connect } from 'node:net';
 
 /** One probe attempt's outcome; `detail` says what was seen, for the timeout message. */
 export interface Attempt {
@@ -14,15 +13,21 @@ export const LOOPBACKS = ['127.0.0.1', '::1'] as const;
 /** Connects to the port on IPv4 loopback, then IPv6 loopback. */
 export async function tcpAttempt(port: number, timeoutMs: number): Promise<Attempt> {
   let detail = '';
+  const { connect } = await import('node:net');
   for (const host of LOOPBACKS) {
-    const result = await connectOnce(host, port, timeoutMs);
+    const result = await connectOnce(connect, host, port, timeoutMs);
     if (result.ok) return result;
     detail = result.detail;
   }
   return { ok: false, detail };
 }
 
-function connectOnce(host: string, port: number, timeoutMs: number): Promise<Attempt> {
+function connectOnce(
+  connect: typeof import('node:net').connect,
+  host: string,
+  port: number,
+  timeoutMs: number,
+): Promise<Attempt> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     const done = (attempt: Attempt) => {

@@ -79,7 +79,7 @@ export async function waitReady(input: WaitReadyInput, deps: WaitReadyDeps): Pro
   const started = clock.now();
   const timeout = input.ready.timeout > 0 ? input.ready.timeout : PROBE_DEFAULTS.timeoutMs;
   const deadline = started + timeout;
-  const probe = makeProbe(input, started, clock);
+  const probe = makeProbe(input, started, clock, deps.system);
   if (!probe.ok) return probe;
   const { port } = input;
   const listening =
@@ -139,7 +139,7 @@ interface Probe {
   attempt(timeoutMs: number): Promise<Attempt>;
 }
 
-function makeProbe(input: WaitReadyInput, started: number, clock: Clock): Result<Probe> {
+function makeProbe(input: WaitReadyInput, started: number, clock: Clock, system: System): Result<Probe> {
   const { check } = input.ready;
   const port = input.port;
   switch (check.kind) {
@@ -148,7 +148,13 @@ function makeProbe(input: WaitReadyInput, started: number, clock: Clock): Result
       return ok({
         name: `tcp port ${port}`,
         attemptTimeout: PROBE_DEFAULTS.attemptTimeoutMs,
-        attempt: (t) => tcpAttempt(port, t),
+        // A port in the kernel's LISTEN table accepts connections (the kernel completes the
+        // handshake): that one read answers for an already-running service without a
+        // connect; otherwise a real connect decides.
+        attempt: (t) =>
+          system.listeningPorts?.().has(port)
+            ? Promise.resolve({ ok: true, detail: `port ${port} is listening` })
+            : tcpAttempt(port, t),
       });
     case 'http': {
       const target = port === null ? check.target : check.target.split(AUTO_PORT_TOKEN).join(String(port));
