@@ -1,28 +1,16 @@
 import { open } from 'node:fs/promises';
 
-/** How much of the file end is read for a tail: plenty for 20 lines of normal output. */
-const TAIL_BYTES = 64 * 1024;
+import { tailLines as readTail } from '../logs/tail.js';
 
 /**
- * The last `n` lines of a file (without a trailing empty line); [] when the file is
- * missing. Reads only the end of the file, so a huge log costs the same as a small one.
+ * The last lines of a log, for failure messages (src/logs' reader). An unreadable log
+ * gives no lines rather than an error: the failure being reported is the service's.
  */
 export async function tailLines(path: string, n: number): Promise<string[]> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    handle = await open(path, 'r');
-    const { size } = await handle.stat();
-    const start = Math.max(0, size - TAIL_BYTES);
-    const buffer = Buffer.alloc(size - start);
-    await handle.read(buffer, 0, buffer.length, start);
-    const lines = buffer.toString('utf8').split('\n');
-    if (start > 0) lines.shift(); // probably a partial line
-    if (lines.at(-1) === '') lines.pop();
-    return lines.slice(-n);
+    return await readTail(path, n);
   } catch {
     return [];
-  } finally {
-    await handle?.close();
   }
 }
 

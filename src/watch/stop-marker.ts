@@ -18,18 +18,12 @@
  */
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { checkServiceName } from '../state/paths.js';
 
 /** `<stateDir>/run/<name>.stopped`. Rejects names that would escape `run/`. */
 export function stopMarkerPath(stateDir: string, name: string): string {
-  if (
-    name === '' ||
-    name.includes('/') ||
-    name.includes('\0') ||
-    name.includes('..') ||
-    name.startsWith('.')
-  ) {
-    throw new Error(`invalid service name for a state file: ${JSON.stringify(name)}`);
-  }
+  const checked = checkServiceName(name);
+  if (!checked.ok) throw new Error(`invalid service name for a state file: ${JSON.stringify(name)}`);
   return join(stateDir, 'run', `${name}.stopped`);
 }
 

@@ -5,6 +5,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { projectId } from '../../src/core/identity.js';
@@ -117,6 +118,18 @@ export function e2eProject(name = `e2e${Math.random().toString(36).slice(2, 8)}`
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Whether something accepts a TCP connection on the loopback port right now. */
+export function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ port, host: '127.0.0.1' });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }
 
 export { isGone };

@@ -1,25 +1,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusRow } from '../../src/app/status.js';
 import { freePort } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
-import { type E2eProject, e2eProject, isGone, programs } from './harness.js';
+import { answers, type E2eProject, e2eProject, isGone, programs } from './harness.js';
 
 const serve = join(programs, 'serve.mjs');
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 async function ps(p: E2eProject, ...args: string[]): Promise<StatusRow[]> {
   const r = await p.run(['ps', '--json', ...args]);

@@ -7,29 +7,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusRow } from '../../src/app/status.js';
 import { freePort } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
-import { type E2eProject, e2eProject, isGone, programs } from './harness.js';
+import { answers, type E2eProject, e2eProject, isGone, programs } from './harness.js';
 
 const serve = join(programs, 'serve.mjs');
 const slowServe = join(programs, 'slow-serve.mjs');
 const flaky = join(programs, 'flaky-http.mjs');
 const exitWith = join(programs, 'exit-with.mjs');
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 function httpStatus(port: number): Promise<number> {
   return new Promise((resolve, reject) => {

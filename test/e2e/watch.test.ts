@@ -6,30 +6,18 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusRow } from '../../src/app/status.js';
 import { freePort } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
-import { type E2eProject, e2eProject, isGone, programs } from './harness.js';
+import { answers, type E2eProject, e2eProject, isGone, programs } from './harness.js';
 
 const serve = join(programs, 'serve.mjs');
 const exitWith = join(programs, 'exit-with.mjs');
 
 /** Fast liveness and backoff, so crash tests take seconds, not minutes. */
 const FAST = { UIPROCS_WATCH_INTERVAL_MS: '200', UIPROCS_BACKOFF_BASE_MS: '200' };
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 async function ps(p: E2eProject, ...args: string[]): Promise<StatusRow[]> {
   const r = await p.run(['ps', '--json', ...args]);
