@@ -16,6 +16,7 @@
  * the service has a port (`auto` gives AUTO_PORT_TOKEN, replaced at spawn) and is never taken
  * from the caller's environment. `ready.log` is a regex and is not interpolated (`$` anchors).
  */
+
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type {
@@ -29,6 +30,7 @@ import type {
   ServiceSpec,
 } from '../core/model.js';
 import { AUTO_PORT_TOKEN, fail, ok } from '../core/model.js';
+import { sortAndDedupe } from './diagnostic-order.js';
 import { displayPath } from './display.js';
 import { parseEnvFile } from './envfile.js';
 import { interpolate } from './interpolate.js';
@@ -335,21 +337,4 @@ class Resolver {
     }
     return vars;
   }
-}
-
-/** One diagnostic per place; files in the order first met (the manifest first), lines in order. */
-function sortAndDedupe(diags: Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  const fileOrder = new Map<string, number>();
-  for (const d of diags) if (!fileOrder.has(d.file)) fileOrder.set(d.file, fileOrder.size);
-  return diags
-    .filter((d) => {
-      const k = `${d.file}:${d.line}:${d.column}:${d.message}`;
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return true;
-    })
-    .sort(
-      (a, b) => fileOrder.get(a.file)! - fileOrder.get(b.file)! || a.line - b.line || a.column - b.column,
-    );
 }

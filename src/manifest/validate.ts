@@ -11,7 +11,9 @@
  * - otherwise the value is the wrong kind altogether and we print the union's
  *   `x-expected` sentence from the schema: `must be an integer from 1 to 65535 or "auto"`.
  */
+
 import type { Diagnostic } from '../core/model.js';
+import { sortAndDedupe } from './diagnostic-order.js';
 import { validate as compiled } from './generated/validate-manifest.js';
 import { diagnostic, type Locator } from './locate.js';
 import { didYouMean } from './suggest.js';
@@ -219,16 +221,4 @@ function valueAt(data: unknown, path: Path): unknown {
     v = (v as Record<string, unknown>)[String(seg)];
   }
   return v;
-}
-
-function sortAndDedupe(diags: Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return diags
-    .filter((d) => {
-      const k = `${d.file}:${d.line}:${d.column}:${d.message}`;
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return true;
-    })
-    .sort((a, b) => a.line - b.line || a.column - b.column);
 }
