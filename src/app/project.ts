@@ -5,7 +5,6 @@
 import type { Desired, Result } from '../core/model.js';
 import { ok } from '../core/model.js';
 import { loadManifest } from '../manifest/load.js';
-import { resolveTargets } from '../manifest/rules.js';
 
 export interface ProjectInput {
   file: string | undefined;
@@ -28,6 +27,8 @@ export async function loadProject(
   const extra = new Set(extraNames(desired));
   const known = targets.filter((t) => !extra.has(t));
   // resolveTargets reads [] as "all": `down old` (only orphan names) must not become `down`.
+  // The target rules are loaded only when a command line names targets.
+  const { resolveTargets } = await import('../manifest/rules.js');
   const resolved = known.length > 0 ? resolveTargets(desired, known) : ok([]);
   if (!resolved.ok) return resolved;
   return ok({ desired, targets: [...resolved.value, ...targets.filter((t) => extra.has(t))] });

@@ -1,6 +1,18 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { PortOwner, ProcInfo, System } from './system.js';
+
+/**
+ * child_process is loaded on first use: this module is imported on every platform (the
+ * System is chosen at run time) but only used where /proc is missing.
+ */
+let childProcess: typeof import('node:child_process') | undefined;
+function loadChildProcess(): typeof import('node:child_process') {
+  childProcess ??= createRequire(import.meta.url)(
+    'node:child_process',
+  ) as typeof import('node:child_process');
+  return childProcess;
+}
 
 /**
  * System over `ps` and `lsof`, for machines without `/proc` (macOS). Each answer costs a
@@ -66,7 +78,7 @@ export function createPsSystem(): System {
 const PS_ENV = { ...process.env, LC_ALL: 'C', TZ: 'UTC0' };
 
 function run(file: string, args: string[]): string {
-  const result = spawnSync(file, args, {
+  const result = loadChildProcess().spawnSync(file, args, {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
     env: PS_ENV,
