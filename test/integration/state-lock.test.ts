@@ -6,7 +6,8 @@ import { systemClock } from '../../src/core/clock.js';
 import { getSystem } from '../../src/runtime/system.js';
 import { acquireLock, type Release } from '../../src/state/lock.js';
 import { ensureStateDir, statePaths } from '../../src/state/paths.js';
-import { removeTempDirs, tempDir, transpileStateForChild, waitFor } from '../unit/state-support.js';
+import { waitFor } from '../helpers/wait.js';
+import { removeTempDirs, tempDir, transpileStateForChild } from '../unit/state-support.js';
 
 const system = getSystem();
 const children: ChildProcess[] = [];
@@ -65,7 +66,7 @@ const HOLDER = `
 
 async function holdInChild(): Promise<ChildProcess & { pid: number }> {
   const child = run(['-e', HOLDER, lockPath]);
-  await waitFor(() => existsSync(lockPath), 5000, 'child to hold the lock');
+  await waitFor(() => existsSync(lockPath), { timeout: 5000, what: 'child to hold the lock' });
   return child;
 }
 
@@ -84,7 +85,7 @@ describe('lock against other processes', () => {
         waits.push(performance.now() - started);
       },
     });
-    await waitFor(() => waits.length > 0, 5000, 'onWait');
+    await waitFor(() => waits.length > 0, { timeout: 5000, what: 'onWait' });
     expect(waits[0]).toBeGreaterThanOrEqual(990);
     expect(waits[0]).toBeLessThan(1500);
 

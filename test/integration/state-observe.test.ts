@@ -6,7 +6,8 @@ import { getSystem } from '../../src/runtime/system.js';
 import { observe } from '../../src/state/observe.js';
 import { ensureStateDir } from '../../src/state/paths.js';
 import { writeRecord } from '../../src/state/store.js';
-import { record, removeTempDirs, tempDir, waitFor } from '../unit/state-support.js';
+import { waitFor } from '../helpers/wait.js';
+import { record, removeTempDirs, tempDir } from '../unit/state-support.js';
 
 const system = getSystem();
 const children: ChildProcess[] = [];
@@ -46,7 +47,7 @@ function recordFor(name: string, pid: number, overrides: Partial<RunRecord> = {}
 describe('observe over real processes', () => {
   it('a live process with its real start time is running; once killed it is stale', async () => {
     const child = spawnForever();
-    await waitFor(() => system.proc(child.pid) !== undefined, 5000, 'child in /proc');
+    await waitFor(() => system.proc(child.pid) !== undefined, { timeout: 5000, what: 'child in /proc' });
     expect(writeRecord(stateDir, recordFor('forever', child.pid)).ok).toBe(true);
     expect(observe(stateDir, system).services.forever?.status).toBe('running');
 

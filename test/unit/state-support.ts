@@ -3,13 +3,13 @@
  * records, temp dirs, and the state modules transpiled to plain JS so a child `node` (no
  * tsx here) can run the very code under test.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import ts from 'typescript';
+import { join } from 'node:path';
 import type { Clock } from '../../src/core/clock.js';
 import type { RunRecord } from '../../src/core/model.js';
 import type { PortOwner, ProcInfo, System } from '../../src/runtime/system.js';
+import { transpileForNode } from '../helpers/transpile.js';
 
 export class FakeSystem implements System {
   readonly kind = 'linux' as const;
@@ -92,48 +92,12 @@ export function removeTempDirs(): void {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CHILD_SOURCES = [
-  'src/core/model.ts',
-  'src/core/clock.ts',
-  'src/runtime/system.ts',
-  'src/runtime/linux-system.ts',
-  'src/runtime/ps-system.ts',
-  'src/state/paths.ts',
-  'src/state/atomic-file.ts',
-  'src/state/record-shape.ts',
-  'src/state/store.ts',
-  'src/state/lock.ts',
-];
-
 /**
- * Transpile the state modules (types erased, nothing else changed) into a temp dir; returns
- * the absolute path of `src/state/` there. transpileModule is per-file and fast (~ms).
+ * The state modules (and what they import) transpiled for a plain `node` child; returns
+ * the absolute path of `src/state/` there. Removed with the other temp dirs.
  */
 export function transpileStateForChild(): string {
-  const out = tempDir('uiprocs-state-js-');
-  writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
-  for (const rel of CHILD_SOURCES) {
-    const source = readFileSync(join(ROOT, rel), 'utf8');
-    const js = ts.transpileModule(source, {
-      compilerOptions: {
-        module: ts.ModuleKind.ESNext,
-        target: ts.ScriptTarget.ES2022,
-        verbatimModuleSyntax: true,
-      },
-    }).outputText;
-    const target = join(out, rel.replace(/\.ts$/, '.js'));
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, js);
-  }
-  return join(out, 'src/state');
-}
-
-/** Poll `check` until it is true (real time), failing after `timeoutMs`. */
-export async function waitFor(check: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  const { dir } = transpileForNode(['src/core', 'src/runtime', 'src/state']);
+  made.push(dir);
+  return join(dir, 'src/state');
 }
