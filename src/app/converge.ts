@@ -90,13 +90,9 @@ export async function converge(
 ): Promise<Result<ConvergeReport>> {
   const { system } = runtime;
   const clock = runtime.clock ?? systemClock;
+  const id = projectId(desired.project, desired.stateDir);
   if (request.dryRun) {
-    const observed = withLeftovers(
-      observeIfAny(desired, system),
-      request,
-      system,
-      projectId(desired.project, desired.stateDir),
-    );
+    const observed = withLeftovers(observeIfAny(desired, system), request, system, id);
     const p = plan(desired, observed, request);
     hooks.onPlan?.(p, observed);
     return ok({ plan: p, exec: undefined, started: [], observed });
@@ -119,14 +115,13 @@ export async function converge(
       { ...seen, warnings: [...lockWarnings, ...seen.warnings] },
       request,
       system,
-      projectId(desired.project, desired.stateDir),
+      id,
     );
     if (request.guard && !(await request.guard(observed))) {
       return ok({ plan: { actions: [], notes: [], awaitReady: [] }, exec: undefined, started: [], observed });
     }
     const p = plan(desired, observed, request);
     hooks.onPlan?.(p, observed);
-    const id = projectId(desired.project, desired.stateDir);
     if (p.actions.some((a) => a.kind === 'start' || a.kind === 'recreate')) {
       const { checkStarts } = await import('./preflight.js');
       const pre = checkStarts(desired, p, system, id);
