@@ -127,12 +127,7 @@ function braced(
   while (end < close && NAME_CHAR.test(s[end]!)) end++;
   const name = s.slice(bodyStart, end);
   if (name === '' || !NAME_START.test(name[0]!)) {
-    problems.push({
-      offset: start,
-      length,
-      kind: 'syntax',
-      message: `has an invalid variable reference "${s.slice(start, close + 1)}"`,
-    });
+    problems.push(invalid(s.slice(start, close + 1), start, length));
     return '';
   }
   const v = lookup(name);
@@ -166,14 +161,13 @@ function braced(
       }
       return v;
     default:
-      problems.push({
-        offset: start,
-        length,
-        kind: 'syntax',
-        message: `has an invalid variable reference "${s.slice(start, close + 1)}"`,
-      });
+      problems.push(invalid(s.slice(start, close + 1), start, length));
       return '';
   }
+}
+
+function invalid(text: string, offset: number, length: number): InterpolationProblem {
+  return { offset, length, kind: 'syntax', message: `has an invalid variable reference "${text}"` };
 }
 
 function unset(name: string, offset: number, length: number): InterpolationProblem {
