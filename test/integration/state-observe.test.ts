@@ -24,20 +24,29 @@ afterEach(() => {
   removeTempDirs();
 });
 
+/** Detached like a real service: it leads its own session and group, as `up` spawns them. */
 function spawnForever(): ChildProcess & { pid: number } {
-  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e9)'], { stdio: 'ignore' });
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e9)'], {
+    stdio: 'ignore',
+    detached: true,
+  });
   children.push(child);
   if (child.pid === undefined) throw new Error('spawn failed');
   return child as ChildProcess & { pid: number };
 }
 
+/**
+ * A record with `pid`'s real identity. Group and session are the PID itself, as for every
+ * service `up` spawns: the runner's own are 0 when its session leader lives outside this PID
+ * namespace (a CI container's `exec`), and a record refuses 0 (kill(0) means "my group").
+ */
 function recordFor(name: string, pid: number, overrides: Partial<RunRecord> = {}): RunRecord {
   const info = system.proc(pid);
   if (info === undefined) throw new Error(`no process ${pid}`);
   return record(name, {
     pid,
-    pgid: info.pgid,
-    sid: info.sid,
+    pgid: pid,
+    sid: pid,
     startTime: info.startTime,
     bootId: system.bootId(),
     ...overrides,
