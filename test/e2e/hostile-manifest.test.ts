@@ -65,7 +65,7 @@ describe('through the CLI', () => {
     const ms = performance.now() - t0;
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/ui-procs\.yaml:3:10: the manifest expands too many aliases/);
-    expect(ms).toBeLessThan(3000); // process start-up included
+    expect(ms).toBeLessThan(10_000); // process start-up included; expanding the bomb would take hours
   });
 });
 

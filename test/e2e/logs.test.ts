@@ -139,7 +139,8 @@ services:
     }
     log('logs -f latency, write → stdout (max of 5)', Math.max(...latencies));
     log('logs -f latency, write → stdout (median of 5)', latencies.sort((a, b) => a - b)[2]!);
-    expect(Math.max(...latencies)).toBeLessThan(500);
+    // Tens of ms unloaded; the bound catches a follower that fell back to slow polling.
+    expect(Math.max(...latencies)).toBeLessThan(2000);
     follow.kill('SIGINT');
     expect(await exited(follow)).toBe(0);
   });

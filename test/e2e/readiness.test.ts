@@ -80,8 +80,8 @@ describe('up waits for ready', () => {
     expect(opened!).toBeLessThanOrEqual(up.end);
     log('up total for a port opening after 1.5 s', up.ms);
     log('up exit after the port first answered', up.end - opened!);
-    // One probe interval (≤ 250 ms) plus the CLI's exit; generous for a loaded machine.
-    expect(up.end - opened!).toBeLessThan(1000);
+    // One probe interval (≤ 250 ms) plus the CLI's exit; the margin is for a loaded CI box.
+    expect(up.end - opened!).toBeLessThan(2500);
     expect(up.value.stderr).toMatch(/slow\s+ready in/);
   });
 
@@ -129,7 +129,7 @@ services:
     expect(up.ms).toBeLessThan(Math.max(2000, 2 * baseline.ms));
     // The death itself is seen at once, not after a probe timeout.
     const seenAfter = Number(/exited while starting \(after ([\d.]+)s/.exec(up.value.stderr)?.[1]);
-    expect(seenAfter).toBeLessThan(0.5);
+    expect(seenAfter).toBeLessThan(2); // the probe timeout is 60 s
     for (const line of ['line 1', 'line 2', 'line 3', 'fatal: exiting with 2']) {
       expect(up.value.stderr).toContain(line);
     }

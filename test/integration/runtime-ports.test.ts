@@ -48,10 +48,8 @@ describe('ports', () => {
     );
   });
 
-  it('finds no owner for a free port, quickly', async () => {
+  it('finds no owner for a free port', async () => {
     const port = await freePort();
-    const started = performance.now();
     expect(portOwners(system, port)).toEqual([]);
-    expect(performance.now() - started).toBeLessThan(100);
   });
 });

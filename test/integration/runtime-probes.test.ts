@@ -92,7 +92,7 @@ describe('waitReady', () => {
     const s = await start(project.spec('flaky', `node ${program('flaky-http.mjs')} 60000 ${port}`), port);
     const t0 = performance.now();
     const result = await ready(s, { kind: 'http', target: '/health' }, 700);
-    expect(performance.now() - t0).toBeLessThan(1500);
+    expect(performance.now() - t0).toBeLessThan(5000); // the 700 ms timeout, not the 60 s default
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.error.reason).toBe('service-failed');
@@ -131,7 +131,7 @@ describe('waitReady', () => {
     const s = await start(project.spec('a', 'sleep 30'), null);
     const result = await ready(s, { kind: 'alive' });
     expect(result.ok && result.value.ms).toBeGreaterThanOrEqual(300);
-    expect(result.ok && result.value.ms).toBeLessThan(600);
+    expect(result.ok && result.value.ms).toBeLessThan(3000);
   });
 
   it('fails at once when the process exits while starting, with its last log lines', async () => {
@@ -142,7 +142,7 @@ describe('waitReady', () => {
     const result = await ready(s, { kind: 'tcp' }, 30_000);
     const elapsed = performance.now() - t0;
     expect(result.ok).toBe(false);
-    expect(elapsed).toBeLessThan(1000);
+    expect(elapsed).toBeLessThan(5000); // at once, not after the 30 s timeout
     if (!result.ok && result.error.reason === 'service-failed') {
       expect(result.error.message).toMatch(/exited while starting/);
       expect(result.error.details).toHaveLength(20);

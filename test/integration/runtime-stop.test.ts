@@ -44,14 +44,14 @@ async function expectAllGone(port: number | null): Promise<void> {
 }
 
 describe('stopService', () => {
-  it('stops a plain server quickly and frees its port', async () => {
+  it('stops a plain server without waiting out its timeout, and frees its port', async () => {
     project = tempProject();
     const port = await freePort();
     const s = await start(project.spec('web', `node ${program('serve.mjs')} ${port}`), port);
     expect(await ownerOf(port)).toBe(s.pid);
     const report = await stop(s, 'web');
     expect(report).toMatchObject({ stopped: true, killed: [], survivors: [] });
-    expect(report.durationMs).toBeLessThan(1000);
+    expect(report.durationMs).toBeLessThan(5000); // stop_timeout is 10 s
     expect(isGone(s.pid)).toBe(true);
     await expectAllGone(port);
   });
@@ -122,7 +122,7 @@ describe('stopService', () => {
     expect(report.stopped).toBe(true);
     expect(report.killed).toEqual([{ pid: s.pid, command: `node ${program('ignore-sigterm.mjs')} ${port}` }]);
     expect(report.durationMs).toBeGreaterThanOrEqual(600);
-    expect(report.durationMs).toBeLessThan(3000);
+    expect(report.durationMs).toBeLessThan(5000);
     await expectAllGone(port);
   });
 
@@ -134,7 +134,7 @@ describe('stopService', () => {
     const report = await stop(s, 'slow', 'SIGTERM', 5000);
     expect(report).toMatchObject({ stopped: true, killed: [], survivors: [] });
     expect(report.durationMs).toBeGreaterThanOrEqual(400);
-    expect(report.durationMs).toBeLessThan(2500);
+    expect(report.durationMs).toBeLessThan(4500); // before the 5 s timeout
     await expectAllGone(port);
   });
 
@@ -151,7 +151,7 @@ describe('stopService', () => {
     );
     expect(report.stopped).toBe(true);
     expect(report.killed.map((k) => k.pid)).toEqual([s.pid]);
-    expect(report.durationMs).toBeLessThan(2000);
+    expect(report.durationMs).toBeLessThan(10_000); // not the 30 s timeout
   });
 
   it('stops a process with 50 children, in and out of its group', async () => {

@@ -87,7 +87,8 @@ describe('lock against other processes', () => {
     });
     await waitFor(() => waits.length > 0, { timeout: 5000, what: 'onWait' });
     expect(waits[0]).toBeGreaterThanOrEqual(990);
-    expect(waits[0]).toBeLessThan(1500);
+    // The notice comes once, after about a second; the margin is for a loaded CI box.
+    expect(waits[0]).toBeLessThan(3000);
 
     const killed = exitOf(holder);
     holder.kill('SIGKILL');
@@ -96,7 +97,8 @@ describe('lock against other processes', () => {
     const r = await pending;
     expect(r.ok).toBe(true);
     if (r.ok) releases.push(r.value);
-    expect(performance.now() - diedAt).toBeLessThan(500);
+    // Taken over on the next look, not after the 20 s timeout.
+    expect(performance.now() - diedAt).toBeLessThan(3000);
     expect(waits).toHaveLength(1);
     expect(JSON.parse(readFileSync(lockPath, 'utf8')).pid).toBe(process.pid);
   });
@@ -106,11 +108,20 @@ describe('lock against other processes', () => {
     const gone = exitOf(holder);
     holder.kill('SIGKILL');
     await gone;
-    const started = performance.now();
-    const r = await acquireLock(stateDir, { command: 't', clock: systemClock, system, timeoutMs: 5000 });
+    let waited = false;
+    const r = await acquireLock(stateDir, {
+      command: 't',
+      clock: systemClock,
+      system,
+      timeoutMs: 5000,
+      onWait: () => {
+        waited = true;
+      },
+    });
     expect(r.ok).toBe(true);
     if (r.ok) releases.push(r.value);
-    expect(performance.now() - started).toBeLessThan(200);
+    // "At once" is a fact, not a time: nobody was ever told to wait for a dead holder.
+    expect(waited).toBe(false);
   });
 
   it('a holder whose PID is alive but is another process (start time differs) is taken over', async () => {

@@ -15,6 +15,12 @@ async function waitFor(cond: () => boolean, what: string, timeoutMs = 2000): Pro
   return performance.now() - start;
 }
 
+/**
+ * Unloaded, each kind of save is seen in tens of ms (the figures are printed at the end). The
+ * bound only tells "seen late" from "missed and found by some later rescan"; a loaded CI box
+ * must not turn it into a coin toss.
+ */
+const MISSED = 2000;
 /** Let late events (if any were going to come) arrive. */
 const settle = () => new Promise((r) => setTimeout(r, 250));
 
@@ -54,7 +60,7 @@ describe('watchFiles', () => {
     appendFileSync(manifest, '# edit\n');
     await waitFor(() => changes.includes(manifest), 'change');
     latencies['in-place write'] = performance.now() - t0;
-    expect(latencies['in-place write']).toBeLessThan(300);
+    expect(latencies['in-place write']).toBeLessThan(MISSED);
     expect(removals).toEqual([]);
   });
 
@@ -66,7 +72,7 @@ describe('watchFiles', () => {
     closeSync(fd);
     await waitFor(() => changes.includes(manifest), 'change');
     latencies['truncate+write'] = performance.now() - t0;
-    expect(latencies['truncate+write']).toBeLessThan(300);
+    expect(latencies['truncate+write']).toBeLessThan(MISSED);
     await settle();
     expect(removals).toEqual([]);
   });
@@ -78,7 +84,7 @@ describe('watchFiles', () => {
     await rename(tmp, manifest);
     await waitFor(() => changes.includes(manifest), 'change');
     latencies['rename over'] = performance.now() - t0;
-    expect(latencies['rename over']).toBeLessThan(300);
+    expect(latencies['rename over']).toBeLessThan(MISSED);
     // It keeps working on the new inode — even for a write right after the rename, inside
     // chokidar's 50 ms change throttle.
     changes.length = 0;
@@ -99,7 +105,7 @@ describe('watchFiles', () => {
     await writeFile(manifest, 'services: {}\n');
     await waitFor(() => changes.includes(manifest), 're-create');
     latencies['re-create'] = performance.now() - t1;
-    expect(latencies['re-create']).toBeLessThan(300);
+    expect(latencies['re-create']).toBeLessThan(MISSED);
   });
 
   it('reports env files, and ignores other files in the same directory', async () => {
