@@ -1,0 +1,202 @@
+/**
+ * The command line as data: every command, its arguments and options, in one table that
+ * the parser (parse-argv.ts) and the help (help.ts) both read, so the two cannot disagree.
+ *
+ * It replaced commander: building commander's program cost about 20 ms on every run, a
+ * fifth of what `ps` may spend in all, for a grammar this small (positional targets and a
+ * handful of flags). Node's own `util.parseArgs` tokenises; the table says what is valid.
+ */
+import type { Result } from '../core/model.js';
+import type { Context } from './context.js';
+
+export interface OptionSpec {
+  /** The long name without dashes; `no-color` is a flag whose value lands in `color`. */
+  long: string;
+  /** One letter, without the dash. */
+  short?: string;
+  /** Set for an option that takes a value: its placeholder in help (`duration`). */
+  value?: string;
+  description: string;
+  /** The value when the option is not given (string options only). */
+  default?: string;
+}
+
+/** What a command takes after its options. */
+export type ArgumentSpec =
+  | { kind: 'none' }
+  | { kind: 'targets'; description: string }
+  | { kind: 'one-of'; name: string; description: string; choices: readonly string[] };
+
+export interface CommandModule {
+  default: (ctx: Context, targets: string[], opts: never) => Promise<Result<number>>;
+}
+
+export interface CommandSpec {
+  name: string;
+  description: string;
+  argument: ArgumentSpec;
+  options: readonly OptionSpec[];
+  /** Stays in the foreground and ends on Ctrl-C by itself (no exit-on-signal handler). */
+  foreground?: (options: ParsedOptions) => boolean;
+  /** Loaded only when chosen: `ps` never pays for what `watch` needs. */
+  load: () => Promise<CommandModule>;
+}
+
+export type ParsedOptions = Record<string, string | boolean | undefined>;
+
+const TARGETS: ArgumentSpec = { kind: 'targets', description: 'services or groups (default: all)' };
+
+export const PROGRAM = {
+  name: 'uiprocs',
+  description: 'Keep a set of local web UIs running from one manifest (ui-procs.yaml).',
+  options: [
+    { long: 'version', short: 'V', description: 'print the version number' },
+    {
+      long: 'file',
+      short: 'f',
+      value: 'path',
+      description: 'manifest to use (default: ui-procs.yaml found from here upward; env UIPROCS_FILE)',
+    },
+    { long: 'no-color', description: 'plain output without colour (also NO_COLOR=1)' },
+    { long: 'help', short: 'h', description: 'print help (also: uiprocs help COMMAND)' },
+  ] satisfies OptionSpec[],
+} as const;
+
+/**
+ * Options every command accepts after its name too (`uiprocs up -f x.yaml`). `logs` has no
+ * `-f` for the file: there it means --follow, as in `docker compose logs -f`.
+ */
+export function commonOptions(command: CommandSpec): OptionSpec[] {
+  const taken = new Set(command.options.map((o) => o.short));
+  return [
+    {
+      long: 'file',
+      ...(taken.has('f') ? {} : { short: 'f' }),
+      value: 'path',
+      description: 'manifest to use (same as before the command)',
+    },
+    { long: 'no-color', description: 'plain output without colour (also NO_COLOR=1)' },
+    { long: 'help', short: 'h', description: 'print this help' },
+  ];
+}
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'up',
+    description: 'start what is missing, recreate what changed, wait until ready',
+    argument: TARGETS,
+    options: [
+      { long: 'dry-run', description: 'print the plan and change nothing' },
+      { long: 'remove-orphans', description: 'stop services that are no longer in the manifest' },
+      {
+        long: 'watch',
+        description: 'stay and apply manifest edits; restart crashed services (same as watch)',
+      },
+      { long: 'down-on-exit', description: 'with --watch: stop the services when watch ends' },
+    ],
+    foreground: (o) => o.watch === true,
+    load: () => import('./commands/up.js'),
+  },
+  {
+    name: 'down',
+    description: 'stop services gracefully (no targets: everything this project started)',
+    argument: { kind: 'targets', description: 'services or groups (default: all, orphans included)' },
+    options: [
+      { long: 'timeout', short: 't', value: 'duration', description: 'override stop_timeout (e.g. 5s)' },
+    ],
+    load: () => import('./commands/down.js'),
+  },
+  {
+    name: 'restart',
+    description: 'stop then start services',
+    argument: TARGETS,
+    options: [],
+    load: () => import('./commands/restart.js'),
+  },
+  {
+    name: 'ps',
+    description: 'show the services: status, pid, port, url, uptime',
+    argument: TARGETS,
+    options: [
+      { long: 'json', description: 'machine-readable output on stdout' },
+      { long: 'check', description: 'exit 1 unless every target is running' },
+    ],
+    load: () => import('./commands/ps.js'),
+  },
+  {
+    name: 'logs',
+    description: 'print service logs with name prefixes',
+    argument: TARGETS,
+    options: [
+      { long: 'follow', short: 'f', description: 'keep printing new lines until Ctrl-C' },
+      {
+        long: 'tail',
+        short: 'n',
+        value: 'lines',
+        description: 'lines per service, or "all"',
+        default: '100',
+      },
+      { long: 'no-prefix', description: 'print lines without the service name' },
+    ],
+    foreground: () => true,
+    load: () => import('./commands/logs.js'),
+  },
+  {
+    name: 'watch',
+    description: 'converge, then apply manifest edits and restart crashed services (up --watch)',
+    argument: TARGETS,
+    options: [
+      { long: 'down-on-exit', description: 'stop the services when watch ends' },
+      { long: 'remove-orphans', description: 'stop services that are no longer in the manifest' },
+    ],
+    foreground: () => true,
+    load: () => import('./commands/watch.js'),
+  },
+  {
+    name: 'config',
+    description: 'print the resolved manifest (defaults applied, variables interpolated)',
+    argument: { kind: 'none' },
+    options: [{ long: 'json', description: 'JSON, keys sorted, for diffing' }],
+    load: () => import('./commands/config.js'),
+  },
+  {
+    name: 'validate',
+    description: 'check the manifest; exit 2 with located errors when it is wrong',
+    argument: { kind: 'none' },
+    options: [],
+    load: () => import('./commands/validate.js'),
+  },
+  {
+    name: 'export',
+    description: 'write the manifest as systemd units, a compose file or a Makefile fragment',
+    argument: {
+      kind: 'one-of',
+      name: 'format',
+      description: 'what to write',
+      choices: ['systemd', 'compose', 'make'],
+    },
+    options: [
+      {
+        long: 'user',
+        description: 'systemd: user units (WantedBy=default.target instead of multi-user.target)',
+      },
+      {
+        long: 'output',
+        short: 'o',
+        value: 'path',
+        description: 'systemd: a folder (default ./systemd); compose, make: a file (default stdout)',
+      },
+      {
+        long: 'check',
+        description: 'write nothing; exit 1 and name the files when the previous export is out of date',
+      },
+    ],
+    load: () => import('./commands/export.js'),
+  },
+];
+
+/** `dry-run` → `dryRun`, `no-color` → `color`: the key a command reads its option under. */
+export function optionKey(long: string): string {
+  const name = long.startsWith('no-') ? long.slice(3) : long;
+  return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
