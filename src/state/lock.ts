@@ -246,7 +246,7 @@ function linkExclusive(temp: string, path: string): Result<boolean> {
   }
 }
 
-const LOCK_TEMP = /^\.lock(?:\.break)?\.([0-9]+)\.[0-9a-f]+\.tmp$/;
+const LOCK_TEMP = /^\.lock(?:\.break)?\.([0-9]+)\.[0-9]+\.[0-9a-f]+\.tmp$/;
 
 /**
  * Remove temp files of waiters that died mid-wait. A live waiter keeps its temp file for

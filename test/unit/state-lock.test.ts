@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { tempPathFor } from '../../src/state/atomic-file.js';
 import { acquireLock, GARBAGE_GRACE_MS, type LockHolder, type Release } from '../../src/state/lock.js';
 import { ensureStateDir, statePaths } from '../../src/state/paths.js';
 import { FakeClock, FakeSystem, removeTempDirs, tempDir } from './state-support.js';
@@ -72,8 +73,9 @@ describe('free lock', () => {
 
   it('sweeps old temp files of dead waiters, never those of a live (long) waiter', async () => {
     const { utimesSync } = await import('node:fs');
-    const dead = join(stateDir, '.lock.4000000.abcd1234.tmp');
-    const live = join(stateDir, `.lock.${process.pid}.abcd1234.tmp`);
+    // Names as a waiter makes them; the dead one's PID swapped for one that cannot exist.
+    const live = tempPathFor(lockPath);
+    const dead = live.replace(`.lock.${process.pid}.`, '.lock.4000000.');
     const past = new Date(Date.now() - 120_000);
     for (const path of [dead, live]) {
       writeFileSync(path, '{}');
