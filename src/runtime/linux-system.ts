@@ -1,4 +1,5 @@
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { monotonicMs } from '../core/clock.js';
 import type { PortOwner, ProcInfo, System } from './system.js';
 
 /**
@@ -135,7 +136,7 @@ export function createLinuxSystem(procRoot = '/proc'): System {
     portOwners,
     // Many readiness waits ask at once; one read of the table serves them for a few ms.
     listeningPorts() {
-      const now = performance.now();
+      const now = monotonicMs();
       if (listening && now - listening.at < LISTENING_TTL_MS) return listening.ports;
       const ports = new Set<number>();
       for (const file of ['tcp', 'tcp6']) {

@@ -7,6 +7,7 @@
  * setTimeout/clearTimeout behind an interface, with a fake (fake-scheduler.ts) that unit
  * tests advance by hand instead of sleeping.
  */
+import { monotonicMs } from '../core/clock.js';
 
 /** Opaque handle of a pending timer; only the scheduler that issued it understands it. */
 export type TimerId = number & { readonly __timerId: unique symbol };
@@ -21,7 +22,7 @@ export interface Scheduler {
 }
 
 /**
- * The real scheduler: `performance.now()` and Node timers.
+ * The real scheduler: a monotonic clock (`monotonicMs`) and Node timers.
  *
  * Timers keep the process alive (they are not unref'd): while watch runs, its pending
  * debounce or liveness tick is work the process still has to do. Each loop's `stop()`
@@ -31,7 +32,7 @@ export function systemScheduler(): Scheduler {
   const handles = new Map<number, NodeJS.Timeout>();
   let nextId = 1;
   return {
-    now: () => performance.now(),
+    now: monotonicMs,
     setTimer(ms, fn) {
       const id = nextId++;
       handles.set(
