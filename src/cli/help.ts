@@ -63,7 +63,7 @@ export function programHelp(width = 80): string {
   return [
     `Usage: ${PROGRAM.name} [options] <command> [targets...]`,
     '',
-    PROGRAM.description,
+    ...wrap(PROGRAM.description, width),
     '',
     'Options:',
     columns(optionRows(PROGRAM.options), width),
@@ -96,7 +96,7 @@ export function commandHelp(command: CommandSpec, width = 80): string {
   return [
     `Usage: ${PROGRAM.name} ${command.name} [options]${argumentUsage(arg)}`,
     '',
-    command.description,
+    ...wrap(command.description, width),
     '',
     ...argumentSection,
     'Options:',
