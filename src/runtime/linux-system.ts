@@ -18,7 +18,7 @@ export function createLinuxSystem(procRoot = '/proc'): System {
    * them all. The next turn (a poll, a later sweep) reads afresh.
    */
   let snapshot: { table: ProcInfo[] } | undefined;
-  let listening: { at: number; ports: Set<number> } | undefined;
+  let listening: { at: number; ports: Set<number> | undefined } | undefined;
   /** A process's environment is fixed at exec: read once per (pid, start time). */
   const environCache = new Map<number, { startTime: string; env: Record<string, string> | undefined }>();
   const buffer = Buffer.allocUnsafe(16 * 1024);
@@ -138,11 +138,14 @@ export function createLinuxSystem(procRoot = '/proc'): System {
     listeningPorts() {
       const now = monotonicMs();
       if (listening && now - listening.at < LISTENING_TTL_MS) return listening.ports;
-      const ports = new Set<number>();
+      let ports: Set<number> | undefined;
       for (const file of ['tcp', 'tcp6']) {
         const text = read(`${procRoot}/net/${file}`);
-        if (text !== undefined) for (const port of listeningPortsIn(text)) ports.add(port);
+        if (text === undefined) continue;
+        ports ??= new Set();
+        for (const port of listeningPortsIn(text)) ports.add(port);
       }
+      // Neither file readable (no /proc/net here): say "unknown", never "nothing listens".
       listening = { at: now, ports };
       return ports;
     },

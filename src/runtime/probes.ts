@@ -86,7 +86,7 @@ export async function waitReady(input: WaitReadyInput, deps: WaitReadyDeps): Pro
     port !== null &&
     deps.system.listeningPorts &&
     (input.ready.check.kind === 'tcp' || input.ready.check.kind === 'http')
-      ? () => deps.system.listeningPorts!().has(port)
+      ? () => deps.system.listeningPorts?.()?.has(port) ?? false
       : undefined;
   let interval = input.ready.interval > 0 ? input.ready.interval : PROBE_DEFAULTS.intervalMs;
   // A manifest interval above the cap is honoured as is; only the backoff is capped.
@@ -149,12 +149,19 @@ function makeProbe(input: WaitReadyInput, started: number, clock: Clock, system:
         name: `tcp port ${port}`,
         attemptTimeout: PROBE_DEFAULTS.attemptTimeoutMs,
         // A port in the kernel's LISTEN table accepts connections (the kernel completes the
-        // handshake): that one read answers for an already-running service without a
-        // connect; otherwise a real connect decides.
-        attempt: (t) =>
-          system.listeningPorts?.().has(port)
-            ? Promise.resolve({ ok: true, detail: `port ${port} is listening` })
-            : tcpAttempt(port, t),
+        // handshake), and one that is not there refuses them: the table answers either way,
+        // without a connect. Connecting while ten servers boot was CPU taken from their
+        // start on a 2-core machine. Only where the table cannot be read does a real
+        // connect decide.
+        attempt: (t) => {
+          const table = system.listeningPorts?.();
+          if (table === undefined) return tcpAttempt(port, t);
+          return Promise.resolve(
+            table.has(port)
+              ? { ok: true, detail: `port ${port} is listening` }
+              : { ok: false, detail: `nothing listens on port ${port} yet` },
+          );
+        },
       });
     case 'http': {
       const target = port === null ? check.target : check.target.split(AUTO_PORT_TOKEN).join(String(port));

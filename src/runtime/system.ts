@@ -42,10 +42,10 @@ export interface System {
   /** Processes listening on a TCP port (IPv4 or IPv6, any address). */
   portOwners(port: number): PortOwner[];
   /**
-   * Every TCP port something listens on, from one read of the kernel's socket table;
-   * optional: where it is missing, callers connect to the port instead.
+   * Every TCP port something listens on, from one read of the kernel's socket table.
+   * Optional, and undefined when the table cannot be read: then callers connect instead.
    */
-  listeningPorts?(): Set<number>;
+  listeningPorts?(): Set<number> | undefined;
   /**
    * Optional bulk reads. A sweep over every process (the service-tag search) would cost one
    * `ps` run per PID on the fallback; implementations that can answer in one go say so

@@ -6,7 +6,7 @@ import type { ReadyCheck, ServiceSpec } from '../../src/core/model.js';
 import { createLinuxSystem } from '../../src/runtime/linux-system.js';
 import { tailLines, waitReady } from '../../src/runtime/probes.js';
 import { type SpawnedService, spawnService } from '../../src/runtime/spawn.js';
-import { isLive } from '../../src/runtime/system.js';
+import { isLive, type System } from '../../src/runtime/system.js';
 import { freePort } from '../helpers/procs.js';
 import { program, type TempProject, tempProject } from '../helpers/temp-project.js';
 import { waitFor } from '../helpers/wait.js';
@@ -26,7 +26,13 @@ async function start(spec: ServiceSpec, port: number | null): Promise<SpawnedSer
   return result.value;
 }
 
-function ready(s: SpawnedService, check: ReadyCheck, timeout = 10_000, extra: { cwd?: string } = {}) {
+function ready(
+  s: SpawnedService,
+  check: ReadyCheck,
+  timeout = 10_000,
+  extra: { cwd?: string } = {},
+  probeSystem: System = system,
+) {
   const alive = () => {
     const info = system.proc(s.pid);
     return isLive(info) && info.startTime === s.startTime;
@@ -40,7 +46,7 @@ function ready(s: SpawnedService, check: ReadyCheck, timeout = 10_000, extra: { 
       logOffset: s.logOffset,
       ...extra,
     },
-    { system, clock, isAlive: alive },
+    { system: probeSystem, clock, isAlive: alive },
   );
 }
 
@@ -75,6 +81,17 @@ describe('waitReady', () => {
     expect(readyAt - t0).toBeGreaterThanOrEqual(1400);
     // Backoff is capped, so readiness follows the opening within about one max interval.
     expect(readyAt - opened!).toBeLessThan(1100);
+  });
+
+  it('tcp without a readable socket table connects instead, and still waits for the opening', async () => {
+    project = tempProject();
+    const port = await freePort();
+    const blind: System = { ...system, listeningPorts: () => undefined };
+    const s = await start(project.spec('slow', `node ${program('slow-serve.mjs')} 600 ${port}`), port);
+    const t0 = performance.now();
+    const result = await ready(s, { kind: 'tcp' }, 10_000, {}, blind);
+    expect(result.ok).toBe(true);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(500);
   });
 
   it('http: 503 while warming up, ready on the first 200', async () => {

@@ -83,6 +83,20 @@ describe('linux System', () => {
     expect(linux.proc(2 ** 22 + 1)).toBeUndefined();
   });
 
+  it('the kernel table lists a port once it listens; an unreadable table is "unknown", not "none"', async () => {
+    project = tempProject();
+    const port = await freePort();
+    expect(createLinuxSystem().listeningPorts?.()?.has(port)).toBe(false);
+    start(process.execPath, [program('serve.mjs'), String(port)]);
+    // A fresh System each look: the table is cached for a few ms per System.
+    await waitFor(() => createLinuxSystem().listeningPorts?.()?.has(port) === true, {
+      timeout: 5000,
+      what: 'the port in /proc/net/tcp',
+    });
+    // Without /proc/net the probe must fall back to connecting, never wait on an empty set.
+    expect(createLinuxSystem(project.dir).listeningPorts?.()).toBeUndefined();
+  });
+
   it('getSystem picks /proc here and ps when forced', () => {
     expect(getSystem({}).kind).toBe('linux');
     expect(getSystem({ UIPROCS_SYSTEM: 'ps' }).kind).toBe('ps');
