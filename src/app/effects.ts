@@ -76,7 +76,8 @@ export function makeEffects(input: EffectsInput): Effects {
     if (obs === undefined || obs.status !== 'running') return ok({ message: 'not running' });
     const { signal, timeoutMs } = stopSettings(input, name);
     // The marker tells a running `watch` this stop is on purpose, not a crash to repair.
-    await markStopped(desired.stateDir, name);
+    const marked = markStopped(desired.stateDir, name);
+    if (!marked.ok) return marked;
     const report = await stopService(
       { pid: obs.record.pid, pgid: obs.record.pgid, projectId, service: name },
       { signal, timeoutMs, system, clock, force: input.force },
@@ -124,7 +125,8 @@ export function makeEffects(input: EffectsInput): Effects {
   const removeStale: Effects['removeStale'] = async (name) => {
     // As in stop: a `down` of a crashed service tells a running watch to leave it down,
     // also when a restart of it is already pending.
-    await markStopped(desired.stateDir, name);
+    const marked = markStopped(desired.stateDir, name);
+    if (!marked.ok) return marked;
     const stopped = await stopLeftovers(name);
     if (!stopped.ok) return stopped;
     const removed = removeRecord(desired.stateDir, name);
@@ -148,7 +150,7 @@ export function makeEffects(input: EffectsInput): Effects {
     await rotateIfNeeded(spec.log);
     const port = await choosePort(name);
     if (!port.ok) return port;
-    await clearStopped(desired.stateDir, name);
+    clearStopped(desired.stateDir, name);
     const result = await spawnService(
       { spec, port: port.value, projectId, project: desired.project, baseEnv: input.baseEnv },
       { system, clock },

@@ -129,7 +129,7 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
       for (const name of managed()) {
         const obs = seen.services[name];
         if (obs?.status === 'running') out.set(name, { status: 'running' });
-        else if (await wasStopped(desired.stateDir, name)) out.set(name, { status: 'stopped' });
+        else if (wasStopped(desired.stateDir, name)) out.set(name, { status: 'stopped' });
         // The exit code is known when this watch started the process (it is its parent);
         // otherwise it is unknown, which counts as a failure.
         else if (obs?.status === 'stale')
@@ -145,7 +145,7 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
       return out;
     },
     restart: async (name) => {
-      const guard = async (n: string) => !(await wasStopped(desired.stateDir, n));
+      const guard = async (n: string) => !wasStopped(desired.stateDir, n);
       const result = await up([name], guard);
       if (!result.ok) throw new Error(result.error.reason);
       // The guard said no (stopped on purpose), or it was found running: not a restart.

@@ -14,16 +14,27 @@ describe('stop markers', () => {
   });
 
   it('mark, check, clear — as run/<name>.stopped beside the run record', async () => {
-    expect(await wasStopped(dir, 'web')).toBe(false);
-    await markStopped(dir, 'web');
-    expect(await wasStopped(dir, 'web')).toBe(true);
-    expect(await wasStopped(dir, 'api')).toBe(false);
+    expect(wasStopped(dir, 'web')).toBe(false);
+    expect(markStopped(dir, 'web').ok).toBe(true);
+    expect(wasStopped(dir, 'web')).toBe(true);
+    expect(wasStopped(dir, 'api')).toBe(false);
     expect(await readdir(join(dir, 'run'))).toEqual(['web.stopped']);
     expect((await stat(join(dir, 'run'))).mode & 0o777).toBe(0o700);
-    await markStopped(dir, 'web'); // idempotent
-    await clearStopped(dir, 'web');
-    expect(await wasStopped(dir, 'web')).toBe(false);
-    await clearStopped(dir, 'web'); // no marker: no error
+    markStopped(dir, 'web'); // idempotent
+    clearStopped(dir, 'web');
+    expect(wasStopped(dir, 'web')).toBe(false);
+    clearStopped(dir, 'web'); // no marker: no error
+  });
+
+  it('a symlink planted where the marker goes is replaced, never written through', async () => {
+    const { mkdirSync, readFileSync, symlinkSync, writeFileSync, lstatSync } = await import('node:fs');
+    const victim = join(dir, 'victim.txt');
+    writeFileSync(victim, 'precious\n');
+    mkdirSync(join(dir, 'run'), { mode: 0o700 });
+    symlinkSync(victim, stopMarkerPath(dir, 'web'));
+    expect(markStopped(dir, 'web').ok).toBe(true);
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    expect(lstatSync(stopMarkerPath(dir, 'web')).isFile()).toBe(true);
   });
 
   it('refuses names that would leave run/', () => {
