@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import { monotonicMs } from '../core/clock.js';
 import type { PortOwner, ProcInfo, System } from './system.js';
 
@@ -25,7 +25,9 @@ export function createLinuxSystem(procRoot = '/proc'): System {
 
   /**
    * /proc files report size 0, so readFileSync stats, then reads in growing chunks; one
-   * open/read/close into a shared buffer is what a sweep of every process can afford.
+   * open and a read loop into a shared buffer is what a sweep of every process can afford.
+   * The loop runs to end of file: a seq_file (/proc/net/tcp) hands out at most a page per
+   * read, so one read of a busy socket table saw only its first ~30 sockets.
    */
   function read(path: string): string | undefined {
     let fd: number;
@@ -35,10 +37,19 @@ export function createLinuxSystem(procRoot = '/proc'): System {
       return undefined;
     }
     try {
-      const n = readSync(fd, buffer, 0, buffer.length, null);
-      if (n < buffer.length) return buffer.toString('utf8', 0, n);
-      // Larger than the buffer (a big environment): read the rest the ordinary way.
-      return buffer.toString('utf8', 0, n) + readFileSync(fd, 'utf8');
+      let buf = buffer;
+      let total = 0;
+      for (;;) {
+        if (total === buf.length) {
+          const bigger = Buffer.allocUnsafe(buf.length * 2);
+          buf.copy(bigger, 0, 0, total);
+          buf = bigger;
+        }
+        const n = readSync(fd, buf, total, buf.length - total, null);
+        if (n === 0) break;
+        total += n;
+      }
+      return buf.toString('utf8', 0, total);
     } catch {
       return undefined;
     } finally {

@@ -97,6 +97,30 @@ describe('linux System', () => {
     expect(createLinuxSystem(project.dir).listeningPorts?.()).toBeUndefined();
   });
 
+  it('reads the whole socket table, not the first page of it: 200 listeners are all seen', async () => {
+    const { createServer } = await import('node:net');
+    const servers = await Promise.all(
+      Array.from(
+        { length: 200 },
+        () =>
+          new Promise<import('node:net').Server>((resolve, reject) => {
+            const server = createServer();
+            server.once('error', reject);
+            server.listen(0, '127.0.0.1', () => resolve(server));
+          }),
+      ),
+    );
+    try {
+      const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port);
+      // One line per socket, ~150 bytes: 200 of them are several pages of /proc/net/tcp.
+      const table = createLinuxSystem().listeningPorts?.();
+      expect(ports.filter((p) => !table?.has(p))).toEqual([]);
+      expect(linux.portOwners(ports.at(-1)!).map((o) => o.pid)).toEqual([process.pid]);
+    } finally {
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    }
+  });
+
   it('getSystem picks /proc here and ps when forced', () => {
     expect(getSystem({}).kind).toBe('linux');
     expect(getSystem({ UIPROCS_SYSTEM: 'ps' }).kind).toBe('ps');
