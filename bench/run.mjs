@@ -77,11 +77,15 @@ if (!keepEnv) delete benchEnv.NODE_EXTRA_CA_CERTS;
 
 function cli(dir, args, env = {}) {
   const t = now();
-  execFileSync(process.execPath, [bin, ...args], {
-    cwd: dir,
-    stdio: 'ignore',
-    env: { ...benchEnv, CI: 'true', UIPROCS_PLAIN: '1', XDG_CACHE_HOME: join(dir, '.cache'), ...env },
-  });
+  try {
+    execFileSync(process.execPath, [bin, ...args], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...benchEnv, CI: 'true', UIPROCS_PLAIN: '1', XDG_CACHE_HOME: join(dir, '.cache'), ...env },
+    });
+  } catch (error) {
+    throw new Error(`uiprocs ${args.join(' ')} failed (exit ${error.status}) in ${dir}:\n${error.stderr}`);
+  }
   return now() - t;
 }
 
