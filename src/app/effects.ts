@@ -75,11 +75,14 @@ export function makeEffects(input: EffectsInput): Effects {
     const obs = observed.services[name];
     if (obs === undefined || obs.status !== 'running') return ok({ message: 'not running' });
     const { signal, timeoutMs } = stopSettings(input, name);
-    // The marker tells a running `watch` this stop is on purpose, not a crash to repair.
-    const marked = markStopped(desired.stateDir, name);
-    if (!marked.ok) return marked;
     const report = await stopService(
-      { pid: obs.record.pid, pgid: obs.record.pgid, projectId, service: name },
+      {
+        pid: obs.record.pid,
+        pgid: obs.record.pgid,
+        projectId,
+        service: name,
+        startTime: obs.record.startTime,
+      },
       { signal, timeoutMs, system, clock, force: input.force },
     );
     if (report.survivors.length > 0) {
@@ -122,11 +125,14 @@ export function makeEffects(input: EffectsInput): Effects {
     return ok(leftovers.length);
   }
 
+  /**
+   * The stop marker tells a running `watch` this stop is on purpose, not a crash to repair;
+   * also for a crashed service whose stale record a `down` removes, so a restart of it
+   * already pending in watch is called off.
+   */
+  const prepareStop: Effects['prepareStop'] = (name) => markStopped(desired.stateDir, name);
+
   const removeStale: Effects['removeStale'] = async (name) => {
-    // As in stop: a `down` of a crashed service tells a running watch to leave it down,
-    // also when a restart of it is already pending.
-    const marked = markStopped(desired.stateDir, name);
-    if (!marked.ok) return marked;
     const stopped = await stopLeftovers(name);
     if (!stopped.ok) return stopped;
     const removed = removeRecord(desired.stateDir, name);
@@ -230,5 +236,5 @@ export function makeEffects(input: EffectsInput): Effects {
     return res;
   };
 
-  return { stop, removeStale, start, waitReady: ready };
+  return { prepareStop, stop, removeStale, start, waitReady: ready };
 }

@@ -18,6 +18,12 @@ import type { DependencyCondition, Failure, Result } from '../core/model.js';
 import type { Action, Plan } from '../core/plan.js';
 
 export interface Effects {
+  /**
+   * Called for every planned stop and stale removal before the first of them runs, so
+   * their bookkeeping (the stop markers) is done while nothing is exiting yet and the
+   * signals can then go out back to back.
+   */
+  prepareStop?(service: string): Result<void>;
   /** Stop a running service and remove its record. */
   stop(service: string, cause: string): Promise<Result<{ message: string }>>;
   /** Forget a stale record. */
@@ -91,6 +97,14 @@ async function runStops(
   fail: (action: Action, failure: Failure) => void,
 ): Promise<void> {
   const stopping = plan.actions.filter((a) => a.kind !== 'start');
+  const unprepared = new Set<string>();
+  for (const action of stopping) {
+    const prepared = effects.prepareStop?.(action.service);
+    if (prepared !== undefined && !prepared.ok) {
+      fail(action, prepared.error);
+      unprepared.add(action.service);
+    }
+  }
   const done = new Map<string, Promise<void>>();
   // Plan order already puts dependents first, so every dependent's promise exists when needed.
   for (const action of stopping) {
@@ -101,6 +115,7 @@ async function runStops(
     done.set(
       action.service,
       Promise.all(dependents).then(async () => {
+        if (unprepared.has(action.service)) return;
         options.emit({ type: 'begin', action });
         const res =
           action.kind === 'remove-stale'

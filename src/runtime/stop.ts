@@ -16,6 +16,12 @@ export interface StopTarget {
   pgid: number;
   projectId: string;
   service: string;
+  /**
+   * The recorded leader's start time. With it, a leader found alive with that start time
+   * and group proves the group ours, and the group is signalled before anything else is
+   * looked up (see stopService).
+   */
+  startTime?: string;
 }
 
 export interface StopOptions {
@@ -73,14 +79,31 @@ export async function stopService(target: StopTarget, opts: StopOptions): Promis
     }
     return out;
   };
-  const signalAll = (sig: NodeJS.Signals, who: ServiceProcess[]): void => {
+  /** `groupDone`: the group already got `sig`; signal only those outside it. */
+  const signalAll = (sig: NodeJS.Signals, who: ServiceProcess[], groupDone = false): void => {
     const groupAlive = target.pgid > 1 && who.some((p) => system.proc(p.pid)?.pgid === target.pgid);
-    if (groupAlive) send(-target.pgid, sig);
+    if (groupAlive && !groupDone) send(-target.pgid, sig);
     for (const p of who) if (!(groupAlive && p.pgid === target.pgid)) send(p.pid, sig);
   };
 
+  // The group first, when its recorded leader proves it ours: the sweep for members
+  // outside it reads the whole process table, and a `down` of 50 services did 50 such
+  // sweeps' worth of work before the last service heard anything, while the first ones
+  // were already exiting on the same cores.
+  const leader = target.pid > 1 ? system.proc(target.pid) : undefined;
+  const groupFirst =
+    target.pgid > 1 &&
+    target.startTime !== undefined &&
+    isLive(leader) &&
+    leader.startTime === target.startTime &&
+    leader.pgid === target.pgid;
+  if (groupFirst) {
+    send(-target.pgid, signal);
+    // Let the other stops begun in this turn send theirs before this one sweeps.
+    await Promise.resolve();
+  }
   discover();
-  signalAll(signal, alive());
+  signalAll(signal, alive(), groupFirst);
   const deadline = started + opts.timeoutMs;
   let left = await waitGone(alive, clock, deadline, opts.force);
   if (left.length === 0) {
