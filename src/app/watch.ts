@@ -183,11 +183,12 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
     },
   });
   liveness.start();
+  // Ctrl-C is heard before "watching" is announced: whoever reacts to that line (a person,
+  // a script, a test) must find the handler in place, not the default that kills at once.
+  const { done, force } = io.untilStopped();
   io.say(
     `watching ${manifestPath} (Ctrl-C leaves the services running${options.downOnExit ? '; --down-on-exit stops them' : ''})`,
   );
-
-  const { done, force } = io.untilStopped();
   await done;
   await watcher.close();
   await loop.stop();
