@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { systemClock } from '../core/clock.js';
 import { type Desired, type Failure, ok, type Result } from '../core/model.js';
 import { formatPlan } from '../core/plan.js';
-import { onServiceExit } from '../runtime/spawn.js';
+import { childExit } from '../runtime/spawn.js';
 import type { System } from '../runtime/system.js';
 import { observe } from '../state/observe.js';
 import type { Renderer } from '../ui/progress.js';
@@ -65,13 +65,6 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
   let desired = first.value.desired;
   let targets = first.value.targets;
   const manifestPath = desired.manifestPath;
-
-  /**
-   * Exit codes of the services this watch spawned (it is their parent), by PID: heard
-   * from the first converge on, so `restart: on-failure` can leave a clean exit alone.
-   */
-  const exits = new Map<number, number | null>();
-  const stopHearing = onServiceExit((pid, code, signal) => exits.set(pid, signal === null ? code : null));
 
   /** Services removed from the manifest while watch ran: reconciles stop them. */
   const left = new Set<string>();
@@ -130,10 +123,11 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
         const obs = seen.services[name];
         if (obs?.status === 'running') out.set(name, { status: 'running' });
         else if (wasStopped(desired.stateDir, name)) out.set(name, { status: 'stopped' });
-        // The exit code is known when this watch started the process (it is its parent);
-        // otherwise it is unknown, which counts as a failure.
+        // The exit code is known when this watch started the process (it is its parent),
+        // so `restart: on-failure` can leave a clean exit alone; otherwise it is unknown,
+        // which counts as a failure.
         else if (obs?.status === 'stale')
-          out.set(name, { status: 'dead', exitCode: exits.get(obs.record.pid) ?? null });
+          out.set(name, { status: 'dead', exitCode: await exitCodeOf(obs.record.pid) });
         else out.set(name, { status: 'absent' });
       }
       // Each tick also keeps the running services' logs under their max_size (log-rotation.ts).
@@ -193,7 +187,6 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
   await watcher.close();
   await loop.stop();
   await liveness.stop();
-  stopHearing();
   if (!options.downOnExit) return ok(0);
   io.say('stopping the services (Ctrl-C again to force)');
   const down = await converge(
@@ -225,4 +218,23 @@ function describeLiveness(e: LivenessEvent): string {
     case 'observe-failed':
       return `could not observe the services: ${String(e.error)}`;
   }
+}
+
+/**
+ * The exit code of a service this process spawned, or null (unknown, or killed by a
+ * signal). /proc shows a child dead a moment before Node reaps it and reports the code,
+ * so the report is awaited, for at most a second.
+ */
+async function exitCodeOf(pid: number): Promise<number | null> {
+  const exit = childExit(pid);
+  if (exit === undefined) return null;
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([
+    exit,
+    new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), 1000);
+    }),
+  ]);
+  clearTimeout(timer);
+  return code;
 }

@@ -39,17 +39,17 @@ export interface SpawnDeps {
   clock?: Clock;
 }
 
-export type ExitListener = (pid: number, code: number | null, signal: NodeJS.Signals | null) => void;
-const exitListeners = new Set<ExitListener>();
+const childExits = new Map<number, Promise<number | null>>();
 
 /**
- * Hears the exit of every service this process spawned and is still the parent of (watch
- * uses it to tell a clean exit from a crash for `restart: on-failure`). Returns the
- * unsubscribe function.
+ * How a service this process spawned (and is still the parent of) ended: its exit code,
+ * or null when a signal killed it. Resolves once Node has reaped it, which comes a moment
+ * after /proc already shows it dead, so watch waits for it rather than call the exit
+ * "unknown". undefined for a PID this process did not spawn. Kept for the life of the
+ * process (one entry per spawn), since every liveness tick may ask again.
  */
-export function onServiceExit(listener: ExitListener): () => void {
-  exitListeners.add(listener);
-  return () => exitListeners.delete(listener);
+export function childExit(pid: number): Promise<number | null> | undefined {
+  return childExits.get(pid);
 }
 
 /**
@@ -101,9 +101,14 @@ export async function spawnService(input: SpawnInput, deps: SpawnDeps = {}): Pro
     });
     // The CLI is the service's parent until it exits: Node reaps the child (no zombie)
     // and a long-lived caller (watch) learns the exit code. unref: never kept waiting.
-    child.once('exit', (code, signal) => {
-      if (child.pid !== undefined) for (const listener of exitListeners) listener(child.pid, code, signal);
-    });
+    if (child.pid !== undefined) {
+      childExits.set(
+        child.pid,
+        new Promise((resolve) =>
+          child.once('exit', (code, signal) => resolve(signal === null ? code : null)),
+        ),
+      );
+    }
     child.unref();
   } catch (error) {
     spawnError = errorText(error);
