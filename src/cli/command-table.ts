@@ -200,3 +200,9 @@ export function optionKey(long: string): string {
   const name = long.startsWith('no-') ? long.slice(3) : long;
   return name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
+
+/** `-t, --timeout <duration>`: how an option is named in help and in usage errors. */
+export function optionLabel(spec: OptionSpec): string {
+  const names = spec.short ? `-${spec.short}, --${spec.long}` : `--${spec.long}`;
+  return spec.value === undefined ? names : `${names} <${spec.value}>`;
+}

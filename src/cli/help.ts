@@ -8,6 +8,7 @@ import {
   type CommandSpec,
   commonOptions,
   type OptionSpec,
+  optionLabel,
   PROGRAM,
 } from './command-table.js';
 
@@ -36,9 +37,9 @@ function wrap(text: string, width: number): string[] {
   return lines;
 }
 
+/** The label, with long-only options indented to line up under `-x, `. */
 function optionTerm(o: OptionSpec): string {
-  const names = o.short ? `-${o.short}, --${o.long}` : `    --${o.long}`;
-  return o.value === undefined ? names : `${names} <${o.value}>`;
+  return o.short ? optionLabel(o) : `    ${optionLabel(o)}`;
 }
 
 function optionRows(options: readonly OptionSpec[]): Array<[string, string]> {

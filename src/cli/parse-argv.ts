@@ -18,6 +18,7 @@ import {
   commonOptions,
   type OptionSpec,
   optionKey,
+  optionLabel,
   type ParsedOptions,
   PROGRAM,
 } from './command-table.js';
@@ -52,11 +53,6 @@ function tokenize(args: string[], specs: readonly OptionSpec[]): Tokens {
   return parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true }).tokens ?? [];
 }
 
-function display(spec: OptionSpec): string {
-  const names = spec.short ? `-${spec.short}, --${spec.long}` : `--${spec.long}`;
-  return spec.value === undefined ? names : `${names} <${spec.value}>`;
-}
-
 /**
  * Read the options among `tokens` against `specs`. Returns the values by long name, the
  * positionals, or the first mistake.
@@ -77,14 +73,14 @@ function readOptions(
     if (spec === undefined) return { ok: false, message: unknownOption(token, specs) };
     if (spec.value === undefined) {
       if (token.value !== undefined)
-        return { ok: false, message: `option '${display(spec)}' takes no value` };
+        return { ok: false, message: `option '${optionLabel(spec)}' takes no value` };
       values.set(spec.long, true);
       continue;
     }
     // parseArgs hands a string option the next word whatever it is; `-t --json` means a
     // forgotten value, not a timeout called "--json".
     const missing = token.value === undefined || (!token.inlineValue && /^-./.test(token.value));
-    if (missing) return { ok: false, message: `option '${display(spec)}' needs a value` };
+    if (missing) return { ok: false, message: `option '${optionLabel(spec)}' needs a value` };
     values.set(spec.long, token.value as string);
   }
   return { ok: true, values, positionals };
