@@ -173,6 +173,9 @@ services:
         await waitFor(() => p.record('slow') !== undefined && out.includes(HIDE), {
           what: 'listr drawing, slow spawned',
           timeout: 20_000,
+        }).catch((error: Error) => {
+          // Seen once in ~6 full runs: say what the terminal showed, so the next one is readable.
+          throw new Error(`${error.message}; the terminal showed:\n${out.slice(-2000)}`);
         });
         const pid = await waitFor(() => cliPid(p.dir), { what: 'the CLI under script' });
         process.kill(pid, 'SIGINT');
