@@ -66,7 +66,7 @@ describe('up', () => {
     const [a, b, c] = [await freePort(), await freePort(), await freePort()];
     const line = (n: string, port: number) => `  ${n}: { command: node ${serve} ${port}, port: ${port} }\n`;
     p.write(`services:\n${line('a', a)}${line('b', b)}${line('c', c)}`);
-    expect((await p.run(['up'])).code).toBe(0);
+    await p.ok(['up']);
     const before = pidsOf(await ps(p));
     p.write(`services:\n${line('a', a)}`);
 
@@ -103,7 +103,7 @@ describe('down', () => {
     p.write(
       `services:\n  stubborn: { command: node ${join(programs, 'ignore-sigterm.mjs')} ${port}, port: ${port}, stop_timeout: 30s }\n`,
     );
-    expect((await p.run(['up'])).code).toBe(0);
+    await p.ok(['up']);
     const pid = p.record('stubborn')!.pid;
 
     const bogus = await p.run(['down', '--timeout', 'bogus']);
@@ -146,7 +146,7 @@ describe('restart', () => {
 describe('ps', () => {
   it('table, --json fields, --check by target; stdout carries only data', async () => {
     const { p, ports } = await servers(['web', 'api'], 'ui');
-    expect((await p.run(['up'])).code).toBe(0);
+    await p.ok(['up']);
 
     const table = await p.run(['ps']);
     expect(table.code, table.stderr).toBe(0);
@@ -167,7 +167,7 @@ describe('ps', () => {
     );
 
     const json = await p.run(['ps', '--json']);
-    expect(json.code).toBe(0);
+    expect(json.code, json.stderr).toBe(0);
     const rows = JSON.parse(json.stdout) as Array<Record<string, unknown>>; // all of stdout is JSON
     for (const row of rows) {
       for (const key of ['name', 'group', 'status', 'pid', 'port', 'url', 'started_at'])
@@ -184,14 +184,14 @@ describe('ps', () => {
     expect(up.stdout).toBe('');
     expect(up.stderr).toContain('everything is up to date');
 
-    expect((await p.run(['ps', '--check', 'web'])).code).toBe(0);
+    await p.ok(['ps', '--check', 'web']);
     const webPid = p.record('web')!.pid;
     const down = await p.run(['down', 'web']);
     expect(down.code, down.stderr).toBe(0);
     expect(isGone(webPid)).toBe(true);
     const check = await p.run(['ps', '--check', 'web']);
     expect(check.code).toBe(1);
-    expect((await p.run(['ps', '--check', 'api'])).code).toBe(0);
+    await p.ok(['ps', '--check', 'api']);
     expect((await p.run(['ps', '--check'])).code).toBe(1);
   });
 });
@@ -199,7 +199,7 @@ describe('ps', () => {
 describe('state files', () => {
   it('state dir 0700 with a .gitignore; run/<name>.pid is the bare PID; run/<name>.json says who it is', async () => {
     const { p, ports } = await servers(['web']);
-    expect((await p.run(['up'])).code).toBe(0);
+    await p.ok(['up']);
     expect(statSync(p.stateDir).mode & 0o777).toBe(0o700);
     expect(readFileSync(join(p.stateDir, '.gitignore'), 'utf8')).toMatch(/^\*$/m);
     const pidText = readFileSync(join(p.stateDir, 'run/web.pid'), 'utf8');
@@ -241,7 +241,7 @@ describe('the ps/lsof fallback (UIPROCS_SYSTEM=ps)', () => {
     const after = await ps(p, env);
     expect(pidsOf(after).c).toBe(viaRecords.c);
     const check = await p.run(['ps', '--check', 'c'], env);
-    expect(check.code).toBe(0);
+    expect(check.code, check.stderr).toBe(0);
     const all = await p.run(['down'], env);
     expect(all.code, all.stderr).toBe(0);
     expect(p.tagged()).toEqual([]);

@@ -54,7 +54,7 @@ describe('export make', () => {
       `services:\n  x:\n    command: [node, ${join(programs, 'serve.mjs')}, "\${PORT}", 127.0.0.1]\n    port: ${port}\n    group: web\n`,
     );
     const exported = await p.run(['export', 'make', '-o', 'mk/uiprocs.mk']);
-    expect(exported.code).toBe(0);
+    expect(exported.code, exported.stderr).toBe(0);
     const fragment = join(p.dir, 'mk/uiprocs.mk');
     expect(readFileSync(fragment, 'utf8')).toContain('serve-web:');
 
@@ -98,14 +98,14 @@ describe('export --check', () => {
       `services:\n  a:\n    command: serve --port \${PORT}\n    port: ${port}\n  b:\n    command: worker\n${extra}`;
     p.write(manifest(8601));
 
-    expect((await p.run(['export', 'systemd', '-o', 'units'])).code).toBe(0);
+    await p.ok(['export', 'systemd', '-o', 'units']);
     expect(readdirSync(join(p.dir, 'units')).sort()).toEqual([
       'checkproj-a.service',
       'checkproj-b.service',
       'checkproj.target',
     ]);
-    expect((await p.run(['export', 'compose', '-o', 'compose.yaml'])).code).toBe(0);
-    expect((await p.run(['export', 'make', '-o', 'uiprocs.mk'])).code).toBe(0);
+    await p.ok(['export', 'compose', '-o', 'compose.yaml']);
+    await p.ok(['export', 'make', '-o', 'uiprocs.mk']);
 
     for (const args of [
       ['export', 'systemd', '-o', 'units', '--check'],
@@ -119,7 +119,7 @@ describe('export --check', () => {
 
     // A user's own unit in the folder is none of export's business.
     writeFileSync(join(p.dir, 'units', 'checkproj-mine.service'), '[Service]\nExecStart=/bin/true\n');
-    expect((await p.run(['export', 'systemd', '-o', 'units', '--check'])).code).toBe(0);
+    await p.ok(['export', 'systemd', '-o', 'units', '--check']);
 
     // The port changes (a) and b leaves the manifest: a differs, b is obsolete.
     p.write(`services:\n  a:\n    command: serve --port \${PORT}\n    port: 8602\n`);
@@ -140,13 +140,13 @@ describe('export --check', () => {
 
     // --check wrote nothing; exporting again brings it up to date and removes b's unit only.
     expect(readFileSync(join(p.dir, 'units/checkproj-a.service'), 'utf8')).toContain('PORT=8601');
-    expect((await p.run(['export', 'systemd', '-o', 'units'])).code).toBe(0);
+    await p.ok(['export', 'systemd', '-o', 'units']);
     expect(readdirSync(join(p.dir, 'units')).sort()).toEqual([
       'checkproj-a.service',
       'checkproj-mine.service',
       'checkproj.target',
     ]);
-    expect((await p.run(['export', 'systemd', '-o', 'units', '--check'])).code).toBe(0);
+    await p.ok(['export', 'systemd', '-o', 'units', '--check']);
   });
 
   it('is a usage error without a file to compare for compose and make, or with an unknown format', async () => {
@@ -159,7 +159,7 @@ describe('export --check', () => {
     expect((await p.run(['export', 'kubernetes'])).code).toBe(2);
     expect((await p.run(['export', 'make', '--user'])).code).toBe(2);
     const out = await p.run(['export', 'make']);
-    expect(out.code).toBe(0);
+    expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toContain('serve-a:');
   });
 });

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
 import { projectId } from '../../src/core/identity.js';
 import type { RunRecord } from '../../src/core/model.js';
 import { isGone, pidsTagged } from '../helpers/procs.js';
@@ -33,6 +34,8 @@ export interface E2eProject {
   id: string;
   write(manifest: string): void;
   run(args: string[], env?: Record<string, string>): Promise<CliResult>;
+  /** `run` that expects exit 0, and on failure shows the CLI's stderr (what a CI log needs). */
+  ok(args: string[], env?: Record<string, string>): Promise<CliResult>;
   /** Starts the CLI without waiting (for watch, or to kill it half-way). */
   start(args: string[], env?: Record<string, string>): ReturnType<typeof spawn>;
   record(name: string): RunRecord | undefined;
@@ -74,6 +77,11 @@ export function e2eProject(name = `e2e${Math.random().toString(36).slice(2, 8)}`
           },
         );
       });
+    },
+    async ok(args, env = {}) {
+      const result = await this.run(args, env);
+      expect(result.code, `uiprocs ${args.join(' ')}\n${result.stderr}`).toBe(0);
+      return result;
     },
     start(args, env = {}) {
       const child = spawn(process.execPath, [bin, ...args], {

@@ -94,7 +94,7 @@ describe('hostile run records', () => {
 
   it('a junk pid file beside a good record is rewritten from the record', async () => {
     const { p, foreign, run } = await setup();
-    expect((await p.run(['up'])).code).toBe(0);
+    await p.ok(['up']);
     const pid = p.record('web')!.pid;
     writeFileSync(join(run, 'web.pid'), `${foreign}x\n`);
     const ps = await p.run(['ps']);
@@ -195,7 +195,7 @@ describe('hostile lock and state dir', () => {
     expect(up.stderr).not.toMatch(/internal error|\n\s+at .*:\d+:\d+\)?\n/);
     expect(p.tagged()).toEqual([]);
     const ps = await p.run(['ps']);
-    expect(ps.code).toBe(0);
+    expect(ps.code, ps.stderr).toBe(0);
     expect(ps.stderr).toContain('has mode 0777');
     const down = await p.run(['down']);
     expect(down.code).toBe(1);

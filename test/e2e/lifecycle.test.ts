@@ -127,7 +127,7 @@ describe('records that cannot lie', () => {
     const p = track(e2eProject());
     const port = await freePort();
     p.write(`services:\n  web: { command: node ${serve} ${port}, port: ${port} }\n`);
-    expect((await p.run(['up'])).code).toBe(0);
+    await p.ok(['up']);
     const record = p.record('web')!;
     // A foreign process (not started by uiprocs, no tag) …
     const stranger = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e9)'], { stdio: 'ignore' });
@@ -155,9 +155,9 @@ describe('records that cannot lie', () => {
     const p = track(e2eProject());
     const port = await freePort();
     p.write(`services:\n  web: { command: node ${serve} ${port}, port: ${port} }\n`);
-    expect((await p.run(['up'])).code).toBe(0);
+    await p.ok(['up']);
     const pid = p.record('web')!.pid;
-    expect((await p.run(['ps', '--check'])).code).toBe(0);
+    await p.ok(['ps', '--check']);
     process.kill(pid, 'SIGKILL');
     await waitFor(() => isGone(pid));
     expect((await ps(p))[0]!.status).toBe('exited');

@@ -117,7 +117,7 @@ services:
     const p = track(e2eProject());
     const port = await freePort();
     p.write(`services:\n  echo: { command: node ${echoHttp} ${port}, port: ${port} }\n`);
-    expect((await p.run(['up'])).code).toBe(0);
+    await p.ok(['up']);
     const follow = p.start(['logs', '-f', 'echo']);
     children.push(follow);
     const out = collect(follow);
@@ -163,7 +163,7 @@ services:
       // Rotation happened before this start: the live log holds only what this run wrote.
       if (round > 1) expect(rotated(path)).toEqual(round === 2 ? [1] : [1, 2]);
       await waitFor(() => statSync(path).size >= 10_240, { timeout: 10_000, what: 'log past 10 KB' });
-      expect((await p.run(['down'])).code).toBe(0);
+      await p.ok(['down']);
     }
     // Four starts, three rotations, keep: 2 — never a third file.
     expect(rotated(path)).toEqual([1, 2]);

@@ -184,7 +184,7 @@ services:
   api: { command: node ${serve} ${api}, port: ${api} }
   web: { command: node ${serve} ${web}, port: ${web}, depends_on: [api] }
 `);
-    expect((await p.run(['up'])).code).toBe(0);
+    await p.ok(['up']);
     const pids = [p.record('api')!.pid, p.record('web')!.pid];
     const down = await p.run(['down', 'api']);
     expect(down.code, down.stderr).toBe(0);
@@ -241,7 +241,7 @@ services:
     const rows = await ps(p);
     expect(rows.map((r) => [r.name, r.port, r.url])).toEqual([['ui', port, url]]);
 
-    expect((await p.run(['down'])).code).toBe(0);
+    await p.ok(['down']);
     const again = await p.run(['up']);
     expect(again.code, again.stderr).toBe(0);
     const next = p.record('ui')!.port!;

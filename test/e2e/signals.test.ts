@@ -34,7 +34,7 @@ describe('through the CLI', () => {
     p.write(
       `services:\n  slowstop: { command: [node, ${join(programs, 'trap-slow.mjs')}, "3000", "${port}"], port: ${port}, stop_timeout: 10s }\n`,
     );
-    expect((await p.run(['up'])).code).toBe(0);
+    await p.ok(['up']);
     const pid = p.record('slowstop')!.pid;
     const t0 = performance.now();
     const down = await p.run(['down']);
@@ -58,7 +58,7 @@ describe('through the CLI', () => {
     p.write(
       `services:\n  forky: { command: [node, ${join(programs, 'fork-many.mjs')}, "50", "${port}"], port: ${port} }\n`,
     );
-    expect((await p.run(['up'])).code).toBe(0);
+    await p.ok(['up']);
     await waitFor(() => (taggedByService(p.id).get('forky')?.length ?? 0) >= 51, {
       what: 'the leader and 50 children',
     });

@@ -151,7 +151,7 @@ describe('uiprocs watch: manifest edits', () => {
     expect(pidOf(p, 'a')).toBe(before.a);
 
     await endLeavingRunning(w, [a, b]);
-    expect((await p.run(['down'])).code).toBe(0);
+    await p.ok(['down']);
     expect(p.tagged()).toEqual([]);
   });
 
@@ -192,7 +192,7 @@ describe('uiprocs watch: manifest edits', () => {
     expect(p.tagged().sort()).toEqual(running);
 
     await endLeavingRunning(w, [a, b, c], 'SIGTERM');
-    expect((await p.run(['down'])).code).toBe(0);
+    await p.ok(['down']);
   });
 
   it('recreates the service whose env_file changed, and only it', async () => {
@@ -210,7 +210,7 @@ describe('uiprocs watch: manifest edits', () => {
     expect(pidOf(p, 'b')).toBe(before.b);
     expect(isGone(before.a)).toBe(true);
     await endLeavingRunning(w, [a, b]);
-    expect((await p.run(['down'])).code).toBe(0);
+    await p.ok(['down']);
   });
 
   it('waits for a deleted manifest to come back, keeping the services running', async () => {
@@ -232,7 +232,7 @@ describe('uiprocs watch: manifest edits', () => {
     expect(pidOf(p, 'a')).toBe(pid);
 
     await endLeavingRunning(w, [a, b]);
-    expect((await p.run(['down'])).code).toBe(0);
+    await p.ok(['down']);
   });
 });
 
@@ -268,7 +268,7 @@ describe('uiprocs watch: liveness', () => {
       expect(row.pid).not.toBe(pid);
     }
     await endLeavingRunning(w, [port]);
-    expect((await p.run(['down'])).code).toBe(0);
+    await p.ok(['down']);
   });
 
   it.each([
@@ -299,7 +299,7 @@ describe('uiprocs watch: liveness', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(w.err().slice(printed)).not.toMatch(/crashy restarted/);
     await endLeavingRunning(w, [port]);
-    expect((await p.run(['down'])).code).toBe(0);
+    await p.ok(['down']);
   });
 
   it('knows the exit code of what it started: on-failure leaves a clean exit down and restarts a failure', async () => {
@@ -319,7 +319,7 @@ describe('uiprocs watch: liveness', () => {
     await w.saw(/broken restarted/, { from: at, timeout: 15_000 });
     expect(w.err().slice(at)).not.toMatch(/done restarted/);
     await endLeavingRunning(w, [port]);
-    expect((await p.run(['down'])).code).toBe(0);
+    await p.ok(['down']);
   });
 
   it('leaves a service stopped by `down` in another terminal down until `up` asks for it', async () => {
@@ -355,7 +355,7 @@ describe('uiprocs watch: liveness', () => {
     at = await w.saw('web restarted', { from: at });
 
     await endLeavingRunning(w, [web, api]);
-    expect((await p.run(['down'])).code).toBe(0);
+    await p.ok(['down']);
   });
 });
 
@@ -403,7 +403,7 @@ describe('uiprocs watch: lock and exit', () => {
       expect(took, `${args.join(' ')} took ${took.toFixed(0)} ms`).toBeLessThan(5000);
     }
     await endLeavingRunning(w, [port]);
-    expect((await p.run(['down'])).code).toBe(0);
+    await p.ok(['down']);
   });
 
   it('--down-on-exit stops everything on Ctrl-C and exits 0 (also as up --watch)', async () => {

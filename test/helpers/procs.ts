@@ -12,8 +12,25 @@ export function isGone(pid: number): boolean {
   }
 }
 
+/**
+ * Ports this test process has already handed out. The kernel may give the same free port to
+ * two `listen(0)` calls in a row (the first was closed at once), and a test that asks for three
+ * ports for three services must get three: the same port twice is a manifest error.
+ */
+const handedOut = new Set<number>();
+
 /** A loopback port free right now (port 0 → the kernel's choice); tests never use fixed ports. */
-export function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await kernelFreePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+function kernelFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -52,7 +52,7 @@ describe.skipIf(unavailable !== null)('export systemd passes systemd-analyze ver
           user,
         );
         expect(r.out).toBe('');
-        expect(r.code).toBe(0);
+        expect(r.code, r.out).toBe(0);
       });
     }
   }
