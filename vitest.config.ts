@@ -10,6 +10,8 @@ export default defineConfig({
     // Integration and e2e tests spawn real servers; two cores, so keep the pool small.
     pool: 'forks',
     maxWorkers: 2,
+    // Ports handed out by freePort() are claimed across workers for the whole run.
+    globalSetup: ['./test/helpers/port-registry.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
   },
 });
