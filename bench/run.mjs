@@ -310,9 +310,13 @@ async function watchLatency() {
   rmSync(dir, { recursive: true, force: true });
 }
 
-// BENCH_ONLY=watch: just the watch measurement (while working on it).
+// BENCH_ONLY=watch or lifecycle: just that measurement (while working on it).
 if (process.env.BENCH_ONLY === 'watch') {
   await watchLatency();
+  process.exit(0);
+}
+if (process.env.BENCH_ONLY === 'lifecycle') {
+  for (const n of sizes) await lifecycle(n);
   process.exit(0);
 }
 await startup();

@@ -9,7 +9,7 @@ import { configHash, shapeOf } from '../core/hash.js';
 import { type Desired, fail, type Observed, ok, type Result, type RunRecord } from '../core/model.js';
 import type { Effects } from '../runtime/executor.js';
 import type { SpawnedService } from '../runtime/spawn.js';
-import { findServiceProcesses, stopService, taggedProcesses } from '../runtime/stop.js';
+import { createSweeper, findServiceProcesses, stopService, taggedProcesses } from '../runtime/stop.js';
 import { isLive, type System } from '../runtime/system.js';
 import { removeRecord, writeRecord } from '../state/store.js';
 import { formatMs } from '../ui/format.js';
@@ -52,6 +52,8 @@ export function makeEffects(input: EffectsInput): Effects {
   const { desired, observed, system, clock, projectId } = input;
   const spawned = new Map<string, SpawnedService>();
   let tagged: Map<string, unknown> | undefined;
+  /** Stops running in parallel share their looks at /proc (see createSweeper). */
+  const sweep = createSweeper(system, projectId);
 
   /** For `port: auto`, the port a previous record held is kept while it is free: URLs stay stable. */
   async function choosePort(name: string): Promise<Result<number | null>> {
@@ -83,7 +85,7 @@ export function makeEffects(input: EffectsInput): Effects {
         service: name,
         startTime: obs.record.startTime,
       },
-      { signal, timeoutMs, system, clock, force: input.force },
+      { signal, timeoutMs, system, clock, force: input.force, sweep },
     );
     if (report.survivors.length > 0) {
       const who = report.survivors.map((p) => `pid ${p.pid} (${p.command})`).join(', ');
@@ -113,7 +115,7 @@ export function makeEffects(input: EffectsInput): Effects {
     const { signal, timeoutMs } = stopSettings(input, name);
     const report = await stopService(
       { pid: 0, pgid: 0, projectId, service: name },
-      { signal, timeoutMs, system, clock },
+      { signal, timeoutMs, system, clock, sweep },
     );
     if (report.survivors.length > 0) {
       const who = report.survivors.map((p) => `pid ${p.pid} (${p.command})`).join(', ');
@@ -193,7 +195,7 @@ export function makeEffects(input: EffectsInput): Effects {
       spawned.delete(name);
       await stopService(
         { pid: s.pid, pgid: s.pgid, projectId, service: name },
-        { signal: spec.stopSignal, timeoutMs: Math.min(spec.stopTimeout, 2000), system, clock },
+        { signal: spec.stopSignal, timeoutMs: Math.min(spec.stopTimeout, 2000), system, clock, sweep },
       );
       return written;
     }
@@ -230,7 +232,7 @@ export function makeEffects(input: EffectsInput): Effects {
     // instead of finding a half-started process it would leave alone.
     await stopService(
       { pid: proc.pid, pgid: fresh.pgid, projectId, service: name },
-      { signal: spec.stopSignal, timeoutMs: Math.min(spec.stopTimeout, 2000), system, clock },
+      { signal: spec.stopSignal, timeoutMs: Math.min(spec.stopTimeout, 2000), system, clock, sweep },
     );
     if (!input.keepFailedRecords) removeRecord(desired.stateDir, name);
     return res;

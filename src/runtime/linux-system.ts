@@ -60,7 +60,7 @@ export function createLinuxSystem(procRoot = '/proc'): System {
   function proc(pid: number): ProcInfo | undefined {
     const text = read(`${procRoot}/${pid}/stat`);
     const info = text === undefined ? undefined : parseStat(text);
-    if (info?.state === 'Z') info.state = threadGroupState(pid);
+    if (info?.state === 'Z' && threadCount(text!) > 1) info.state = threadGroupState(pid);
     return info;
   }
 
@@ -68,7 +68,9 @@ export function createLinuxSystem(procRoot = '/proc'): System {
    * The stat of a multi-threaded process (node, python with threads) shows the leader
    * thread: after SIGKILL it turns `Z` while the other threads are still exiting and the
    * shared file table (its listening socket!) is still open. Only when every thread is a
-   * zombie is the process dead; until then report a live thread's state.
+   * zombie is the process dead; until then report a live thread's state. Asked only when
+   * the stat counts more than the leader's thread: a `down` of 50 servers otherwise listed
+   * and read the threads of each zombie PID 1 had not reaped yet, at every look.
    */
   function threadGroupState(pid: number): string {
     let tids: string[];
@@ -219,6 +221,16 @@ export function parseStat(text: string): ProcInfo | undefined {
     state,
     startTime,
   };
+}
+
+/**
+ * Field 20 of a stat line, the threads not yet released. A zombie leader counts itself;
+ * its other threads count until each is gone, so 1 means nothing of the process runs.
+ * Unparseable counts as many, which sends the caller to the per-thread look.
+ */
+export function threadCount(stat: string): number {
+  const n = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[20 - 3]);
+  return Number.isInteger(n) && n > 0 ? n : Number.POSITIVE_INFINITY;
 }
 
 /** Splits a NUL-separated `KEY=value` block; the first `=` separates key from value. */

@@ -20,6 +20,33 @@ export interface ServiceProcess {
 }
 
 /**
+ * One look at every live process, and at which of them carry this project's tag. Reading
+ * every environment is the expensive part of finding a service's processes (one file per
+ * process), so a `down` of 50 services takes one snapshot for all of them, not 50.
+ */
+export interface ProcessSnapshot {
+  projectId: string;
+  /** Live processes (zombies are dead and left out), this CLI excluded. */
+  table: ProcInfo[];
+  /** PID → service name, for every process whose environment carries `UIPROCS_PROJECT=<id>`. */
+  tags: Map<number, string>;
+}
+
+export function snapshotProcesses(system: System, projectId: string): ProcessSnapshot {
+  const table = processTable(system).filter((p) => isLive(p) && p.pid !== process.pid);
+  const envs = environsOf(
+    system,
+    table.map((p) => p.pid),
+  );
+  const tags = new Map<number, string>();
+  for (const [pid, env] of envs) {
+    if (env.UIPROCS_PROJECT === projectId && env.UIPROCS_SERVICE !== undefined)
+      tags.set(pid, env.UIPROCS_SERVICE);
+  }
+  return { projectId, table, tags };
+}
+
+/**
  * Every live process of a service: members of its process group, descendants by parent
  * PID of any member (they may have left the group), and every process whose environment
  * carries `UIPROCS_PROJECT=<id>` and `UIPROCS_SERVICE=<name>` (double-forked, setsid'd
@@ -29,7 +56,16 @@ export interface ServiceProcess {
  * group, so a selector without a believed record finds by tag only.
  */
 export function findServiceProcesses(system: System, selector: ServiceSelector): ServiceProcess[] {
-  const table = processTable(system).filter(isLive);
+  return membersOf(system, snapshotProcesses(system, selector.projectId), selector);
+}
+
+/** findServiceProcesses over a snapshot already taken (for the same project). */
+export function membersOf(
+  system: System,
+  snapshot: ProcessSnapshot,
+  selector: ServiceSelector,
+): ServiceProcess[] {
+  const { table, tags } = snapshot;
   const found = new Map<number, { info: ProcInfo; via: ServiceProcess['via'] }>();
   const pgid = selector.pgid ?? 0;
   const leader = selector.pid ?? 0;
@@ -39,16 +75,10 @@ export function findServiceProcesses(system: System, selector: ServiceSelector):
     const info = table.find((p) => p.pid === leader);
     if (info && info.pgid === pgid) found.set(leader, { info, via: 'group' });
   }
-
-  const candidates = table.filter((p) => p.pid !== process.pid && !found.has(p.pid));
-  const envs = environsOf(
-    system,
-    candidates.map((p) => p.pid),
-  );
-  for (const info of candidates) {
-    const env = envs.get(info.pid);
-    if (env && env.UIPROCS_PROJECT === selector.projectId && env.UIPROCS_SERVICE === selector.service) {
-      found.set(info.pid, { info, via: 'tag' });
+  if (snapshot.projectId === selector.projectId) {
+    for (const info of table) {
+      if (!found.has(info.pid) && tags.get(info.pid) === selector.service)
+        found.set(info.pid, { info, via: 'tag' });
     }
   }
   addDescendants(table, found);
@@ -60,6 +90,25 @@ export function findServiceProcesses(system: System, selector: ServiceSelector):
     command: system.cmdline(info.pid) ?? '?',
     via,
   }));
+}
+
+/**
+ * Snapshots shared by stops that run at once: each caller gets one taken after it asked,
+ * and all callers of one turn of the event loop get the same one. Fifty services stopped
+ * in parallel, whose polls run on timers that fire together, so sweep /proc a few times
+ * instead of a hundred, while their servers exit on the same cores.
+ */
+export function createSweeper(system: System, projectId: string): () => Promise<ProcessSnapshot> {
+  let next: Promise<ProcessSnapshot> | undefined;
+  return () => {
+    next ??= new Promise((resolve) => {
+      setImmediate(() => {
+        next = undefined;
+        resolve(snapshotProcesses(system, projectId));
+      });
+    });
+    return next;
+  };
 }
 
 /** Walks parent links down from every member found so far (tree-kill's approach, over a snapshot). */
@@ -89,16 +138,11 @@ function addDescendants(
  * of 50 services asks "is anything of this service alive?" once, not 50 times.
  */
 export function taggedProcesses(system: System, projectId: string): Map<string, ServiceProcess[]> {
-  const table = processTable(system).filter((p) => isLive(p) && p.pid !== process.pid);
-  const envs = environsOf(
-    system,
-    table.map((p) => p.pid),
-  );
+  const { table, tags } = snapshotProcesses(system, projectId);
   const out = new Map<string, ServiceProcess[]>();
   for (const info of table) {
-    const env = envs.get(info.pid);
-    const service = env?.UIPROCS_SERVICE;
-    if (env?.UIPROCS_PROJECT !== projectId || service === undefined) continue;
+    const service = tags.get(info.pid);
+    if (service === undefined) continue;
     const entry: ServiceProcess = {
       pid: info.pid,
       startTime: info.startTime,

@@ -1,9 +1,10 @@
 import { constants } from 'node:os';
 import type { Clock } from '../core/clock.js';
-import { findServiceProcesses, type ServiceProcess } from './service-processes.js';
+import { createSweeper, membersOf, type ProcessSnapshot, type ServiceProcess } from './service-processes.js';
 import { isLive, type ProcInfo, processTable, type System } from './system.js';
 
 export {
+  createSweeper,
   findServiceProcesses,
   type ServiceProcess,
   type ServiceSelector,
@@ -31,6 +32,11 @@ export interface StopOptions {
   clock: Clock;
   /** Aborting skips the rest of the grace period and escalates to SIGKILL now (second Ctrl-C). */
   force?: AbortSignal;
+  /**
+   * Where process snapshots come from. Stops that run together pass one shared sweeper
+   * (createSweeper), so they look at /proc together; without it each stop has its own.
+   */
+  sweep?: () => Promise<ProcessSnapshot>;
 }
 
 export interface StopReport {
@@ -65,8 +71,10 @@ export async function stopService(target: StopTarget, opts: StopOptions): Promis
   const started = clock.now();
   const signal = normalizeSignal(opts.signal);
   const members = new Map<number, ServiceProcess>();
-  const discover = (): void => {
-    for (const p of findServiceProcesses(system, target)) if (!members.has(p.pid)) members.set(p.pid, p);
+  const sweep = opts.sweep ?? createSweeper(system, target.projectId);
+  const discover = async (): Promise<void> => {
+    const snapshot = await sweep();
+    for (const p of membersOf(system, snapshot, target)) if (!members.has(p.pid)) members.set(p.pid, p);
   };
   const alive = (): ServiceProcess[] => {
     const out: ServiceProcess[] = [];
@@ -87,9 +95,8 @@ export async function stopService(target: StopTarget, opts: StopOptions): Promis
   };
 
   // The group first, when its recorded leader proves it ours: the sweep for members
-  // outside it reads the whole process table, and a `down` of 50 services did 50 such
-  // sweeps' worth of work before the last service heard anything, while the first ones
-  // were already exiting on the same cores.
+  // outside it reads the whole process table, and it is taken after every stop begun in
+  // this turn has sent its signal (the sweeper waits a turn and serves them all).
   const leader = target.pid > 1 ? system.proc(target.pid) : undefined;
   const groupFirst =
     target.pgid > 1 &&
@@ -97,18 +104,14 @@ export async function stopService(target: StopTarget, opts: StopOptions): Promis
     isLive(leader) &&
     leader.startTime === target.startTime &&
     leader.pgid === target.pgid;
-  if (groupFirst) {
-    send(-target.pgid, signal);
-    // Let the other stops begun in this turn send theirs before this one sweeps.
-    await Promise.resolve();
-  }
-  discover();
+  if (groupFirst) send(-target.pgid, signal);
+  await discover();
   signalAll(signal, alive(), groupFirst);
   const deadline = started + opts.timeoutMs;
   let left = await waitGone(alive, clock, deadline, opts.force);
   if (left.length === 0) {
     // Children forked while stopping are caught by one last sweep before declaring victory.
-    discover();
+    await discover();
     left = alive();
     if (left.length > 0) {
       signalAll(signal, left);
@@ -118,7 +121,7 @@ export async function stopService(target: StopTarget, opts: StopOptions): Promis
 
   const killed: StopReport['killed'] = [];
   if (left.length > 0) {
-    discover();
+    await discover();
     left = alive();
     for (const p of left) killed.push({ pid: p.pid, command: p.command });
     signalAll('SIGKILL', left);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLinuxSystem, parseStat } from '../../src/runtime/linux-system.js';
@@ -73,6 +73,28 @@ describe('linux System', () => {
     expect(isGone(zombie.pid)).toBe(true);
     expect(linux.environ(zombie.pid)).toBeUndefined();
     process.kill(ppid, 'SIGKILL');
+  });
+
+  it('a zombie leader whose other threads still run is alive; one counting only itself is dead', () => {
+    project = tempProject();
+    // A /proc tree on disk: the kernel cannot be asked to hold a thread group half-exited.
+    const stat = (pid: number, state: string, threads: number) =>
+      `${pid} (node) ${state} 1 ${pid} ${pid} 0 -1 0 0 0 0 0 0 0 0 0 20 0 ${threads} 0 5555 1000 10\n`;
+    const put = (path: string, text: string) => {
+      mkdirSync(join(project.dir, path, '..'), { recursive: true });
+      writeFileSync(join(project.dir, path), text);
+    };
+    // 100: leader exited, two threads counted, one of them still sleeping (holds the socket).
+    put('100/stat', stat(100, 'Z', 2));
+    put('100/task/100/stat', stat(100, 'Z', 2));
+    put('100/task/101/stat', stat(101, 'S', 2));
+    // 200: only the zombie leader is left.
+    put('200/stat', stat(200, 'Z', 1));
+    const fake = createLinuxSystem(project.dir);
+    expect(fake.proc(100)?.state).toBe('S');
+    expect(isLive(fake.proc(100))).toBe(true);
+    expect(fake.proc(200)?.state).toBe('Z');
+    expect(isLive(fake.proc(200))).toBe(false);
   });
 
   it('has a stable boot id and lists this process', () => {
