@@ -35,7 +35,19 @@ const median = (xs) => {
 const ms = (x) => `${x.toFixed(0)} ms`;
 const now = () => performance.now();
 
-function freePort() {
+const handedOut = new Set();
+/** A free port, never one already handed out (the kernel may give the same one twice in a row). */
+async function freePort() {
+  for (;;) {
+    const port = await kernelFreePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+function kernelFreePort() {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLinuxSystem, parseStat } from '../../src/runtime/linux-system.js';
+import { createLinuxSystem, listenRows, parseStat } from '../../src/runtime/linux-system.js';
 import { createPsSystem } from '../../src/runtime/ps-system.js';
 import { getSystem, isLive, processTable } from '../../src/runtime/system.js';
 import { freePort, isGone } from '../helpers/procs.js';
@@ -57,6 +57,24 @@ describe('linux System', () => {
       state: 'S',
       startTime: '987654',
     });
+  });
+
+  it('listenRows takes port and inode of LISTEN rows only, from tcp and tcp6 layouts', () => {
+    const tcp = [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4711 1 0000000067b4eb42 100 0 0 10 0',
+      '   1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 4712 1 0000000067b4eb42 20 4 30 10 -1',
+      '  12: 0100007F:0050 0100007F:C351 06 00000000:00000000 03:00000F5A 00000000     0        0 0 3 0000000000000000',
+      ' 123: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 99 1 0000000000000000 100 0 0 10 0',
+    ].join('\n');
+    expect(listenRows(tcp)).toEqual([
+      [8080, '4711'],
+      [22, '99'],
+    ]);
+    const tcp6 =
+      '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n' +
+      '   0: 00000000000000000000000001000000:1F91 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 5150 1 0000000000000000 100 0 0 10 0\n';
+    expect(listenRows(tcp6)).toEqual([[8081, '5150']]);
   });
 
   it('counts a zombie as dead', async () => {
