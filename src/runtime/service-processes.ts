@@ -14,7 +14,6 @@ export interface ServiceProcess {
   /** Identity at discovery: a PID whose start time changed is someone else now. */
   startTime: string;
   pgid: number;
-  command: string;
   /** How it was found (the first that applies). */
   via: 'group' | 'descendant' | 'tag';
 }
@@ -56,15 +55,11 @@ export function snapshotProcesses(system: System, projectId: string): ProcessSna
  * group, so a selector without a believed record finds by tag only.
  */
 export function findServiceProcesses(system: System, selector: ServiceSelector): ServiceProcess[] {
-  return membersOf(system, snapshotProcesses(system, selector.projectId), selector);
+  return membersOf(snapshotProcesses(system, selector.projectId), selector);
 }
 
 /** findServiceProcesses over a snapshot already taken (for the same project). */
-export function membersOf(
-  system: System,
-  snapshot: ProcessSnapshot,
-  selector: ServiceSelector,
-): ServiceProcess[] {
+export function membersOf(snapshot: ProcessSnapshot, selector: ServiceSelector): ServiceProcess[] {
   const { table, tags } = snapshot;
   const found = new Map<number, { info: ProcInfo; via: ServiceProcess['via'] }>();
   const pgid = selector.pgid ?? 0;
@@ -87,7 +82,6 @@ export function membersOf(
     pid: info.pid,
     startTime: info.startTime,
     pgid: info.pgid,
-    command: system.cmdline(info.pid) ?? '?',
     via,
   }));
 }
@@ -147,7 +141,6 @@ export function taggedProcesses(system: System, projectId: string): Map<string, 
       pid: info.pid,
       startTime: info.startTime,
       pgid: info.pgid,
-      command: system.cmdline(info.pid) ?? '?',
       via: 'tag',
     };
     const list = out.get(service);
