@@ -14,7 +14,7 @@ install: node_modules/.package-lock.json
 
 SOURCES := $(shell find src schemas -type f 2>/dev/null)
 
-dist/cli/main.js: node_modules/.package-lock.json $(SOURCES)
+dist/cli/main.cjs: node_modules/.package-lock.json $(SOURCES)
 	npm run build --silent
 	@touch $@
 
@@ -22,7 +22,7 @@ dist/cli/main.js: node_modules/.package-lock.json $(SOURCES)
 # (src/runtime/ps-system.ts is `ps-%`), and make reports a circular dependency on build.
 $(SOURCES): ;
 
-build: dist/cli/main.js
+build: dist/cli/main.cjs
 
 test: install
 	npm test

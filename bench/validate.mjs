@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 const services = Number(process.argv[2] ?? 500);
 const runs = Number(process.argv[3] ?? 7);
-const load = fileURLToPath(new URL('../dist/manifest/load.js', import.meta.url));
+const load = fileURLToPath(new URL('../dist/manifest/load.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'uiprocs-bench-'));
 
 let yaml =

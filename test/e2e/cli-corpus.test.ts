@@ -270,4 +270,24 @@ services:
       rmSync(empty, { recursive: true, force: true });
     }
   });
+
+  it('JavaScript and TypeScript configs load through the built CLI (ES module configs from a CommonJS bundle)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uiprocs-jsconfig-'));
+    const body = "{ version: 1, project: 'js', services: { a: { command: 'node a.js', port: 4999 } } }";
+    try {
+      for (const [file, text] of [
+        ['uiprocs.config.mjs', `export default ${body};`],
+        ['uiprocs.config.js', `export default ${body};`],
+        ['uiprocs.config.ts', `const c: Record<string, unknown> = ${body};\nexport default c;`],
+      ] as const) {
+        writeFileSync(join(dir, file), text);
+        const r = await cli(['validate'], dir);
+        expect(r.code, `${file}: ${r.stderr}`).toBe(0);
+        expect(r.stdout + r.stderr).toContain(`${file}: ok (1 service)`);
+        rmSync(join(dir, file));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
