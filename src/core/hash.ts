@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { ProcessShape, ServiceSpec } from './model.js';
+import { sha256Hex } from './sha256.js';
 
 /** The part of a service that shapes its process; see ProcessShape for what is left out and why. */
 export function shapeOf(spec: ServiceSpec): ProcessShape {
@@ -19,7 +19,7 @@ export function stableStringify(value: unknown): string {
 }
 
 export function configHash(shape: ProcessShape): string {
-  return createHash('sha256').update(stableStringify(shape)).digest('hex').slice(0, 16);
+  return sha256Hex(stableStringify(shape)).slice(0, 16);
 }
 
 /**
