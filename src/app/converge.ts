@@ -72,7 +72,10 @@ export interface Runtime {
  */
 function withLeftovers(observed: Observed, request: PlanRequest, system: System, id: string): Observed {
   if (request.command !== 'down') return observed;
-  const leftovers = [...taggedProcesses(system, id).keys()].filter(
+  // Processes in the group of a running record are that service's: no need to read them.
+  const running = new Set<number>();
+  for (const o of Object.values(observed.services)) if (o.status === 'running') running.add(o.record.pgid);
+  const leftovers = [...taggedProcesses(system, id, running).keys()].filter(
     (name) => observed.services[name]?.status !== 'running',
   );
   return leftovers.length > 0 ? { ...observed, leftovers } : observed;

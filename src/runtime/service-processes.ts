@@ -31,11 +31,20 @@ export interface ProcessSnapshot {
   tags: Map<number, string>;
 }
 
-export function snapshotProcesses(system: System, projectId: string): ProcessSnapshot {
+/**
+ * `skipGroups`: process groups already known to be the project's (verified leaders of
+ * running records): their members' environments are not read. Kernel threads (kthreadd,
+ * PID 2, and its children) have none to read.
+ */
+export function snapshotProcesses(
+  system: System,
+  projectId: string,
+  skipGroups: ReadonlySet<number> = new Set(),
+): ProcessSnapshot {
   const table = processTable(system).filter((p) => isLive(p) && p.pid !== process.pid);
   const envs = environsOf(
     system,
-    table.map((p) => p.pid),
+    table.filter((p) => p.pid !== 2 && p.ppid !== 2 && !skipGroups.has(p.pgid)).map((p) => p.pid),
   );
   const tags = new Map<number, string>();
   for (const [pid, env] of envs) {
@@ -129,10 +138,15 @@ function addDescendants(
 
 /**
  * Live processes carrying this project's tag, grouped by service, from ONE sweep: `ps`
- * of 50 services asks "is anything of this service alive?" once, not 50 times.
+ * of 50 services asks "is anything of this service alive?" once, not 50 times. Members of
+ * `skipGroups` are left out (see snapshotProcesses).
  */
-export function taggedProcesses(system: System, projectId: string): Map<string, ServiceProcess[]> {
-  const { table, tags } = snapshotProcesses(system, projectId);
+export function taggedProcesses(
+  system: System,
+  projectId: string,
+  skipGroups?: ReadonlySet<number>,
+): Map<string, ServiceProcess[]> {
+  const { table, tags } = snapshotProcesses(system, projectId, skipGroups);
   const out = new Map<string, ServiceProcess[]>();
   for (const info of table) {
     const service = tags.get(info.pid);

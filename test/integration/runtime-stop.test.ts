@@ -113,6 +113,24 @@ describe('stopService', () => {
     await expectAllGone(port);
   });
 
+  it('taggedProcesses with known groups skips their members, still finds one that setsid escaped', async () => {
+    project = tempProject();
+    const [webPort, escPort] = [await freePort(), await freePort()];
+    const web = await start(project.spec('web', `node ${program('serve.mjs')} ${webPort}`), webPort);
+    const esc = await start(
+      project.spec('escape', `node ${program('setsid-grandchild.mjs')} ${escPort}`),
+      escPort,
+    );
+    const grandchild = await ownerOf(escPort);
+    await ownerOf(webPort);
+    // Both groups known (running records): only the escaped grandchild needs its tag read.
+    const seen = taggedProcesses(system, project.projectId, new Set([web.pgid, esc.pgid]));
+    expect([...seen.keys()]).toEqual(['escape']);
+    expect(seen.get('escape')!.map((p) => p.pid)).toEqual([grandchild]);
+    const all = taggedProcesses(system, project.projectId);
+    expect([...all.keys()].sort()).toEqual(['escape', 'web']);
+  });
+
   it('SIGKILLs a process that ignores SIGTERM after the timeout and names it', async () => {
     project = tempProject();
     const port = await freePort();
