@@ -5,6 +5,7 @@
  * (or, without one, a TCP connect) to tell `running` (listening) from `starting` (alive,
  * port not open yet).
  */
+import { builtin } from '../core/builtin.js';
 import type { Desired, Observed } from '../core/model.js';
 import { isLive, type System } from '../runtime/system.js';
 import { urlFor } from '../ui/format.js';
@@ -27,7 +28,7 @@ export interface StatusRow {
 
 /** Resolves true when something accepts a connection on the loopback port within `ms`. */
 export async function portAnswers(port: number, ms = 250): Promise<boolean> {
-  const { connect } = await import('node:net');
+  const { connect } = builtin('node:net');
   return new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1' });
     const done = (answer: boolean) => {

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { builtin } from '../core/builtin.js';
 import type { PortOwner, System } from './system.js';
 
 /** Who listens on a TCP port (IPv4 or IPv6): the name to put in a "port is taken" error. */
@@ -13,7 +13,7 @@ export function portOwners(system: System, port: number): PortOwner[] {
  */
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
+    const server = builtin('node:net').createServer();
     server.unref();
     server.once('error', reject);
     server.listen({ port: 0, host, exclusive: true }, () => {
@@ -37,7 +37,7 @@ export async function isPortFree(port: number): Promise<boolean> {
 
 function tryListen(port: number, host: string): Promise<'free' | 'taken' | 'unsupported'> {
   return new Promise((resolve) => {
-    const server = createServer();
+    const server = builtin('node:net').createServer();
     server.unref();
     server.once('error', (error: NodeJS.ErrnoException) => {
       resolve(error.code === 'EAFNOSUPPORT' || error.code === 'EADDRNOTAVAIL' ? 'unsupported' : 'taken');

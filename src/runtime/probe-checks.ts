@@ -1,3 +1,5 @@
+import { builtin } from '../core/builtin.js';
+
 // http, https and child_process are loaded by the probes that use them: most services are
 // probed over plain TCP, and the CLI pays for what it runs (https alone costs ~10 ms).
 
@@ -13,7 +15,7 @@ export const LOOPBACKS = ['127.0.0.1', '::1'] as const;
 /** Connects to the port on IPv4 loopback, then IPv6 loopback. */
 export async function tcpAttempt(port: number, timeoutMs: number): Promise<Attempt> {
   let detail = '';
-  const { connect } = await import('node:net');
+  const { connect } = builtin('node:net');
   for (const host of LOOPBACKS) {
     const result = await connectOnce(connect, host, port, timeoutMs);
     if (result.ok) return result;
@@ -65,7 +67,7 @@ export async function httpAttempt(urls: string[], timeoutMs: number): Promise<At
 }
 
 async function getOnce(url: string, timeoutMs: number): Promise<Attempt & { refused?: boolean }> {
-  const { request: send } = url.startsWith('https:') ? await import('node:https') : await import('node:http');
+  const { request: send } = url.startsWith('https:') ? builtin('node:https') : builtin('node:http');
   return new Promise((resolve) => {
     const req = send(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
       res.resume();
@@ -98,7 +100,7 @@ export async function commandAttempt(
   env: Record<string, string | undefined>,
   timeoutMs: number,
 ): Promise<Attempt> {
-  const { spawn } = await import('node:child_process');
+  const { spawn } = builtin('node:child_process');
   const [file, args] = Array.isArray(command)
     ? [command[0] ?? 'false', command.slice(1)]
     : ['/bin/sh', ['-c', command]];

@@ -1,17 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtin } from '../core/builtin.js';
 import type { PortOwner, ProcInfo, System } from './system.js';
 
 /**
  * child_process is loaded on first use: this module is imported on every platform (the
  * System is chosen at run time) but only used where /proc is missing.
  */
-let childProcess: typeof import('node:child_process') | undefined;
 function loadChildProcess(): typeof import('node:child_process') {
-  childProcess ??= createRequire(import.meta.url)(
-    'node:child_process',
-  ) as typeof import('node:child_process');
-  return childProcess;
+  return builtin('node:child_process');
 }
 
 /**
