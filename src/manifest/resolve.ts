@@ -33,6 +33,7 @@ import { AUTO_PORT_TOKEN, fail, ok } from '../core/model.js';
 import { sortAndDedupe } from './diagnostic-order.js';
 import { displayPath } from './display.js';
 import { parseEnvFile } from './envfile.js';
+
 import { interpolate } from './interpolate.js';
 import { diagnostic, type Locator, SourceText } from './locate.js';
 import { dependencyEntries } from './rules.js';
@@ -46,6 +47,9 @@ import {
   showPath,
 } from './types.js';
 import { normaliseSignal, parseDuration, parseSize } from './units.js';
+
+/** Malformed lines of one env file reported one by one; the rest are summed up in one more. */
+const ENV_FILE_PROBLEMS_SHOWN = 3;
 
 /** Built-in defaults, in one place (like process-compose's probe defaults). */
 export const DEFAULTS = {
@@ -324,13 +328,23 @@ class Resolver {
     if (problems.length > 0) {
       const src = new SourceText(text);
       const file = displayPath(abs, this.ctx.cwd);
-      for (const p of problems) {
-        const line = src.lineText(p.line);
+      const at = (line: number) => {
+        const sourceLine = src.lineText(line);
+        return { file, line, column: 1, length: sourceLine.trimEnd().length, sourceLine };
+      };
+      const hint = 'env files hold KEY=VALUE lines, # comments and blank lines';
+      // A few located errors say what is wrong; a file that is not an env file at all
+      // (env_file: /etc/passwd) would otherwise print one per line.
+      for (const p of problems.slice(0, ENV_FILE_PROBLEMS_SHOWN)) {
+        this.diags.push(diagnostic(at(p.line), p.message.replace(/^line \d+ /, 'this line '), hint));
+      }
+      const rest = problems.slice(ENV_FILE_PROBLEMS_SHOWN);
+      if (rest.length > 0) {
         this.diags.push(
           diagnostic(
-            { file, line: p.line, column: 1, length: line.trimEnd().length, sourceLine: line },
-            `${p.message.replace(/^line \d+ /, 'this line ')}`,
-            'env files hold KEY=VALUE lines, # comments and blank lines',
+            at(rest[0]!.line),
+            `this line and ${rest.length - 1} more after it are not KEY=VALUE either (${problems.length} in all); is ${file} an env file?`,
+            hint,
           ),
         );
       }
