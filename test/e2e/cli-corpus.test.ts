@@ -231,6 +231,24 @@ services:
     expect(p.tagged()).toEqual([]);
   });
 
+  it('config quotes the strings a YAML 1.1 reader would take for booleans or numbers', async () => {
+    const p = e2eProject();
+    project = p;
+    p.write(
+      "services:\n  web:\n    command: node x.js\n    restart: 'no'\n    env: { AT: '12:30', DEBUG: 'off', N: 'no', PLAIN: hello }\n",
+    );
+    const r = await p.run(['config']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const line of ['restart: "no"', 'AT: "12:30"', 'DEBUG: "off"', '"N": "no"', 'PLAIN: hello']) {
+      expect(r.stdout).toContain(line);
+    }
+    const web = (
+      parseYaml(r.stdout, { version: '1.1' }) as { services: { web: { env: object; restart: unknown } } }
+    ).services.web;
+    expect(web.restart).toBe('no');
+    expect(web.env).toEqual({ AT: '12:30', DEBUG: 'off', N: 'no', PLAIN: 'hello' });
+  });
+
   it('-f and UIPROCS_FILE pick a manifest in another folder; -f wins', async () => {
     const p = await webProject();
     const elsewhere = join(scratch, 'elsewhere');
