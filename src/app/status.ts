@@ -10,7 +10,12 @@ import type { Desired, Observed } from '../core/model.js';
 import { isLive, type System } from '../runtime/system.js';
 import { urlFor } from '../ui/format.js';
 
-export type Status = 'running' | 'starting' | 'exited' | 'stale' | 'stopped';
+/**
+ * `untracked`: processes carrying the service's tag run, but no believed record describes
+ * them (a CLI killed between spawn and record, a removed record). uiprocs started them, so
+ * the next `up` or `down` stops them; until then `ps` must not call the service stopped.
+ */
+export type Status = 'running' | 'starting' | 'exited' | 'stale' | 'stopped' | 'untracked';
 
 export interface StatusRow {
   name: string;
@@ -47,13 +52,18 @@ export async function statusRows(
   system: System,
   targets: string[],
   now: number = Date.now(),
+  /** Service → PIDs of live processes with its tag, for services without a running record. */
+  untracked: ReadonlyMap<string, readonly number[]> = new Map(),
 ): Promise<StatusRow[]> {
   // One read of the kernel's socket table answers for every port; connecting is the fallback.
   const listening = system.listeningPorts?.();
   const answers = (port: number) => (listening ? Promise.resolve(listening.has(port)) : portAnswers(port));
   const names = [
-    ...Object.keys(desired.services),
-    ...Object.keys(observed.services).filter((n) => desired.services[n] === undefined),
+    ...new Set([
+      ...Object.keys(desired.services),
+      ...Object.keys(observed.services).filter((n) => desired.services[n] === undefined),
+      ...[...untracked.keys()].filter((n) => desired.services[n] === undefined),
+    ]),
   ].filter((n) => targets.length === 0 || targets.includes(n));
   return Promise.all(
     names.map(async (name): Promise<StatusRow> => {
@@ -71,6 +81,17 @@ export async function statusRows(
         restarts: 0,
         note: spec === undefined ? 'not in the manifest' : spec.disabled ? 'disabled' : null,
       };
+      const strays = obs.status === 'running' ? undefined : untracked.get(name);
+      if (strays !== undefined && strays.length > 0) {
+        const list = strays.join(', ');
+        return {
+          ...base,
+          status: 'untracked',
+          pid: strays[0]!,
+          restarts: obs.status === 'absent' ? 0 : obs.record.restarts,
+          note: `process${strays.length === 1 ? '' : 'es'} ${list} run${strays.length === 1 ? 's' : ''} with its tag but no record; \`uiprocs up\` or \`down\` stops ${strays.length === 1 ? 'it' : 'them'}`,
+        };
+      }
       if (obs.status === 'absent') return base;
       const record = obs.record;
       const row: StatusRow = {

@@ -8,6 +8,7 @@ const paint: Record<Status, (c: ReturnType<typeof pc.createColors>, s: string) =
   exited: (c, s) => c.red(s),
   stale: (c, s) => c.red(s),
   stopped: (c, s) => c.dim(s),
+  untracked: (c, s) => c.yellow(s),
 };
 
 /** `ps` for people: aligned columns, colour only on the status, notes after the table. */

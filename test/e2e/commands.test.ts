@@ -4,7 +4,7 @@
  * restart, ps and its --json/--check, the state files other tools read, and the ps/lsof
  * fallback agreeing with /proc.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusRow } from '../../src/app/status.js';
@@ -193,6 +193,32 @@ describe('ps', () => {
     expect(check.code).toBe(1);
     await p.ok(['ps', '--check', 'api']);
     expect((await p.run(['ps', '--check'])).code).toBe(1);
+  });
+});
+
+describe('ps of processes no record describes', () => {
+  it('a tagged server whose record was removed is untracked (with its PID), fails --check, and down stops it', async () => {
+    const { p, ports } = await servers(['web', 'api']);
+    await p.ok(['up']);
+    const webPid = p.record('web')!.pid;
+    // The record goes (a CLI killed before writing it looks the same); the server stays.
+    rmSync(join(p.stateDir, 'run', 'web.json'));
+    rmSync(join(p.stateDir, 'run', 'web.pid'));
+    const rows = await ps(p);
+    const web = rows.find((r) => r.name === 'web')!;
+    expect(web).toMatchObject({ status: 'untracked', pid: webPid });
+    expect(web.note).toContain(`${webPid}`);
+    expect(rows.find((r) => r.name === 'api')!.status).toBe('running');
+    const table = await p.run(['ps']);
+    expect(table.stdout).toMatch(new RegExp(`web\\s+-\\s+untracked\\s+${webPid}`));
+    const check = await p.run(['ps', '--check']);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain('web (untracked)');
+
+    await p.ok(['down']);
+    expect(isGone(webPid)).toBe(true);
+    expect(await answers(ports.web!)).toBe(false);
+    expect((await ps(p)).map((r) => r.status)).toEqual(['stopped', 'stopped']);
   });
 });
 
