@@ -4,7 +4,7 @@
  * those by PID — never by name, never a stranger.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -94,8 +94,14 @@ export function e2eProject(name = `e2e${Math.random().toString(36).slice(2, 8)}`
       return child;
     },
     record(service) {
-      const file = join(stateDir, 'run', `${service}.json`);
-      return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RunRecord) : undefined;
+      // Read, not exists-then-read: a recreate removes the record between the two, and a
+      // test polling for the new PID must see "no record yet", not ENOENT.
+      try {
+        return JSON.parse(readFileSync(join(stateDir, 'run', `${service}.json`), 'utf8')) as RunRecord;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
     },
     tagged: () => pidsTagged(id),
     async cleanup() {
