@@ -27,7 +27,7 @@
  */
 import type { Desired, ServiceSpec } from '../core/model.js';
 import { AUTO_PORT_TOKEN } from '../core/model.js';
-import { simpleCommandHead } from '../runtime/command-line.js';
+import { shellScript } from '../core/shell-command.js';
 import { goDuration, headerText } from './common.js';
 import { ATTEMPT_TIMEOUT_S, probeAttempt } from './probe.js';
 
@@ -63,10 +63,7 @@ function service(desired: Desired, s: ServiceSpec): string[] {
   else add(`image: ${str(s.image)}`);
   if (s.disabled) add('profiles: ["disabled"]  # disabled: true in the manifest');
 
-  const argv =
-    typeof s.command === 'string'
-      ? ['/bin/sh', '-c', simpleCommandHead(s.command) === undefined ? s.command : `exec ${s.command.trim()}`]
-      : s.command;
+  const argv = typeof s.command === 'string' ? ['/bin/sh', '-c', shellScript(s.command).script] : s.command;
   add(`command: ${list(argv.map(text))}`);
   add(`working_dir: ${str(text(s.cwd))}`);
   add('volumes:');

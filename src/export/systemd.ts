@@ -34,7 +34,7 @@
  */
 import type { Desired, Millis, ServiceSpec } from '../core/model.js';
 import { AUTO_PORT_TOKEN } from '../core/model.js';
-import { simpleCommandHead } from '../runtime/command-line.js';
+import { shellScript } from '../core/shell-command.js';
 import { type ExportFile, enabledServices, headerText, seconds } from './common.js';
 import { attemptScript, probeAttempt } from './probe.js';
 
@@ -143,7 +143,7 @@ function serviceUnit(desired: Desired, s: ServiceSpec): string {
 function execStart(s: ServiceSpec, portEnv: [string, string][]): string {
   const prefix = portEnv.length > 0 ? ['/usr/bin/env', ...portEnv.map(([k, v]) => `${k}=${v}`)] : [];
   if (typeof s.command === 'string') {
-    const script = simpleCommandHead(s.command) === undefined ? s.command : `exec ${s.command.trim()}`;
+    const { script } = shellScript(s.command);
     return [...prefix, '/bin/sh', '-c', script].map(execWord).join(' ');
   }
   const [program = '', ...args] = s.command;

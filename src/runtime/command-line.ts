@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, resolve } from 'node:path';
 import { AUTO_PORT_TOKEN, type Failure, fail, ok, type Result } from '../core/model.js';
+import { shellScript, simpleCommandHead } from '../core/shell-command.js';
 
 /** What to execute: a file and its arguments, no shell interpretation left. */
 export interface Invocation {
@@ -10,58 +11,6 @@ export interface Invocation {
   execPrefixed: boolean;
 }
 
-/** Characters that make a string more than one simple command (lists, pipes, redirection, subshells). */
-const COMPOUND = /[;&|<>()`\n]/;
-/** A leading `NAME=value` assignment: `exec` would try to run `NAME=value` itself. */
-const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
-/** Words `exec` cannot run: shell keywords and builtins without a binary of the same name. */
-const SHELL_WORDS = new Set([
-  '!',
-  '{',
-  '}',
-  '[[',
-  'if',
-  'then',
-  'else',
-  'elif',
-  'fi',
-  'for',
-  'while',
-  'until',
-  'do',
-  'done',
-  'case',
-  'esac',
-  'in',
-  'function',
-  'select',
-  'time',
-  'exec',
-  'exit',
-  'return',
-  '.',
-  'source',
-  ':',
-  'set',
-  'unset',
-  'export',
-  'readonly',
-  'eval',
-  'cd',
-  'trap',
-  'wait',
-  'shift',
-  'ulimit',
-  'umask',
-  'alias',
-  'unalias',
-  'local',
-  'break',
-  'continue',
-  'builtin',
-  'command',
-  'times',
-]);
 const NO_PORT = 'command uses $' + '{PORT} (port: auto) but no port was chosen';
 /** A first word we can look up on disk: no quotes, expansions or globs to interpret. */
 const PLAIN_WORD = /^[A-Za-z0-9_./+,:@%=-]+$/;
@@ -114,17 +63,7 @@ export function prepareCommand(
   if (PLAIN_WORD.test(first) && !findExecutable(first, cwd, env.PATH)) {
     return fail(failed(`executable not found: ${first} (cwd ${cwd})`));
   }
-  return ok({ file: '/bin/sh', args: ['-c', `exec ${script.trim()}`], execPrefixed: true });
-}
-
-/** The first word when `script` is one simple command that `exec` can run; else undefined. */
-export function simpleCommandHead(script: string): string | undefined {
-  const trimmed = script.trim();
-  if (COMPOUND.test(trimmed) || trimmed.includes('$(')) return undefined;
-  const first = trimmed.split(/[ \t]+/)[0];
-  if (first === undefined || first === '' || ASSIGNMENT.test(first) || SHELL_WORDS.has(first))
-    return undefined;
-  return first;
+  return ok({ file: '/bin/sh', args: ['-c', shellScript(script).script], execPrefixed: true });
 }
 
 /** Resolves like execvp: a name with `/` against cwd, a bare name through PATH. */
