@@ -21,7 +21,7 @@ import { type ExecEvent, type ExecResult, execute } from '../runtime/executor.js
 import { taggedProcesses } from '../runtime/stop.js';
 import type { System } from '../runtime/system.js';
 import { acquireLock } from '../state/lock.js';
-import { observe } from '../state/observe.js';
+import { observe, runningGroups } from '../state/observe.js';
 import { ensureStateDir } from '../state/paths.js';
 import { makeEffects } from './effects.js';
 
@@ -72,10 +72,7 @@ export interface Runtime {
  */
 function withLeftovers(observed: Observed, request: PlanRequest, system: System, id: string): Observed {
   if (request.command !== 'down') return observed;
-  // Processes in the group of a running record are that service's: no need to read them.
-  const running = new Set<number>();
-  for (const o of Object.values(observed.services)) if (o.status === 'running') running.add(o.record.pgid);
-  const leftovers = [...taggedProcesses(system, id, running).keys()].filter(
+  const leftovers = [...taggedProcesses(system, id, runningGroups(observed)).keys()].filter(
     (name) => observed.services[name]?.status !== 'running',
   );
   return leftovers.length > 0 ? { ...observed, leftovers } : observed;

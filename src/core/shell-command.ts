@@ -62,7 +62,7 @@ const SHELL_WORDS = new Set([
   'times',
 ]);
 /** The first word when `script` is one simple command that `exec` can run; else undefined. */
-export function simpleCommandHead(script: string): string | undefined {
+function simpleCommandHead(script: string): string | undefined {
   const trimmed = script.trim();
   if (COMPOUND.test(trimmed) || trimmed.includes('$(')) return undefined;
   const first = trimmed.split(/[ \t]+/)[0];
@@ -71,9 +71,11 @@ export function simpleCommandHead(script: string): string | undefined {
   return first;
 }
 
-/** The script for `sh -c`: `exec`-prefixed when it is one simple command. */
-export function shellScript(script: string): { script: string; execPrefixed: boolean } {
-  return simpleCommandHead(script) === undefined
-    ? { script, execPrefixed: false }
-    : { script: `exec ${script.trim()}`, execPrefixed: true };
+/**
+ * The script for `sh -c`: `exec`-prefixed when it is one simple command, and then `head`
+ * is the word `exec` runs (for the caller's check that it exists).
+ */
+export function shellScript(script: string): { script: string; head?: string } {
+  const head = simpleCommandHead(script);
+  return head === undefined ? { script } : { script: `exec ${script.trim()}`, head };
 }

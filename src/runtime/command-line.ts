@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, resolve } from 'node:path';
 import { AUTO_PORT_TOKEN, type Failure, fail, ok, type Result } from '../core/model.js';
-import { shellScript, simpleCommandHead } from '../core/shell-command.js';
+import { shellScript } from '../core/shell-command.js';
 
 /** What to execute: a file and its arguments, no shell interpretation left. */
 export interface Invocation {
@@ -58,12 +58,12 @@ export function prepareCommand(
   const script = sub(command);
   if (script === null) return fail(failed(NO_PORT));
   if (script.trim() === '') return fail(failed('command is empty'));
-  const first = simpleCommandHead(script);
-  if (first === undefined) return ok({ file: '/bin/sh', args: ['-c', script], execPrefixed: false });
-  if (PLAIN_WORD.test(first) && !findExecutable(first, cwd, env.PATH)) {
-    return fail(failed(`executable not found: ${first} (cwd ${cwd})`));
+  const { script: run, head } = shellScript(script);
+  if (head === undefined) return ok({ file: '/bin/sh', args: ['-c', run], execPrefixed: false });
+  if (PLAIN_WORD.test(head) && !findExecutable(head, cwd, env.PATH)) {
+    return fail(failed(`executable not found: ${head} (cwd ${cwd})`));
   }
-  return ok({ file: '/bin/sh', args: ['-c', shellScript(script).script], execPrefixed: true });
+  return ok({ file: '/bin/sh', args: ['-c', run], execPrefixed: true });
 }
 
 /** Resolves like execvp: a name with `/` against cwd, a bare name through PATH. */

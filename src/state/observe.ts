@@ -22,6 +22,16 @@ export interface ObserveOptions extends ReadRecordsOptions {
  * Cost: one directory listing, two small file reads per record (json, pid) and one
  * `system.proc` per record; the boot id is read once.
  */
+/**
+ * Process groups of the running records: their members are those services' own, so a sweep
+ * for tagged processes need not read their environments.
+ */
+export function runningGroups(observed: Observed): Set<number> {
+  const groups = new Set<number>();
+  for (const o of Object.values(observed.services)) if (o.status === 'running') groups.add(o.record.pgid);
+  return groups;
+}
+
 export function observe(stateDir: string, system: System, options: ObserveOptions = {}): Observed {
   const { records, problems } = readRecords(stateDir, options);
   const bootId = system.bootId();

@@ -5,7 +5,7 @@ import { projectId } from '../../core/identity.js';
 import { type Desired, type Observed, ok, type Result } from '../../core/model.js';
 import { taggedProcesses } from '../../runtime/service-processes.js';
 import { getSystem, type System } from '../../runtime/system.js';
-import { observe } from '../../state/observe.js';
+import { observe, runningGroups } from '../../state/observe.js';
 import { checkPrivateDir } from '../../state/paths.js';
 import { formatPsTable } from '../../ui/ps-table.js';
 import type { Context } from '../context.js';
@@ -61,12 +61,10 @@ function untrackedProcesses(desired: Desired, observed: Observed, system: System
   const untracked = new Map<string, number[]>();
   const isRunning = (name: string) => observed.services[name]?.status === 'running';
   if (Object.keys(desired.services).every(isRunning)) return untracked;
-  const running = new Set<number>();
-  for (const o of Object.values(observed.services)) if (o.status === 'running') running.add(o.record.pgid);
   for (const [name, procs] of taggedProcesses(
     system,
     projectId(desired.project, desired.stateDir),
-    running,
+    runningGroups(observed),
   )) {
     if (!isRunning(name))
       untracked.set(
