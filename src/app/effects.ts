@@ -10,7 +10,7 @@ import { type Desired, fail, type Observed, ok, type Result, type RunRecord } fr
 import type { Effects } from '../runtime/executor.js';
 import type { SpawnedService } from '../runtime/spawn.js';
 import { createSweeper, findServiceProcesses, stopService, taggedProcesses } from '../runtime/stop.js';
-import { isLive, type System } from '../runtime/system.js';
+import { isLive, portListening, type System } from '../runtime/system.js';
 import { removeRecord, writeRecord } from '../state/store.js';
 import { formatMs } from '../ui/format.js';
 import { clearStopped, markStopped } from '../watch/stop-marker.js';
@@ -59,14 +59,18 @@ export function makeEffects(input: EffectsInput): Effects {
   async function choosePort(name: string): Promise<Result<number | null>> {
     const spec = desired.services[name]!;
     if (spec.port === null) return ok(null);
-    const { describeOwners, freePort, isPortFree } = await import('../runtime/ports.js');
     if (spec.port !== 'auto') {
+      // Preflight has just read the socket table; a "not listening" that the socket
+      // counters still vouch for costs no second read per start.
+      if (portListening(system, spec.port) === false) return ok(spec.port);
       const owners = system.portOwners(spec.port);
       if (owners.length > 0) {
+        const { describeOwners } = await import('../runtime/ports.js');
         return fail({ reason: 'service-failed', message: `${name}: ${describeOwners(spec.port, owners)}` });
       }
       return ok(spec.port);
     }
+    const { freePort, isPortFree } = await import('../runtime/ports.js');
     const previous = observed.services[name];
     const kept = previous && previous.status !== 'absent' ? previous.record.port : null;
     if (kept !== null && (await isPortFree(kept))) return ok(kept);

@@ -15,10 +15,21 @@ import type { PortOwner, ProcInfo, System } from './system.js';
  */
 export const LISTENING_TTL_MS = 5;
 
+/**
+ * How long a table read may keep saying "not listening" while the kernel's socket
+ * counters stand still (`isListening`). A new listening socket raises `inuse` in
+ * /proc/net/sockstat or sockstat6, which costs ~0.05 ms to read against ~2 ms for the
+ * table; so a wait for ten ports reads the table when some socket appeared, not at every
+ * check. Only an unrelated socket closing in the same instant can hide a new listener from
+ * the counters; this bounds how late that is noticed (the ready probe's own backoff
+ * already waits up to 250 ms).
+ */
+export const LISTENING_MAX_AGE_MS = 100;
+
 /** The LISTEN rows of the socket tables: port → socket inodes. */
 type ListenTable = Map<number, string[]>;
 
-export function createLinuxSystem(procRoot = '/proc'): System {
+export function createLinuxSystem(procRoot = '/proc', now: () => number = monotonicMs): System {
   let cachedBootId: string | undefined;
   /**
    * A table snapshot serves the rest of the current event-loop turn: stops of many
@@ -26,7 +37,17 @@ export function createLinuxSystem(procRoot = '/proc'): System {
    * them all. The next turn (a poll, a later sweep) reads afresh.
    */
   let snapshot: { table: ProcInfo[] } | undefined;
-  let listening: { at: number; table: ListenTable | undefined; ports: Set<number> | undefined } | undefined;
+  let listening:
+    | {
+        at: number;
+        /** When the counters were last found unchanged since the read. */
+        checked: number;
+        /** The socket counters, read just before the table. */
+        counters: string | undefined;
+        table: ListenTable | undefined;
+        ports: Set<number> | undefined;
+      }
+    | undefined;
   /** A process's environment is fixed at exec: read once per (pid, start time). */
   const environCache = new Map<number, { startTime: string; env: Record<string, string> | undefined }>();
   const buffer = Buffer.allocUnsafe(16 * 1024);
@@ -130,8 +151,10 @@ export function createLinuxSystem(procRoot = '/proc'): System {
 
   /** Both socket tables in one read, shared for LISTENING_TTL_MS; undefined when neither can be read. */
   function listenTable(): { table: ListenTable | undefined; ports: Set<number> | undefined } {
-    const now = monotonicMs();
-    if (listening && now - listening.at < LISTENING_TTL_MS) return listening;
+    const at = now();
+    if (listening && at - listening.at < LISTENING_TTL_MS) return listening;
+    // Read before the table: a socket created during the table read shows as a change next time.
+    const counters = socketCounters();
     let table: ListenTable | undefined;
     for (const file of ['tcp', 'tcp6']) {
       const text = read(`${procRoot}/net/${file}`);
@@ -143,8 +166,40 @@ export function createLinuxSystem(procRoot = '/proc'): System {
         else table.set(port, [inode]);
       }
     }
-    listening = { at: now, table, ports: table && new Set(table.keys()) };
+    listening = { at, checked: at, counters, table, ports: table && new Set(table.keys()) };
     return listening;
+  }
+
+  /**
+   * Whether something listens on the port, for waits that poll for the moment it opens.
+   * A "no" from an older read still holds while no socket was added (LISTENING_MAX_AGE_MS);
+   * a "yes" always comes from a read within LISTENING_TTL_MS, since a socket that closed
+   * and one that opened leave the counters as they were (a recreate on the same port).
+   */
+  function isListening(port: number): boolean | undefined {
+    const at = now();
+    const last = listening;
+    if (
+      last?.ports !== undefined &&
+      last.counters !== undefined &&
+      !last.ports.has(port) &&
+      at - last.at < LISTENING_MAX_AGE_MS
+    ) {
+      if (at - last.checked < LISTENING_TTL_MS) return false;
+      if (socketCounters() === last.counters) {
+        last.checked = at;
+        return false;
+      }
+    }
+    return listenTable().ports?.has(port);
+  }
+
+  /** The `inuse` counts of TCP and TCP6 sockets, as one string; undefined when unreadable. */
+  function socketCounters(): string | undefined {
+    const v4 = read(`${procRoot}/net/sockstat`);
+    const v6 = read(`${procRoot}/net/sockstat6`);
+    if (v4 === undefined || v6 === undefined) return undefined;
+    return `${inuse(v4, 'TCP')}/${inuse(v6, 'TCP6')}`;
   }
 
   function portOwners(port: number): PortOwner[] {
@@ -173,6 +228,7 @@ export function createLinuxSystem(procRoot = '/proc'): System {
     // Many readiness waits ask at once; one read of the table serves them for a few ms.
     // Neither file readable (no /proc/net here): "unknown", never "nothing listens".
     listeningPorts: () => listenTable().ports,
+    isListening,
     table() {
       if (snapshot) return snapshot.table;
       const out: ProcInfo[] = [];
@@ -208,6 +264,11 @@ export function createLinuxSystem(procRoot = '/proc'): System {
       return out;
     },
   };
+}
+
+/** `inuse N` on the `<proto>:` line of /proc/net/sockstat{,6}; '?' when absent. */
+export function inuse(sockstat: string, proto: string): string {
+  return new RegExp(`^${proto}: inuse (\\d+)`, 'm').exec(sockstat)?.[1] ?? '?';
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import { AUTO_PORT_TOKEN, type Failure, fail, ok, type ReadySpec, type Result } from '../core/model.js';
 import { LogFollower, tailLines } from './log-tail.js';
 import { type Attempt, commandAttempt, httpAttempt, httpUrls, tcpAttempt } from './probe-checks.js';
-import type { System } from './system.js';
+import { portListening, type System } from './system.js';
 
 export { tailLines } from './log-tail.js';
 
@@ -84,9 +84,9 @@ export async function waitReady(input: WaitReadyInput, deps: WaitReadyDeps): Pro
   const { port } = input;
   const listening =
     port !== null &&
-    deps.system.listeningPorts &&
+    portListening(deps.system, port) !== undefined &&
     (input.ready.check.kind === 'tcp' || input.ready.check.kind === 'http')
-      ? () => deps.system.listeningPorts?.()?.has(port) ?? false
+      ? () => portListening(deps.system, port) ?? false
       : undefined;
   let interval = input.ready.interval > 0 ? input.ready.interval : PROBE_DEFAULTS.intervalMs;
   // A manifest interval above the cap is honoured as is; only the backoff is capped.
@@ -154,10 +154,10 @@ function makeProbe(input: WaitReadyInput, started: number, clock: Clock, system:
         // start on a 2-core machine. Only where the table cannot be read does a real
         // connect decide.
         attempt: (t) => {
-          const table = system.listeningPorts?.();
-          if (table === undefined) return tcpAttempt(port, t);
+          const listening = portListening(system, port);
+          if (listening === undefined) return tcpAttempt(port, t);
           return Promise.resolve(
-            table.has(port)
+            listening
               ? { ok: true, detail: `port ${port} is listening` }
               : { ok: false, detail: `nothing listens on port ${port} yet` },
           );

@@ -47,6 +47,12 @@ export interface System {
    */
   listeningPorts?(): Set<number> | undefined;
   /**
+   * `listeningPorts().has(port)` for waits that poll until a port opens, answered more
+   * cheaply where the System can tell that no socket was added since its last read.
+   * Optional; undefined when the table cannot be read.
+   */
+  isListening?(port: number): boolean | undefined;
+  /**
    * Optional bulk reads. A sweep over every process (the service-tag search) would cost one
    * `ps` run per PID on the fallback; implementations that can answer in one go say so
    * here. Callers use `processTable()` / `environsOf()`, which fall back to the per-PID calls,
@@ -59,6 +65,11 @@ export interface System {
 /** A zombie has exited; it only waits to be reaped (late, by PID 1 here). It counts as dead. */
 export function isLive(info: ProcInfo | undefined): info is ProcInfo {
   return info !== undefined && info.state !== 'Z' && info.state !== 'X';
+}
+
+/** Whether something listens on the port, by the cheapest look the System has; undefined when it cannot tell. */
+export function portListening(system: System, port: number): boolean | undefined {
+  return system.isListening ? system.isListening(port) : system.listeningPorts?.()?.has(port);
 }
 
 /** Every process visible now, in one snapshot when the System can take one. */

@@ -2,7 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLinuxSystem, listenRows, parseStat } from '../../src/runtime/linux-system.js';
+import {
+  createLinuxSystem,
+  LISTENING_MAX_AGE_MS,
+  LISTENING_TTL_MS,
+  listenRows,
+  parseStat,
+} from '../../src/runtime/linux-system.js';
 import { createPsSystem } from '../../src/runtime/ps-system.js';
 import { getSystem, isLive, processTable } from '../../src/runtime/system.js';
 import { freePort, isGone } from '../helpers/procs.js';
@@ -135,6 +141,57 @@ describe('linux System', () => {
     });
     // Without /proc/net the probe must fall back to connecting, never wait on an empty set.
     expect(createLinuxSystem(project.dir).listeningPorts?.()).toBeUndefined();
+  });
+
+  it('isListening: one System sees a port open, and a recreate on the same port is not taken for ready', async () => {
+    project = tempProject();
+    const port = await freePort();
+    const system = createLinuxSystem();
+    expect(system.isListening?.(port)).toBe(false);
+    const first = start(process.execPath, [program('serve.mjs'), String(port), '127.0.0.1']);
+    await waitFor(() => system.isListening?.(port) === true, { timeout: 5000, what: 'the port listening' });
+    first.kill('SIGKILL');
+    await waitFor(() => system.isListening?.(port) === false, { timeout: 5000, what: 'the port closed' });
+    start(process.execPath, [program('serve.mjs'), String(port), '127.0.0.1']);
+    await waitFor(() => system.isListening?.(port) === true, { timeout: 5000, what: 'the port open again' });
+  });
+
+  it('isListening reads the socket table again only when the socket counters moved, or after the max age', () => {
+    project = tempProject();
+    const row = (port: number, inode: number) =>
+      `   0: 0100007F:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0\n`;
+    const header =
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+    const put = (path: string, text: string) => {
+      mkdirSync(join(project.dir, path, '..'), { recursive: true });
+      writeFileSync(join(project.dir, path), text);
+    };
+    const counters = (v4: number) => {
+      put('net/sockstat', `sockets: used 9\nTCP: inuse ${v4} orphan 0 tw 0 alloc ${v4} mem 0\n`);
+      put('net/sockstat6', 'TCP6: inuse 0\nUDP6: inuse 0\n');
+    };
+    put('net/tcp', header + row(1000, 11));
+    put('net/tcp6', header);
+    counters(1);
+    let now = 0;
+    const system = createLinuxSystem(project.dir, () => now);
+    expect(system.isListening?.(2000)).toBe(false);
+    // The table changes behind the counters' back: a "no" holds until the max age…
+    put('net/tcp', header + row(1000, 11) + row(2000, 22));
+    now += LISTENING_TTL_MS * 3;
+    expect(system.isListening?.(2000)).toBe(false);
+    now = LISTENING_MAX_AGE_MS;
+    expect(system.isListening?.(2000)).toBe(true);
+    // … and a moved counter makes the next look read the table at once.
+    put('net/tcp', header + row(1000, 11) + row(2000, 22) + row(3000, 33));
+    counters(3);
+    now += LISTENING_TTL_MS;
+    expect(system.isListening?.(3000)).toBe(true);
+    // A "yes" is never served from an old read: the port closed and another socket opened
+    // (counters unchanged), and the port is seen closed once the short TTL has passed.
+    put('net/tcp', header + row(1000, 11) + row(2000, 22) + row(4000, 44));
+    now += LISTENING_TTL_MS;
+    expect(system.isListening?.(3000)).toBe(false);
   });
 
   it('reads the whole socket table, not the first page of it: 200 listeners are all seen', async () => {
