@@ -16,18 +16,22 @@ import type { CommandSpec } from './command-table.js';
 import type { Context } from './context.js';
 import { parseArgv } from './parse-argv.js';
 import { exitCleanlyOnSignals } from './signals.js';
+import { isTerminal, writeFd } from './stdio.js';
 
-function makeContext(file: string | undefined, colorAllowed: boolean): Context {
+function makeContext(file: string | undefined, colorAllowed: boolean, stderrTTY: boolean): Context {
   const env = process.env;
+  const interactive = stderrTTY && env.CI === undefined;
   return {
     cwd: process.cwd(),
     env,
     file: file ?? env.UIPROCS_FILE,
-    color: colorAllowed && shouldColor(process.stderr, env),
-    colorOut: colorAllowed && shouldColor(process.stdout, env),
-    interactive: process.stderr.isTTY === true && env.CI === undefined,
-    out: (s) => process.stdout.write(s),
-    err: (s) => process.stderr.write(s),
+    color: colorAllowed && shouldColor({ isTTY: stderrTTY }, env),
+    colorOut: colorAllowed && shouldColor({ isTTY: isTerminal(1) }, env),
+    interactive,
+    // A person at a terminal gets listr2, which draws through process.stderr and holds
+    // back other writes to it while it draws: share its streams. Otherwise descriptors.
+    out: interactive ? (s) => process.stdout.write(s) : (s) => writeFd(1, s),
+    err: interactive ? (s) => process.stderr.write(s) : (s) => writeFd(2, s),
   };
 }
 
@@ -47,15 +51,15 @@ export async function main(argv: string[]): Promise<number> {
   const parsed = parseArgv(argv.slice(2));
   switch (parsed.kind) {
     case 'version':
-      process.stdout.write(`${version()}\n`);
+      writeFd(1, `${version()}\n`);
       return 0;
     case 'help':
-      process.stdout.write(await helpText(parsed.command));
+      writeFd(1, await helpText(parsed.command));
       return 0;
     case 'usage': {
       const see = parsed.command === undefined ? 'uiprocs --help' : `uiprocs ${parsed.command.name} --help`;
       const tail = parsed.showHelp ? `\n\n${await helpText(parsed.command)}` : `\nsee '${see}'\n`;
-      process.stderr.write(`error: ${parsed.message}${tail}`);
+      writeFd(2, `error: ${parsed.message}${tail}`);
       return 2;
     }
     case 'run':
@@ -63,8 +67,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { command, options } = parsed;
   // watch, logs and up --watch stay in the foreground and end on Ctrl-C by themselves.
-  if (!command.foreground?.(options)) exitCleanlyOnSignals();
-  const ctx = makeContext(parsed.file, parsed.color);
+  const stderrTTY = isTerminal(2);
+  if (!command.foreground?.(options)) exitCleanlyOnSignals({ isTTY: stderrTTY, fd: 2 });
+  const ctx = makeContext(parsed.file, parsed.color, stderrTTY);
   const module = await command.load();
   const result = await module.default(ctx, parsed.targets, options as never);
   if (result.ok) return result.value;
@@ -77,7 +82,8 @@ main(process.argv).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(
+    writeFd(
+      2,
       outOfFiles(error) ??
         `uiprocs: internal error (a bug; please report it):\n${(error as Error)?.stack ?? String(error)}\n`,
     );

@@ -18,7 +18,7 @@ import { writeSync } from 'node:fs';
 
 const CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 
-export function exitCleanlyOnSignals(stderr: { isTTY?: boolean; fd: number } = process.stderr): void {
+export function exitCleanlyOnSignals(stderr: { isTTY?: boolean; fd: number }): void {
   for (const signal of Object.keys(CODES) as Array<keyof typeof CODES>) {
     const onSignal = (): void => {
       // To the file descriptor, not the stream: while listr2 draws, it hijacks
