@@ -1,5 +1,4 @@
-import pc from 'picocolors';
-import type { Colors, Formatter } from 'picocolors/types.js';
+import { type ColorName, createColors, type Formatter } from '../ui/ansi.js';
 
 /**
  * Name prefixes in front of log lines, the way `docker compose logs` shows them:
@@ -15,8 +14,6 @@ import type { Colors, Formatter } from 'picocolors/types.js';
  * only true ones) and no escape codes are removed.
  */
 
-type ColorName = Exclude<keyof Colors, 'isColorSupported'>;
-
 /** Colours in the order services get them; red is left out, it reads as an error. */
 const PALETTE: readonly ColorName[] = [
   'cyan',
@@ -31,8 +28,8 @@ const PALETTE: readonly ColorName[] = [
   'blueBright',
 ];
 
-/** Always-on formatters: whether to colour is decided by the caller, not by picocolors' own detection. */
-const ansi = pc.createColors(true);
+/** Always-on formatters: whether to colour is decided by the caller. */
+const ansi = createColors(true);
 
 export interface PrefixOptions {
   /** `false` (`--no-prefix`): lines are printed exactly as read. */

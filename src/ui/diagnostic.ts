@@ -9,8 +9,8 @@
  * Pure: the Diagnostic carries the source line, so printing needs no file access.
  */
 import { isAbsolute, relative } from 'node:path';
-import pc from 'picocolors';
 import type { Diagnostic } from '../core/model.js';
+import { type Colors, createColors } from './ansi.js';
 
 export interface FormatOptions {
   color: boolean;
@@ -19,7 +19,7 @@ export interface FormatOptions {
 }
 
 export function formatDiagnostics(diags: readonly Diagnostic[], opts: FormatOptions): string {
-  const c = pc.createColors(opts.color);
+  const c = createColors(opts.color);
   const cwd = opts.cwd ?? process.cwd();
   return diags.map((d) => formatOne(d, c, cwd)).join('\n');
 }
@@ -30,7 +30,7 @@ function shownFile(file: string, cwd: string): string {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
-function formatOne(d: Diagnostic, c: ReturnType<typeof pc.createColors>, cwd: string): string {
+function formatOne(d: Diagnostic, c: Colors, cwd: string): string {
   const lines = [`${c.bold(`${shownFile(d.file, cwd)}:${d.line}:${d.column}`)}: ${c.red(d.message)}`];
   if (d.sourceLine !== undefined) {
     const num = String(d.line);

@@ -2,12 +2,13 @@
  * How a Failure reads on stderr. Manifest problems print like a compiler (file:line:col,
  * the source line, a marker); everything else is one `uiprocs: …` sentence plus details.
  */
-import pc from 'picocolors';
+
 import type { Failure } from '../core/model.js';
+import { createColors } from './ansi.js';
 import { formatDiagnostics } from './diagnostic.js';
 
 export function formatFailure(failure: Failure, opts: { color: boolean; cwd: string }): string {
-  const c = pc.createColors(opts.color);
+  const c = createColors(opts.color);
   switch (failure.reason) {
     case 'manifest-invalid':
       // Diagnostics are joined without a final newline; a terminal prompt must not glue onto the last one.

@@ -2,10 +2,11 @@
  * The plain renderer of a converge: one line per step on stderr, readable in CI logs
  * and pipes. The executor only emits events; how they look is decided here.
  */
-import pc from 'picocolors';
+
 import type { Failure } from '../core/model.js';
 import type { Plan } from '../core/plan.js';
 import type { ExecEvent } from '../runtime/executor.js';
+import { createColors } from './ansi.js';
 
 export interface Renderer {
   plan(plan: Plan, warnings: string[]): void;
@@ -16,7 +17,7 @@ export interface Renderer {
 }
 
 export function plainRenderer(err: (s: string) => void, color: boolean): Renderer {
-  const c = pc.createColors(color);
+  const c = createColors(color);
   let width = 0;
   const name = (s: string) => c.bold(s.padEnd(width));
   const failureText = (f: Failure): string => {

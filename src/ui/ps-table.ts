@@ -1,8 +1,8 @@
-import pc from 'picocolors';
 import type { Status, StatusRow } from '../app/status.js';
+import { type Colors, createColors } from './ansi.js';
 import { formatUptime } from './format.js';
 
-const paint: Record<Status, (c: ReturnType<typeof pc.createColors>, s: string) => string> = {
+const paint: Record<Status, (c: Colors, s: string) => string> = {
   running: (c, s) => c.green(s),
   starting: (c, s) => c.yellow(s),
   exited: (c, s) => c.red(s),
@@ -13,7 +13,7 @@ const paint: Record<Status, (c: ReturnType<typeof pc.createColors>, s: string) =
 
 /** `ps` for people: aligned columns, colour only on the status, notes after the table. */
 export function formatPsTable(rows: StatusRow[], color: boolean): string {
-  const c = pc.createColors(color);
+  const c = createColors(color);
   const header = ['NAME', 'GROUP', 'STATUS', 'PID', 'PORT', 'URL', 'UPTIME', 'RESTARTS'];
   const cells = rows.map((r) => [
     r.name,
