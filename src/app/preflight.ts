@@ -11,7 +11,7 @@ import { type Desired, fail, ok, type Result } from '../core/model.js';
 import type { Plan } from '../core/plan.js';
 import { ensureLogWritable } from '../logs/rotate.js';
 import { describeOwners } from '../runtime/ports.js';
-import type { System } from '../runtime/system.js';
+import { portListening, type System } from '../runtime/system.js';
 
 export function checkStarts(desired: Desired, plan: Plan, system: System, projectId: string): Result<void> {
   const problems: string[] = [];
@@ -23,6 +23,9 @@ export function checkStarts(desired: Desired, plan: Plan, system: System, projec
     if (!writable.ok)
       problems.push(`${spec.name}: ${'message' in writable.error ? writable.error.message : ''}`);
     if (typeof spec.port !== 'number') continue;
+    // One read of the socket table answers "not listening" for every port at once; only a
+    // port someone listens on is worth the search for its owners.
+    if (portListening(system, spec.port) === false) continue;
     // Our own processes (the one a recreate replaces, leftovers of a killed up) are stopped
     // by the plan before the start; only a process without this project's tag is foreign.
     const foreign = system
