@@ -1,6 +1,6 @@
 import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import { monotonicMs } from '../core/clock.js';
-import type { PortOwner, ProcInfo, System } from './system.js';
+import type { PortOwner, ProcInfo, ServiceTag, System } from './system.js';
 
 /**
  * System over `/proc`: every question is answered by reading a few small files, so a
@@ -48,8 +48,8 @@ export function createLinuxSystem(procRoot = '/proc', now: () => number = monoto
         ports: Set<number> | undefined;
       }
     | undefined;
-  /** A process's environment is fixed at exec: read once per (pid, start time). */
-  const environCache = new Map<number, { startTime: string; env: Record<string, string> | undefined }>();
+  /** A process's environment is fixed at exec: its tag is read once per (pid, start time). */
+  const tagCache = new Map<number, { startTime: string; tag: ServiceTag | undefined }>();
   const buffer = Buffer.allocUnsafe(16 * 1024);
 
   /**
@@ -59,12 +59,22 @@ export function createLinuxSystem(procRoot = '/proc', now: () => number = monoto
    * read, so one read of a busy socket table saw only its first ~30 sockets.
    */
   function read(path: string): string | undefined {
+    let text: string | undefined;
+    readRaw(path, (raw) => {
+      text = raw.toString('utf8');
+    });
+    return text;
+  }
+
+  /** Hands the whole file to `use` (a view of a shared buffer, valid only during the call); nothing when unreadable. */
+  function readRaw(path: string, use: (raw: Buffer) => void): void {
     let fd: number;
     try {
       fd = openSync(path, 'r');
     } catch {
-      return undefined;
+      return;
     }
+    let raw: Buffer | undefined;
     try {
       let buf = buffer;
       let total = 0;
@@ -78,12 +88,28 @@ export function createLinuxSystem(procRoot = '/proc', now: () => number = monoto
         if (n === 0) break;
         total += n;
       }
-      return buf.toString('utf8', 0, total);
+      raw = buf.subarray(0, total);
     } catch {
-      return undefined;
+      return;
     } finally {
       closeSync(fd);
     }
+    use(raw);
+  }
+
+  /**
+   * The service tag in a process's environment, looked for in the raw bytes: a sweep
+   * reads every process's environment, and decoding and splitting each whole block (40
+   * variables and more) only to look at two of them was most of a sweep's cost.
+   */
+  function tagOf(pid: number): ServiceTag | undefined {
+    let tag: ServiceTag | undefined;
+    readRaw(`${procRoot}/${pid}/environ`, (raw) => {
+      const project = envValue(raw, 'UIPROCS_PROJECT');
+      const service = project === undefined ? undefined : envValue(raw, 'UIPROCS_SERVICE');
+      if (project !== undefined && service !== undefined) tag = { project, service };
+    });
+    return tag;
   }
 
   function proc(pid: number): ProcInfo | undefined {
@@ -244,22 +270,22 @@ export function createLinuxSystem(procRoot = '/proc', now: () => number = monoto
       return out;
     },
     // Callers pass PIDs of a table they just took (this turn), so its start times are current.
-    environs(list) {
+    serviceTags(list) {
       const known = new Map((snapshot?.table ?? []).map((p) => [p.pid, p]));
-      const out = new Map<number, Record<string, string>>();
+      const out = new Map<number, ServiceTag>();
       for (const pid of list) {
         const info = known.get(pid);
         // Kernel threads (kthreadd's children) have no environment; skip the read.
         if (pid === 2 || info?.ppid === 2) continue;
         const startTime = info?.startTime;
-        const cached = environCache.get(pid);
-        let env: Record<string, string> | undefined;
-        if (startTime !== undefined && cached?.startTime === startTime) env = cached.env;
+        const cached = tagCache.get(pid);
+        let tag: ServiceTag | undefined;
+        if (startTime !== undefined && cached?.startTime === startTime) tag = cached.tag;
         else {
-          env = environ(pid);
-          if (startTime !== undefined) environCache.set(pid, { startTime, env });
+          tag = tagOf(pid);
+          if (startTime !== undefined) tagCache.set(pid, { startTime, tag });
         }
-        if (env) out.set(pid, env);
+        if (tag) out.set(pid, tag);
       }
       return out;
     },
@@ -303,6 +329,18 @@ export function parseStat(text: string): ProcInfo | undefined {
 export function threadCount(stat: string): number {
   const n = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[20 - 3]);
   return Number.isInteger(n) && n > 0 ? n : Number.POSITIVE_INFINITY;
+}
+
+/** The value of `key` in a NUL-separated `KEY=value` block (raw bytes), or undefined. */
+export function envValue(raw: Buffer, key: string): string | undefined {
+  const needle = `${key}=`;
+  let at = raw.indexOf(needle);
+  // A match must start an entry: `XUIPROCS_PROJECT=` or a value containing the text is not it.
+  while (at > 0 && raw[at - 1] !== 0) at = raw.indexOf(needle, at + 1);
+  if (at < 0) return undefined;
+  const start = at + needle.length;
+  const end = raw.indexOf(0, start);
+  return raw.toString('utf8', start, end < 0 ? raw.length : end);
 }
 
 /** Splits a NUL-separated `KEY=value` block; the first `=` separates key from value. */

@@ -1,4 +1,4 @@
-import { environsOf, isLive, type ProcInfo, processTable, type System } from './system.js';
+import { isLive, type ProcInfo, processTable, type System, serviceTagsOf } from './system.js';
 
 /** Which processes belong to one service, however they got away from the leader. */
 export interface ServiceSelector {
@@ -42,15 +42,12 @@ export function snapshotProcesses(
   skipGroups: ReadonlySet<number> = new Set(),
 ): ProcessSnapshot {
   const table = processTable(system).filter((p) => isLive(p) && p.pid !== process.pid);
-  const envs = environsOf(
+  const found = serviceTagsOf(
     system,
     table.filter((p) => p.pid !== 2 && p.ppid !== 2 && !skipGroups.has(p.pgid)).map((p) => p.pid),
   );
   const tags = new Map<number, string>();
-  for (const [pid, env] of envs) {
-    if (env.UIPROCS_PROJECT === projectId && env.UIPROCS_SERVICE !== undefined)
-      tags.set(pid, env.UIPROCS_SERVICE);
-  }
+  for (const [pid, tag] of found) if (tag.project === projectId) tags.set(pid, tag.service);
   return { projectId, table, tags };
 }
 

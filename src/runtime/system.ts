@@ -21,6 +21,12 @@ export interface ProcInfo {
   startTime: string;
 }
 
+/** `UIPROCS_PROJECT` and `UIPROCS_SERVICE` from a process's environment: who started it. */
+export interface ServiceTag {
+  project: string;
+  service: string;
+}
+
 export interface PortOwner {
   pid: number;
   /** Command line joined with spaces, for error messages. */
@@ -60,6 +66,8 @@ export interface System {
    */
   table?(): ProcInfo[];
   environs?(pids: number[]): Map<number, Record<string, string>>;
+  /** Service tags of many processes, for Systems that can find them without whole environments. */
+  serviceTags?(pids: number[]): Map<number, ServiceTag>;
 }
 
 /** A zombie has exited; it only waits to be reaped (late, by PID 1 here). It counts as dead. */
@@ -90,6 +98,17 @@ export function environsOf(system: System, pids: number[]): Map<number, Record<s
   for (const pid of pids) {
     const env = system.environ(pid);
     if (env) out.set(pid, env);
+  }
+  return out;
+}
+
+/** The service tags of many processes (untagged and unreadable ones are left out). */
+export function serviceTagsOf(system: System, pids: number[]): Map<number, ServiceTag> {
+  if (system.serviceTags) return system.serviceTags(pids);
+  const out = new Map<number, ServiceTag>();
+  for (const [pid, env] of environsOf(system, pids)) {
+    const { UIPROCS_PROJECT: project, UIPROCS_SERVICE: service } = env;
+    if (project !== undefined && service !== undefined) out.set(pid, { project, service });
   }
   return out;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createLinuxSystem,
+  envValue,
   LISTENING_MAX_AGE_MS,
   LISTENING_TTL_MS,
   listenRows,
@@ -119,6 +120,35 @@ describe('linux System', () => {
     expect(isLive(fake.proc(100))).toBe(true);
     expect(fake.proc(200)?.state).toBe('Z');
     expect(isLive(fake.proc(200))).toBe(false);
+  });
+
+  it('envValue finds a variable only where an entry starts, first, middle or last', () => {
+    const block = (...entries: string[]) => Buffer.from(entries.join('\0'));
+    expect(envValue(block('UIPROCS_PROJECT=a', 'X=1'), 'UIPROCS_PROJECT')).toBe('a');
+    expect(envValue(block('X=1', 'UIPROCS_PROJECT=b', 'Y=2'), 'UIPROCS_PROJECT')).toBe('b');
+    expect(envValue(block('X=1', 'UIPROCS_PROJECT=c'), 'UIPROCS_PROJECT')).toBe('c');
+    expect(envValue(block('X=1', 'UIPROCS_PROJECT=', 'Y=2'), 'UIPROCS_PROJECT')).toBe('');
+    // Neither a longer name nor a value that contains the text is the variable.
+    expect(envValue(block('MY_UIPROCS_PROJECT=d', 'NOTE=UIPROCS_PROJECT=e'), 'UIPROCS_PROJECT')).toBeUndefined();
+    expect(envValue(block('NOTE=UIPROCS_PROJECT=e', 'UIPROCS_PROJECT=f'), 'UIPROCS_PROJECT')).toBe('f');
+    expect(envValue(block('é=ü', 'UIPROCS_SERVICE=ünï'), 'UIPROCS_SERVICE')).toBe('ünï');
+  });
+
+  it('serviceTags reads the tag of a live tagged process, and nothing from an untagged one', async () => {
+    project = tempProject();
+    const tagged = spawn('sleep', ['30'], {
+      stdio: 'ignore',
+      env: { ...process.env, UIPROCS_PROJECT: project.projectId, UIPROCS_SERVICE: 'web' },
+    });
+    children.push(tagged);
+    project.track(tagged.pid!);
+    const plain = start('sleep', ['30']);
+    const system = createLinuxSystem();
+    const table = processTable(system);
+    await waitFor(() => system.proc(tagged.pid!)?.state !== undefined);
+    const tags = system.serviceTags?.([tagged.pid!, plain.pid!, ...table.map((p) => p.pid)]);
+    expect(tags?.get(tagged.pid!)).toEqual({ project: project.projectId, service: 'web' });
+    expect(tags?.has(plain.pid!)).toBe(false);
   });
 
   it('has a stable boot id and lists this process', () => {
