@@ -175,6 +175,43 @@ export function createLinuxSystem(procRoot = '/proc', now: () => number = monoto
     return `[${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}]`;
   }
 
+  /**
+   * The LISTEN rows of one socket table, read only as far as they go. The kernel lists
+   * every listening socket before any connected or TIME_WAIT one (its iterator walks the
+   * listening hash first) and makes the file a page per read, as it is read: stopping at
+   * the first other row spares it the walk through the rest of its connection hash, and us
+   * the parse. With 50 servers and the 350 TIME_WAIT sockets a bench run leaves, the whole
+   * table cost ~2 ms a read; its first page, 0.05 ms.
+   */
+  function readListenRows(path: string): [number, string][] | undefined {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      return undefined;
+    }
+    const rows: [number, string][] = [];
+    let carry = '';
+    try {
+      for (;;) {
+        const n = readSync(fd, buffer, 0, buffer.length, null);
+        if (n === 0) break;
+        // A read may end inside a row: keep the partial line for the next one.
+        const text = carry + buffer.toString('latin1', 0, n);
+        const end = text.lastIndexOf('\n') + 1;
+        carry = text.slice(end);
+        const lines = text.slice(0, end);
+        for (const row of listenRows(lines)) rows.push(row);
+        if (pastListening(lines)) break;
+      }
+    } catch {
+      return undefined;
+    } finally {
+      closeSync(fd);
+    }
+    return rows;
+  }
+
   /** Both socket tables in one read, shared for LISTENING_TTL_MS; undefined when neither can be read. */
   function listenTable(): { table: ListenTable | undefined; ports: Set<number> | undefined } {
     const at = now();
@@ -183,10 +220,10 @@ export function createLinuxSystem(procRoot = '/proc', now: () => number = monoto
     const counters = socketCounters();
     let table: ListenTable | undefined;
     for (const file of ['tcp', 'tcp6']) {
-      const text = read(`${procRoot}/net/${file}`);
-      if (text === undefined) continue;
+      const rows = readListenRows(`${procRoot}/net/${file}`);
+      if (rows === undefined) continue;
       table ??= new Map();
-      for (const [port, inode] of listenRows(text)) {
+      for (const [port, inode] of rows) {
         const inodes = table.get(port);
         if (inodes) inodes.push(inode);
         else table.set(port, [inode]);
@@ -371,6 +408,13 @@ export function listenRows(table: string): [number, string][] {
     if (m[2] !== '0') rows.push([Number.parseInt(m[1]!, 16), m[2]!]);
   }
   return rows;
+}
+
+/** Whether a piece of /proc/net/tcp{,6} holds a row in another state than LISTEN (`0A`). */
+export function pastListening(table: string): boolean {
+  return /^\s*\d+:\s+[0-9A-Fa-f]+:[0-9A-Fa-f]+\s+[0-9A-Fa-f]+:[0-9A-Fa-f]+\s+(?!0A\s)[0-9A-Fa-f]{2}\s/m.test(
+    table,
+  );
 }
 
 function ownsAnySocket(fdDir: string, inodes: Set<string>): boolean {

@@ -9,6 +9,7 @@ import {
   LISTENING_TTL_MS,
   listenRows,
   parseStat,
+  pastListening,
 } from '../../src/runtime/linux-system.js';
 import { createPsSystem } from '../../src/runtime/ps-system.js';
 import { getSystem, isLive, processTable } from '../../src/runtime/system.js';
@@ -129,7 +130,9 @@ describe('linux System', () => {
     expect(envValue(block('X=1', 'UIPROCS_PROJECT=c'), 'UIPROCS_PROJECT')).toBe('c');
     expect(envValue(block('X=1', 'UIPROCS_PROJECT=', 'Y=2'), 'UIPROCS_PROJECT')).toBe('');
     // Neither a longer name nor a value that contains the text is the variable.
-    expect(envValue(block('MY_UIPROCS_PROJECT=d', 'NOTE=UIPROCS_PROJECT=e'), 'UIPROCS_PROJECT')).toBeUndefined();
+    expect(
+      envValue(block('MY_UIPROCS_PROJECT=d', 'NOTE=UIPROCS_PROJECT=e'), 'UIPROCS_PROJECT'),
+    ).toBeUndefined();
     expect(envValue(block('NOTE=UIPROCS_PROJECT=e', 'UIPROCS_PROJECT=f'), 'UIPROCS_PROJECT')).toBe('f');
     expect(envValue(block('é=ü', 'UIPROCS_SERVICE=ünï'), 'UIPROCS_SERVICE')).toBe('ünï');
   });
@@ -246,6 +249,52 @@ describe('linux System', () => {
     } finally {
       await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
     }
+  });
+
+  it('reads LISTEN rows only as far as they go: listeners opened before and after 60 connections are all seen', async () => {
+    const { createServer, connect } = await import('node:net');
+    const listen = () =>
+      new Promise<import('node:net').Server>((resolve, reject) => {
+        const server = createServer();
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve(server));
+      });
+    const portOf = (s: import('node:net').Server) => (s.address() as import('node:net').AddressInfo).port;
+    const before = await listen();
+    // Connected sockets on both ends: rows in states other than LISTEN, more than a page of them.
+    const clients = await Promise.all(
+      Array.from(
+        { length: 60 },
+        () =>
+          new Promise<import('node:net').Socket>((resolve, reject) => {
+            const socket = connect(portOf(before), '127.0.0.1', () => resolve(socket));
+            socket.once('error', reject);
+          }),
+      ),
+    );
+    const after = await listen();
+    try {
+      const table = createLinuxSystem().listeningPorts?.();
+      expect([table?.has(portOf(before)), table?.has(portOf(after))]).toEqual([true, true]);
+      // The connections' own ports are not listening.
+      const clientPort = (clients[0]!.address() as import('node:net').AddressInfo).port;
+      expect(table?.has(clientPort)).toBe(false);
+    } finally {
+      for (const c of clients) c.destroy();
+      await Promise.all([before, after].map((s) => new Promise((r) => s.close(r))));
+    }
+  });
+
+  it('pastListening tells a LISTEN-only piece of the socket table from one with other states', () => {
+    const header =
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+    const row = (st: string) =>
+      `   0: 0100007F:1F90 00000000:0000 ${st} 00000000:00000000 00:00000000 00000000     0        0 123 1 0000000000000000 100 0 0 10 0\n`;
+    expect(pastListening(header)).toBe(false);
+    expect(pastListening(header + row('0A') + row('0A'))).toBe(false);
+    expect(pastListening(header + row('0A') + row('01'))).toBe(true);
+    expect(pastListening(row('06'))).toBe(true);
+    expect(pastListening(row('0A'))).toBe(false);
   });
 
   it('getSystem picks /proc here and ps when forced', () => {
