@@ -8,7 +8,7 @@ import {
   fstatSync,
   lstatSync,
   openSync,
-  readFileSync,
+  readSync,
   renameSync,
   unlinkSync,
   writeSync,
@@ -98,11 +98,31 @@ export function readFileNoFollow(path: string): SafeRead {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { kind: 'not-a-file' };
-    return { kind: 'file', text: readFileSync(fd, 'utf8'), ino: st.ino, dev: st.dev, mtimeMs: st.mtimeMs };
+    return { kind: 'file', text: readAll(fd, st.size), ino: st.ino, dev: st.dev, mtimeMs: st.mtimeMs };
   } catch (error) {
     return { kind: 'error', message: describe(error) };
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * The rest of an open file as UTF-8, sized by the fstat already made (readFileSync on a
+ * descriptor stats it again: a `ps` reads two small files per service). Reads on to the
+ * end, so a file that grew since the fstat is still read whole.
+ */
+function readAll(fd: number, size: number): string {
+  let buf = Buffer.allocUnsafe(size + 1);
+  let total = 0;
+  for (;;) {
+    if (total === buf.length) {
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(bigger, 0, 0, total);
+      buf = bigger;
+    }
+    const n = readSync(fd, buf, total, buf.length - total, null);
+    if (n === 0) return buf.toString('utf8', 0, total);
+    total += n;
   }
 }
 
