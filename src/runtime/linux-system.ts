@@ -218,9 +218,13 @@ export function createLinuxSystem(procRoot = '/proc', now: () => number = monoto
     if (listening && at - listening.at < LISTENING_TTL_MS) return listening;
     // Read before the table: a socket created during the table read shows as a change next time.
     const counters = socketCounters();
+    const [v4, v6] = counters?.split('/') ?? [];
+    const inUse: Record<string, string | undefined> = { tcp: v4, tcp6: v6 };
     let table: ListenTable | undefined;
     for (const file of ['tcp', 'tcp6']) {
-      const rows = readListenRows(`${procRoot}/net/${file}`);
+      // No socket of that family at all: no row to find, and the read would still walk
+      // every bucket of the kernel's connection hash (~1 ms for an empty tcp6).
+      const rows = inUse[file] === '0' ? [] : readListenRows(`${procRoot}/net/${file}`);
       if (rows === undefined) continue;
       table ??= new Map();
       for (const [port, inode] of rows) {

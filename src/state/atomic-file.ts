@@ -107,9 +107,10 @@ export function readFileNoFollow(path: string): SafeRead {
 }
 
 /**
- * The rest of an open file as UTF-8, sized by the fstat already made (readFileSync on a
- * descriptor stats it again: a `ps` reads two small files per service). Reads on to the
- * end, so a file that grew since the fstat is still read whole.
+ * An open file as UTF-8, sized by the fstat already made (readFileSync on a descriptor
+ * stats it again: a `ps` reads two small files per service). The buffer has room for one
+ * byte more than the fstat said: a read that fills it means the file grew, and reading goes
+ * on to the end; otherwise the file was read whole without a read that returns 0.
  */
 function readAll(fd: number, size: number): string {
   let buf = Buffer.allocUnsafe(size + 1);
@@ -121,8 +122,8 @@ function readAll(fd: number, size: number): string {
       buf = bigger;
     }
     const n = readSync(fd, buf, total, buf.length - total, null);
-    if (n === 0) return buf.toString('utf8', 0, total);
     total += n;
+    if (n === 0 || (total >= size && total < buf.length)) return buf.toString('utf8', 0, total);
   }
 }
 

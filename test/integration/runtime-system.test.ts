@@ -285,6 +285,39 @@ describe('linux System', () => {
     }
   });
 
+  it('sees an IPv6-only listener, and skips a table whose family has no socket at all', async () => {
+    const { createServer } = await import('node:net');
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(0, '::1', () => resolve(true));
+    });
+    try {
+      if (bound) {
+        const port = (server.address() as import('node:net').AddressInfo).port;
+        expect(createLinuxSystem().listeningPorts?.()?.has(port)).toBe(true);
+        expect(createLinuxSystem().isListening?.(port)).toBe(true);
+      }
+    } finally {
+      if (bound) await new Promise((r) => server.close(r));
+    }
+    // A fake /proc whose tcp6 lists a listener that sockstat6 says cannot exist: not read.
+    project = tempProject();
+    const row =
+      '   0: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 77 1 0000000000000000 100 0 0 10 0\n';
+    const put = (path: string, text: string) => {
+      mkdirSync(join(project.dir, path, '..'), { recursive: true });
+      writeFileSync(join(project.dir, path), text);
+    };
+    put('net/tcp', 'header\n');
+    put('net/tcp6', `header\n${row}`);
+    put('net/sockstat', 'TCP: inuse 1 orphan 0 tw 0 alloc 1 mem 0\n');
+    put('net/sockstat6', 'TCP6: inuse 0\n');
+    expect(createLinuxSystem(project.dir).listeningPorts?.()?.has(0x1f90)).toBe(false);
+    put('net/sockstat6', 'TCP6: inuse 1\n');
+    expect(createLinuxSystem(project.dir).listeningPorts?.()?.has(0x1f90)).toBe(true);
+  });
+
   it('pastListening tells a LISTEN-only piece of the socket table from one with other states', () => {
     const header =
       '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
