@@ -18,7 +18,7 @@ import { projectId } from '../core/identity.js';
 import { type Desired, fail, type Observed, ok, type Result, type RunRecord } from '../core/model.js';
 import { type Plan, type PlanRequest, plan } from '../core/plan.js';
 import { type ExecEvent, type ExecResult, execute } from '../runtime/executor.js';
-import { taggedProcesses } from '../runtime/stop.js';
+import { type ProcessSnapshot, snapshotProcesses, taggedIn } from '../runtime/service-processes.js';
 import type { System } from '../runtime/system.js';
 import { acquireLock } from '../state/lock.js';
 import { observe, runningGroups } from '../state/observe.js';
@@ -68,14 +68,21 @@ export interface Runtime {
 /**
  * For `down`: services that no running record covers but whose tag live processes still
  * carry (one /proc sweep). `down` must leave nothing of the project behind, and a record
- * can be missing — a CLI killed between spawn and record, a damaged record removed.
+ * can be missing — a CLI killed between spawn and record, a damaged record removed. The
+ * sweep is also handed to the stops as their first look.
  */
-function withLeftovers(observed: Observed, request: PlanRequest, system: System, id: string): Observed {
-  if (request.command !== 'down') return observed;
-  const leftovers = [...taggedProcesses(system, id, runningGroups(observed)).keys()].filter(
+function withLeftovers(
+  observed: Observed,
+  request: PlanRequest,
+  system: System,
+  id: string,
+): { observed: Observed; seen?: ProcessSnapshot } {
+  if (request.command !== 'down') return { observed };
+  const seen = snapshotProcesses(system, id, runningGroups(observed));
+  const leftovers = [...taggedIn(seen).keys()].filter(
     (name) => observed.services[name]?.status !== 'running',
   );
-  return leftovers.length > 0 ? { ...observed, leftovers } : observed;
+  return { observed: leftovers.length > 0 ? { ...observed, leftovers } : observed, seen };
 }
 
 function observeIfAny(desired: Desired, system: System): Observed {
@@ -92,7 +99,7 @@ export async function converge(
   const clock = runtime.clock ?? systemClock;
   const id = projectId(desired.project, desired.stateDir);
   if (request.dryRun) {
-    const observed = withLeftovers(observeIfAny(desired, system), request, system, id);
+    const { observed } = withLeftovers(observeIfAny(desired, system), request, system, id);
     const p = plan(desired, observed, request);
     hooks.onPlan?.(p, observed);
     return ok({ plan: p, exec: undefined, started: [], observed });
@@ -111,7 +118,7 @@ export async function converge(
   if (!lock.ok) return lock;
   try {
     const seen = observe(desired.stateDir, system);
-    const observed = withLeftovers(
+    const { observed, seen: swept } = withLeftovers(
       { ...seen, warnings: [...lockWarnings, ...seen.warnings] },
       request,
       system,
@@ -139,6 +146,7 @@ export async function converge(
       force: request.force,
       countRestarts: request.countRestarts,
       keepFailedRecords: request.keepFailedRecords,
+      seen: swept,
       onStarted: (record) => started.push(record),
     });
     const exec = await execute(p, effects, {

@@ -8,8 +8,15 @@ import type { Clock } from '../core/clock.js';
 import { configHash, shapeOf } from '../core/hash.js';
 import { type Desired, fail, type Observed, ok, type Result, type RunRecord } from '../core/model.js';
 import type { Effects } from '../runtime/executor.js';
+import type { ProcessSnapshot } from '../runtime/service-processes.js';
 import type { SpawnedService } from '../runtime/spawn.js';
-import { createSweeper, findServiceProcesses, stopService, taggedProcesses } from '../runtime/stop.js';
+import {
+  createSweeper,
+  findServiceProcesses,
+  stopService,
+  taggedIn,
+  taggedProcesses,
+} from '../runtime/stop.js';
 import { isLive, portListening, type System } from '../runtime/system.js';
 import { removeRecord, writeRecord } from '../state/store.js';
 import { formatMs } from '../ui/format.js';
@@ -37,6 +44,8 @@ export interface EffectsInput {
    * that dies while starting would leave no trace and never be restarted.
    */
   keepFailedRecords?: boolean;
+  /** `down`: the /proc snapshot its search for leftovers took; the stops' first look (see StopOptions.firstLook). */
+  seen?: ProcessSnapshot;
 }
 
 /** Signal, timeout and tag for stopping what a record describes, orphans included. */
@@ -89,7 +98,7 @@ export function makeEffects(input: EffectsInput): Effects {
         service: name,
         startTime: obs.record.startTime,
       },
-      { signal, timeoutMs, system, clock, force: input.force, sweep },
+      { signal, timeoutMs, system, clock, force: input.force, sweep, firstLook: input.seen },
     );
     if (report.survivors.length > 0) {
       const who = report.survivors.map((p) => `pid ${p.pid} (${p.command})`).join(', ');
@@ -112,7 +121,7 @@ export function makeEffects(input: EffectsInput): Effects {
   async function stopLeftovers(name: string): Promise<Result<number>> {
     // One /proc sweep per converge finds every tagged process; only services that have
     // some pay for a second, exact look.
-    tagged ??= taggedProcesses(system, projectId);
+    tagged ??= input.seen ? taggedIn(input.seen) : taggedProcesses(system, projectId);
     if (!tagged.has(name)) return ok(0);
     const leftovers = findServiceProcesses(system, { projectId, service: name });
     if (leftovers.length === 0) return ok(0);

@@ -143,7 +143,12 @@ export function taggedProcesses(
   projectId: string,
   skipGroups?: ReadonlySet<number>,
 ): Map<string, ServiceProcess[]> {
-  const { table, tags } = snapshotProcesses(system, projectId, skipGroups);
+  return taggedIn(snapshotProcesses(system, projectId, skipGroups));
+}
+
+/** The tagged processes of a snapshot already taken, grouped by service. */
+export function taggedIn(snapshot: ProcessSnapshot): Map<string, ServiceProcess[]> {
+  const { table, tags } = snapshot;
   const out = new Map<string, ServiceProcess[]>();
   for (const info of table) {
     const service = tags.get(info.pid);

@@ -8,6 +8,7 @@ export {
   findServiceProcesses,
   type ServiceProcess,
   type ServiceSelector,
+  taggedIn,
   taggedProcesses,
 } from './service-processes.js';
 
@@ -37,6 +38,13 @@ export interface StopOptions {
    * (createSweeper), so they look at /proc together; without it each stop has its own.
    */
   sweep?: () => Promise<ProcessSnapshot>;
+  /**
+   * A snapshot taken under the lock just before the stops began (down's search for
+   * leftovers): the first look for members uses it rather than sweeping /proc again while
+   * the servers signalled a moment ago are exiting. Later looks (for children forked while
+   * stopping) always sweep afresh.
+   */
+  firstLook?: ProcessSnapshot;
 }
 
 export interface StopReport {
@@ -72,8 +80,10 @@ export async function stopService(target: StopTarget, opts: StopOptions): Promis
   const signal = normalizeSignal(opts.signal);
   const members = new Map<number, ServiceProcess>();
   const sweep = opts.sweep ?? createSweeper(system, target.projectId);
+  let firstLook = opts.firstLook;
   const discover = async (): Promise<void> => {
-    const snapshot = await sweep();
+    const snapshot = firstLook ?? (await sweep());
+    firstLook = undefined;
     for (const p of membersOf(snapshot, target)) if (!members.has(p.pid)) members.set(p.pid, p);
   };
   const alive = (): ServiceProcess[] => {

@@ -5,6 +5,7 @@ import { systemClock } from '../../src/core/clock.js';
 import type { ServiceSpec } from '../../src/core/model.js';
 import { createLinuxSystem } from '../../src/runtime/linux-system.js';
 import { isPortFree } from '../../src/runtime/ports.js';
+import { snapshotProcesses } from '../../src/runtime/service-processes.js';
 import { type SpawnedService, spawnService } from '../../src/runtime/spawn.js';
 import { findServiceProcesses, stopService, taggedProcesses } from '../../src/runtime/stop.js';
 import { getSystem, processTable } from '../../src/runtime/system.js';
@@ -129,6 +130,30 @@ describe('stopService', () => {
     expect(seen.get('escape')!.map((p) => p.pid)).toEqual([grandchild]);
     const all = taggedProcesses(system, project.projectId);
     expect([...all.keys()].sort()).toEqual(['escape', 'web']);
+  });
+
+  it("takes its first look from down's earlier snapshot: the escaped grandchild is stopped, one sweep after", async () => {
+    project = tempProject();
+    const port = await freePort();
+    const s = await start(project.spec('escape', `node ${program('setsid-grandchild.mjs')} ${port}`), port);
+    const grandchild = await ownerOf(port);
+    await waitFor(() => system.proc(grandchild)?.ppid !== s.pid, { what: 'reparenting' });
+    // What down's leftover search takes: the running group's members skipped for tags.
+    const firstLook = snapshotProcesses(system, project.projectId, new Set([s.pgid]));
+    let sweeps = 0;
+    const sweep = async () => {
+      sweeps++;
+      return snapshotProcesses(system, project.projectId);
+    };
+    const report = await stopService(
+      { pid: s.pid, pgid: s.pgid, projectId: project.projectId, service: 'escape', startTime: s.startTime },
+      { signal: 'SIGTERM', timeoutMs: 5000, system, clock, sweep, firstLook },
+    );
+    expect(report).toMatchObject({ stopped: true, killed: [], survivors: [] });
+    // Only the last look (for children forked while stopping) swept /proc again.
+    expect(sweeps).toBe(1);
+    expect(isGone(grandchild)).toBe(true);
+    await expectAllGone(port);
   });
 
   it('SIGKILLs a process that ignores SIGTERM after the timeout and names it', async () => {
