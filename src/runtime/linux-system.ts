@@ -55,8 +55,10 @@ export function createLinuxSystem(procRoot = '/proc', now: () => number = monoto
   /**
    * /proc files report size 0, so readFileSync stats, then reads in growing chunks; one
    * open and a read loop into a shared buffer is what a sweep of every process can afford.
-   * The loop runs to end of file: a seq_file (/proc/net/tcp) hands out at most a page per
-   * read, so one read of a busy socket table saw only its first ~30 sockets.
+   * Only for files that give all they have to a read (a process's stat, environ and
+   * cmdline, sockstat, boot_id): a read that leaves the buffer unfilled was the end, which
+   * spares one read in four syscalls per file. The socket tables, which the kernel hands
+   * out a page per read, have their own loop (readListenRows).
    */
   function read(path: string): string | undefined {
     let text: string | undefined;
@@ -84,9 +86,10 @@ export function createLinuxSystem(procRoot = '/proc', now: () => number = monoto
           buf.copy(bigger, 0, 0, total);
           buf = bigger;
         }
-        const n = readSync(fd, buf, total, buf.length - total, null);
-        if (n === 0) break;
+        const room = buf.length - total;
+        const n = readSync(fd, buf, total, room, null);
         total += n;
+        if (n < room) break;
       }
       raw = buf.subarray(0, total);
     } catch {

@@ -137,11 +137,17 @@ describe('linux System', () => {
     expect(envValue(block('é=ü', 'UIPROCS_SERVICE=ünï'), 'UIPROCS_SERVICE')).toBe('ünï');
   });
 
-  it('serviceTags reads the tag of a live tagged process, and nothing from an untagged one', async () => {
+  it('serviceTags reads the tag of a live tagged process, past a 40 KB variable, and nothing from an untagged one', async () => {
     project = tempProject();
+    // The tag after a variable bigger than the read buffer: the environment comes in more than one read.
     const tagged = spawn('sleep', ['30'], {
       stdio: 'ignore',
-      env: { ...process.env, UIPROCS_PROJECT: project.projectId, UIPROCS_SERVICE: 'web' },
+      env: {
+        ...process.env,
+        BIG: 'x'.repeat(40_000),
+        UIPROCS_PROJECT: project.projectId,
+        UIPROCS_SERVICE: 'web',
+      },
     });
     children.push(tagged);
     project.track(tagged.pid!);
