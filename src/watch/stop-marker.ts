@@ -17,16 +17,15 @@
  * pid of the writer) is only for a person looking at the dir; existence is the signal.
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Result } from '../core/model.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
-import { checkServiceName } from '../state/paths.js';
+import { checkServiceName, statePaths } from '../state/paths.js';
 
 /** `<stateDir>/run/<name>.stopped`. Rejects names that would escape `run/`. */
 export function stopMarkerPath(stateDir: string, name: string): string {
   const checked = checkServiceName(name);
   if (!checked.ok) throw new Error(`invalid service name for a state file: ${JSON.stringify(name)}`);
-  return join(stateDir, 'run', `${name}.stopped`);
+  return `${statePaths(stateDir).run}/${name}.stopped`;
 }
 
 /*
@@ -39,11 +38,12 @@ export function stopMarkerPath(stateDir: string, name: string): string {
 /** Record that `name` was stopped on purpose. Creates `run/` (mode 0700) if needed. */
 export function markStopped(stateDir: string, name: string): Result<void> {
   const file = stopMarkerPath(stateDir, name);
-  mkdirSync(join(stateDir, 'run'), { recursive: true, mode: 0o700 });
-  return writeFileAtomic(
-    file,
-    `${JSON.stringify({ stoppedAt: new Date().toISOString(), by: process.pid })}\n`,
-  );
+  const text = `${JSON.stringify({ stoppedAt: new Date().toISOString(), by: process.pid })}\n`;
+  // `run/` exists whenever there is a record to stop: make it only when the write says not.
+  const written = writeFileAtomic(file, text);
+  if (written.ok) return written;
+  mkdirSync(statePaths(stateDir).run, { recursive: true, mode: 0o700 });
+  return writeFileAtomic(file, text);
 }
 
 /** Forget the marker: `name` is wanted again. No error when there is none. */
