@@ -16,8 +16,8 @@
  * Layout: `<state_dir>/run/<name>.stopped`, beside the run record. The content (time and
  * pid of the writer) is only for a person looking at the dir; existence is the signal.
  */
-import { mkdirSync, rmSync, statSync } from 'node:fs';
-import type { Result } from '../core/model.js';
+import { closeSync, constants, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { ok, type Result } from '../core/model.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { checkServiceName, statePaths } from '../state/paths.js';
 
@@ -31,20 +31,45 @@ export function stopMarkerPath(stateDir: string, name: string): string {
 /*
  * Synchronous on purpose: these are one small file each, and `down` of 50 services waited
  * up to 250 ms for 50 markers queued through libuv's four-thread pool before the first
- * signals could go out. The marker is written like a run record (temp file + rename), so a
- * symlink planted in its place is replaced, never written through.
+ * signals could go out.
+ *
+ * Written in place (open with O_NOFOLLOW, write, close), not as a temp file renamed over
+ * it: existence is the signal and the content is only for a person, so a torn write costs
+ * nothing, and the rename's extra directory operations were half of the ~11 ms that a
+ * `down` of 50 spent on its markers before its first signal. Anything but a plain file or
+ * nothing in its place (a symlink, a FIFO without a reader, a missing `run/`) makes the
+ * open fail; then the marker is written like a run record, temp file + rename, which
+ * replaces what was there and never writes through it.
  */
 
 /** Record that `name` was stopped on purpose. Creates `run/` (mode 0700) if needed. */
 export function markStopped(stateDir: string, name: string): Result<void> {
   const file = stopMarkerPath(stateDir, name);
   const text = `${JSON.stringify({ stoppedAt: new Date().toISOString(), by: process.pid })}\n`;
-  // `run/` exists whenever there is a record to stop: make it only when the write says not.
-  const written = writeFileAtomic(file, text);
-  if (written.ok) return written;
+  if (writeInPlace(file, text)) return ok(undefined);
   mkdirSync(statePaths(stateDir).run, { recursive: true, mode: 0o700 });
   return writeFileAtomic(file, text);
 }
+
+function writeInPlace(file: string, text: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, IN_PLACE_FLAGS, 0o600);
+  } catch {
+    return false;
+  }
+  try {
+    writeSync(fd, text);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const IN_PLACE_FLAGS =
+  constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /** Forget the marker: `name` is wanted again. No error when there is none. */
 export function clearStopped(stateDir: string, name: string): void {

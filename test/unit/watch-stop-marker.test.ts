@@ -37,6 +37,16 @@ describe('stop markers', () => {
     expect(lstatSync(stopMarkerPath(dir, 'web')).isFile()).toBe(true);
   });
 
+  it('a FIFO planted where the marker goes neither blocks the write nor stays', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { lstatSync, mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'run'), { mode: 0o700 });
+    execFileSync('mkfifo', [stopMarkerPath(dir, 'web')]);
+    expect(markStopped(dir, 'web').ok).toBe(true);
+    expect(lstatSync(stopMarkerPath(dir, 'web')).isFile()).toBe(true);
+    expect(wasStopped(dir, 'web')).toBe(true);
+  });
+
   it('refuses names that would leave run/', () => {
     for (const bad of ['', '../x', 'a/b', '.hidden'])
       expect(() => stopMarkerPath(dir, bad)).toThrow(/invalid/);
