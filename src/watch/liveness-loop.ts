@@ -86,9 +86,12 @@ export const DEFAULT_LIVENESS_INTERVAL_MS = 1000;
  * - `new`: tracked, but not yet seen running.
  * - `running`: seen running (or restarted by us).
  * - `waiting`: a restart is scheduled; `due`: its delay is over, it waits for its turn.
- * - `down`: the death was handled (left, gave up, stopped on purpose); nothing to do.
+ * - `stopped`: stopped on purpose (a stop marker). Only a start on request removes the
+ *   marker, so a death seen next is of a process started again since: a crash, even when
+ *   it died before any tick saw it run (`up web`, then a crash within one interval).
+ * - `down`: the death was handled (left, gave up); nothing to do.
  */
-type Phase = 'new' | 'running' | 'waiting' | 'due' | 'down';
+type Phase = 'new' | 'running' | 'waiting' | 'due' | 'stopped' | 'down';
 
 interface Tracked {
   phase: Phase;
@@ -234,13 +237,14 @@ export class LivenessLoop {
         const wasAlive = t.phase === 'running' || t.phase === 'waiting' || t.phase === 'due';
         this.cancelRestart(t);
         this.due.delete(name);
-        t.phase = 'down';
+        t.phase = 'stopped';
         t.backoff = freshBackoff();
         if (wasAlive) this.emit({ type: 'stopped-on-purpose', name });
         return;
       }
       case 'dead':
-        if (t.phase === 'running' || t.phase === 'new') this.died(name, t, liveness.exitCode ?? null, true);
+        if (t.phase === 'running' || t.phase === 'new' || t.phase === 'stopped')
+          this.died(name, t, liveness.exitCode ?? null, true);
         return;
       case 'absent':
         if (t.phase === 'running') this.died(name, t, null, true);

@@ -139,6 +139,23 @@ describe('LivenessLoop', () => {
     await h.loop.stop();
   });
 
+  it('restarts a service started again after a stop on purpose that dies before any tick saw it run', async () => {
+    const h = harness({});
+    h.world.set('web', { status: 'running' });
+    h.loop.start();
+    await h.s.advance(0);
+    h.world.set('web', { status: 'stopped' });
+    await h.s.advance(1000);
+    // `up web` removes the marker and starts it; it crashes within the same interval, so the
+    // next tick finds its record stale and no marker: a death, not "still stopped".
+    h.world.set('web', { status: 'dead', exitCode: 137 });
+    await h.s.advance(1000);
+    expect(h.types()).toEqual(['stopped-on-purpose:web', 'crashed:web', 'restarting:web']);
+    await h.s.advance(1000);
+    expect(h.restarts).toHaveLength(1);
+    await h.loop.stop();
+  });
+
   it('a restart skipped by the re-check under the lock is not reported as a restart', async () => {
     // `down` marks it between the last tick and the restart; the restart's guard says no.
     const h = harness({ restartSkips: true });
