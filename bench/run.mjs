@@ -7,7 +7,8 @@
  *   up          N trivial servers to all-ready: uiprocs up vs a bare script (run as a
  *               command, like uiprocs) that spawns the same servers and polls their ports
  *               every 10 ms (N = 10, 50)
- *   ps / no-op  `ps` and a no-op `up` with N services running
+ *   ps / no-op  `ps` and a no-op `up` with N services running (ps right after the up: the
+ *               machine is still settling from starting N servers)
  *   down        `down` of N well-behaved servers vs a bare script that sends SIGTERM to
  *               their PIDs and polls until they are gone
  *   validate    `uiprocs validate` on a 500-service manifest (cold cache and warm)
@@ -201,7 +202,10 @@ async function lifecycle(n) {
   const bareDowns = [];
   const pss = [];
   const noops = [];
+  /** The machine's own speed during these runs: this VM's drifts by 40% within an hour. */
+  const nodes = [];
   for (let r = 0; r < runs; r++) {
+    nodes.push(timeCmd(process.execPath, ['-e', '0']));
     const { dir, ports } = await project(n);
     const b = await bare(ports);
     bares.push(b.up);
@@ -215,7 +219,7 @@ async function lifecycle(n) {
   }
   const [u, b] = [median(ups), median(bares)];
   say(
-    `N=${n}: up ${ms(u)} vs bare script ${ms(b)} (${(u / b).toFixed(2)}x); ps ${ms(median(pss))}; no-op up ${ms(median(noops))}; down ${ms(median(downs))} vs bare stop script ${ms(median(bareDowns))}`,
+    `N=${n}: up ${ms(u)} vs bare script ${ms(b)} (${(u / b).toFixed(2)}x); ps ${ms(median(pss))}; no-op up ${ms(median(noops))}; down ${ms(median(downs))} vs bare stop script ${ms(median(bareDowns))} (node -e 0 meanwhile: ${ms(median(nodes))})`,
   );
 }
 
