@@ -1,5 +1,6 @@
 import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import { monotonicMs } from '../core/clock.js';
+import { readToEnd } from '../core/read-to-end.js';
 import type { PortOwner, ProcInfo, ServiceTag, System } from './system.js';
 
 /**
@@ -78,20 +79,7 @@ export function createLinuxSystem(procRoot = '/proc', now: () => number = monoto
     }
     let raw: Buffer | undefined;
     try {
-      let buf = buffer;
-      let total = 0;
-      for (;;) {
-        if (total === buf.length) {
-          const bigger = Buffer.allocUnsafe(buf.length * 2);
-          buf.copy(bigger, 0, 0, total);
-          buf = bigger;
-        }
-        const room = buf.length - total;
-        const n = readSync(fd, buf, total, room, null);
-        total += n;
-        if (n < room) break;
-      }
-      raw = buf.subarray(0, total);
+      raw = readToEnd(fd, buffer);
     } catch {
       return;
     } finally {

@@ -8,13 +8,13 @@ import {
   fstatSync,
   lstatSync,
   openSync,
-  readSync,
   renameSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fail, ok, type Result } from '../core/model.js';
+import { readToEnd } from '../core/read-to-end.js';
 import { describe, errnoCode } from './paths.js';
 
 /** Temp files start with a dot and end like this, so listings skip them and stale ones can be found. */
@@ -98,32 +98,18 @@ export function readFileNoFollow(path: string): SafeRead {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { kind: 'not-a-file' };
-    return { kind: 'file', text: readAll(fd, st.size), ino: st.ino, dev: st.dev, mtimeMs: st.mtimeMs };
+    return {
+      kind: 'file',
+      // Room for one byte more than the fstat said: a file that grew since is still read whole.
+      text: readToEnd(fd, Buffer.allocUnsafe(st.size + 1)).toString('utf8'),
+      ino: st.ino,
+      dev: st.dev,
+      mtimeMs: st.mtimeMs,
+    };
   } catch (error) {
     return { kind: 'error', message: describe(error) };
   } finally {
     closeSync(fd);
-  }
-}
-
-/**
- * An open file as UTF-8, sized by the fstat already made (readFileSync on a descriptor
- * stats it again: a `ps` reads two small files per service). The buffer has room for one
- * byte more than the fstat said: a read that fills it means the file grew, and reading goes
- * on to the end; otherwise the file was read whole without a read that returns 0.
- */
-function readAll(fd: number, size: number): string {
-  let buf = Buffer.allocUnsafe(size + 1);
-  let total = 0;
-  for (;;) {
-    if (total === buf.length) {
-      const bigger = Buffer.allocUnsafe(buf.length * 2);
-      buf.copy(bigger, 0, 0, total);
-      buf = bigger;
-    }
-    const n = readSync(fd, buf, total, buf.length - total, null);
-    total += n;
-    if (n === 0 || (total >= size && total < buf.length)) return buf.toString('utf8', 0, total);
   }
 }
 
