@@ -1,8 +1,8 @@
 /**
  * Semantic checks the JSON Schema cannot express, run on a manifest the schema accepted:
  * the version, ports used twice, depends_on naming no service, dependency cycles, ready
- * blocks with two probes or a probe that needs a port the service lacks, and group names
- * that shadow service names. Also `resolveTargets`, the same "does this name exist"
+ * blocks with two probes or a tcp probe without a port, group names that shadow service
+ * names, and the single values the run time would refuse (value-rules.ts). Also `resolveTargets`, the same "does this name exist"
  * question asked of command-line TARGETs.
  */
 import { topoLevels } from '../core/graph.js';
@@ -11,6 +11,7 @@ import { fail, ok } from '../core/model.js';
 import { diagnostic, type Locator } from './locate.js';
 import { closest, didYouMean } from './suggest.js';
 import { type Path, PROBE_KINDS, type RawManifest, type RawServiceFields, showPath } from './types.js';
+import { checkValues } from './value-rules.js';
 
 /** Where an effective field comes from: the service itself, else `defaults`. */
 function origin(m: RawManifest, name: string, field: keyof RawServiceFields): Path | undefined {
@@ -102,6 +103,7 @@ export function checkRules(m: RawManifest, locator: Locator): Diagnostic[] {
   }
 
   for (const name of names) out.push(...readyRules(m, name, locator));
+  out.push(...checkValues(m, locator));
 
   // A group named like a service would make a TARGET ambiguous.
   for (const name of names) {
@@ -160,15 +162,7 @@ function readyRules(m: RawManifest, name: string, locator: Locator): Diagnostic[
         ),
       );
     }
-    if (typeof probeOwner.http === 'string' && probeOwner.http.startsWith('/')) {
-      out.push(
-        diagnostic(
-          locator.at([...probeAt, 'http']),
-          `${showPath([...probeAt, 'http'])} is a path, but services.${name} has no port`,
-          'set "port:", or give a full URL: "http://127.0.0.1:8080/health"',
-        ),
-      );
-    }
+    // ready.http is checked once interpolated (resolve.ts): `http: ${HEALTH}` may be a path.
   }
   return out;
 }
