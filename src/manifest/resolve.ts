@@ -250,7 +250,8 @@ class Resolver {
       const before = this.diags.length;
       const target = str(probe.http, [...at, 'http']);
       // A target whose interpolation failed is reported once, for that.
-      const problem = this.diags.length === before ? httpTargetProblem(target, name, port !== null) : undefined;
+      const problem =
+        this.diags.length === before ? httpTargetProblem(target, name, port !== null) : undefined;
       if (problem) this.report([...at, 'http'], problem);
       check = { kind: 'http', target };
     } else if (probe?.log !== undefined) check = { kind: 'log', pattern: probe.log };

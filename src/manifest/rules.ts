@@ -177,27 +177,55 @@ function dedupe(diags: Diagnostic[]): Diagnostic[] {
   });
 }
 
+/** Names a "no service or group named" message lists in full; beyond it, the first few and a count. */
+const NAMES_LISTED = 10;
+const NAMES_WHEN_SHORTENED = 8;
+
+function listNames(names: readonly string[]): string {
+  if (names.length <= NAMES_LISTED) return names.join(', ');
+  return `${names.slice(0, NAMES_WHEN_SHORTENED).join(', ')} and ${names.length - NAMES_WHEN_SHORTENED} more`;
+}
+
+/** `"a"`, `"a" or "b"`, `"a", "b" or "c"`. */
+function orList(words: readonly string[]): string {
+  const q = words.map((w) => JSON.stringify(w));
+  return q.length === 1 ? q[0]! : `${q.slice(0, -1).join(', ')} or ${q.at(-1)}`;
+}
+
 /**
  * Expands command-line TARGETs (service or group names) to service names, in manifest
- * order, without duplicates. No targets means every service.
+ * order, without duplicates. No targets means every service. An unknown name is reported
+ * like a manifest problem, naming the manifest it looked in (`file`: as the user should
+ * see it; default the absolute path), what that manifest has, and a near name:
+ *
+ *     ui-procs.yaml: no service or group named "wbe" (services: web, api; groups: ui)
+ *       did you mean "web"?
  */
-export function resolveTargets(desired: Desired, targets: readonly string[]): Result<string[]> {
+export function resolveTargets(
+  desired: Desired,
+  targets: readonly string[],
+  file: string = desired.manifestPath,
+): Result<string[]> {
   const services = Object.keys(desired.services);
   if (targets.length === 0) return ok(services);
   const chosen = new Set<string>();
-  const problems: string[] = [];
+  const unknown: string[] = [];
   const groups = Object.keys(desired.groups);
   for (const t of targets) {
     if (Object.hasOwn(desired.services, t)) chosen.add(t);
     else if (Object.hasOwn(desired.groups, t)) for (const s of desired.groups[t]!) chosen.add(s);
-    else {
-      const near = closest(t, [...services, ...groups]);
-      problems.push(`unknown target "${t}"${near ? ` (did you mean "${near}"?)` : ''}`);
-    }
+    else if (!unknown.includes(t)) unknown.push(t);
   }
-  if (problems.length > 0) {
-    const known = `services: ${services.join(', ') || '(none)'}; groups: ${groups.join(', ') || '(none)'}`;
-    return fail({ reason: 'unknown-target', message: `${problems.join('\n')}\n${known}` });
+  if (unknown.length === 0) return ok(services.filter((s) => chosen.has(s)));
+  const has =
+    services.length === 0
+      ? 'it has no services'
+      : `services: ${listNames(services)}${groups.length > 0 ? `; groups: ${listNames(groups)}` : ''}`;
+  const lines = [`${file}: no service or group named ${orList(unknown)} (${has})`];
+  for (const t of unknown) {
+    const near = closest(t, [...services, ...groups]);
+    if (near !== undefined)
+      lines.push(`  ${unknown.length === 1 ? '' : `${JSON.stringify(t)}: `}did you mean "${near}"?`);
   }
-  return ok(services.filter((s) => chosen.has(s)));
+  return fail({ reason: 'unknown-target', message: lines.join('\n') });
 }

@@ -59,7 +59,7 @@ export function checkValues(m: RawManifest, locator: Locator): Diagnostic[] {
           diagnostic(
             locator.at(path),
             `${showPath(path)} is not a valid regular expression: ${why}`,
-            "to match ( [ . * literally, put a backslash before each: \\( \\[ (in '…' quotes or none; \"…\" reads \\ itself)",
+            'to match ( [ . * literally, put a backslash before each: \\( \\[ (in \'…\' quotes or none; "…" reads \\ itself)',
           ),
         );
     }
@@ -98,7 +98,11 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
  * `localhost:8080/health` would have been read as a path, and a URL that does not parse
  * made every attempt fail until the timeout.
  */
-export function httpTargetProblem(target: string, service: string, hasPort: boolean): ValueProblem | undefined {
+export function httpTargetProblem(
+  target: string,
+  service: string,
+  hasPort: boolean,
+): ValueProblem | undefined {
   const scheme = SCHEME.exec(target)?.[1];
   if (scheme !== undefined) {
     if (scheme !== 'http' && scheme !== 'https')
@@ -135,9 +139,7 @@ export function httpTargetProblem(target: string, service: string, hasPort: bool
  * Why an (interpolated) command cannot run, or undefined: a string with nothing to run
  * (`command: ${CMD}` with CMD empty), or a list whose program, its first item, is empty.
  */
-export function emptyCommandProblem(
-  command: string | string[],
-): (ValueProblem & { item?: 0 }) | undefined {
+export function emptyCommandProblem(command: string | string[]): (ValueProblem & { item?: 0 }) | undefined {
   if (typeof command === 'string')
     return command.trim() === ''
       ? { message: 'is empty after interpolation', hint: 'set the variables it uses, or give them a default' }
