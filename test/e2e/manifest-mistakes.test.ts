@@ -5,7 +5,7 @@
  * closed, and no state (records, state dir) is written.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -116,6 +116,44 @@ describe('a manifest mistake found by validate, so up starts nothing', () => {
         `    |              ^${'~'.repeat(value.length - 1)}\n` +
         `  a ": " inside a plain value starts a map in YAML; quote the whole value: command: "${value}"\n`,
     );
+  });
+});
+
+describe('what only the machine can tell, checked before up starts anything', () => {
+  it('a missing working directory: exit 1 naming it, the good server not started, no record', async () => {
+    const { p, port } = await withGoodServer(`    command: node ${serve} 0\n    cwd: fronted\n`);
+    const r = await p.run(['up']);
+    expect(r.stderr).toContain(
+      `web: working directory ${join(p.dir, 'fronted')} does not exist; nothing was started\n`,
+    );
+    expect(r.code).toBe(1);
+    expect(p.tagged()).toEqual([]);
+    expect(await answers(port)).toBe(false);
+    expect(readdirSync(join(p.stateDir, 'run'))).toEqual([]);
+  });
+
+  it('a missing executable: exit 1 naming it, nothing started', async () => {
+    const { p, port } = await withGoodServer('    command: streamlitt run app.py\n');
+    const r = await p.run(['up']);
+    expect(r.stderr).toContain(`web: executable not found: streamlitt (cwd ${p.dir}); nothing was started\n`);
+    expect(r.code).toBe(1);
+    expect(p.tagged()).toEqual([]);
+    expect(await answers(port)).toBe(false);
+    expect(readdirSync(join(p.stateDir, 'run'))).toEqual([]);
+  });
+
+  it("a folder a dependency creates is looked for only at the dependent's own start", async () => {
+    const p = e2eProject();
+    project = p;
+    const [a, b] = [await freePort(), await freePort()];
+    p.write(
+      `services:\n  maker: { command: "mkdir -p made && exec node ${serve} ${a}", port: ${a} }\n` +
+        `  web: { command: node ${serve} ${b}, port: ${b}, cwd: made, depends_on: [maker] }\n`,
+    );
+    await p.ok(['up']);
+    expect(await answers(a)).toBe(true);
+    expect(await answers(b)).toBe(true);
+    expect(p.record('web')?.pid).toBeGreaterThan(0);
   });
 });
 
