@@ -53,8 +53,8 @@ export function checkStarts(
 }
 
 /**
- * A missing working directory or executable, found before anything starts; the spawn
- * looks again. Only for a service that depends on nothing: a dependency may be what
+ * A missing working directory or executable (of the command or of a `ready.command`
+ * probe), found before anything starts; the spawn looks again. Only for a service that depends on nothing: a dependency may be what
  * creates its folder or program (a build in watch mode), so a dependent is checked at its
  * own start, as before.
  */
@@ -65,10 +65,15 @@ function checkRunnable(spec: ServiceSpec, baseEnv: Record<string, string | undef
     if (value !== undefined) env[key] = value;
   // `port: auto` is chosen at the start; any number stands in for it in this look.
   const port = spec.port === null ? null : spec.port === 'auto' ? 0 : spec.port;
-  const prepared = prepareCommand(spec.command, port, spec.cwd, env);
-  return prepared.ok
-    ? undefined
-    : 'message' in prepared.error
-      ? prepared.error.message
-      : prepared.error.reason;
+  const why = (command: string | string[]): string | undefined => {
+    const prepared = prepareCommand(command, port, spec.cwd, env);
+    if (prepared.ok) return undefined;
+    return 'message' in prepared.error ? prepared.error.message : prepared.error.reason;
+  };
+  const own = why(spec.command);
+  if (own !== undefined) return own;
+  // A probe program that is not there would fail every attempt until the ready timeout.
+  const probe = spec.ready.check;
+  const probeWhy = probe.kind === 'command' ? why(probe.command) : undefined;
+  return probeWhy === undefined ? undefined : `ready.command: ${probeWhy}`;
 }

@@ -142,6 +142,20 @@ describe('what only the machine can tell, checked before up starts anything', ()
     expect(readdirSync(join(p.stateDir, 'run'))).toEqual([]);
   });
 
+  it('a missing ready.command program: exit 1 at once, not after the ready timeout', async () => {
+    const { p, port } = await withGoodServer(
+      `    command: node ${serve} 0\n    ready: { command: [curll, -f, "http://127.0.0.1/"], timeout: 60s }\n`,
+    );
+    const r = await p.run(['up']);
+    expect(r.stderr).toContain(
+      `web: ready.command: executable not found: curll (cwd ${p.dir}); nothing was started\n`,
+    );
+    expect(r.code).toBe(1);
+    expect(p.tagged()).toEqual([]);
+    expect(await answers(port)).toBe(false);
+    expect(readdirSync(join(p.stateDir, 'run'))).toEqual([]);
+  });
+
   it("a folder a dependency creates is looked for only at the dependent's own start", async () => {
     const p = e2eProject();
     project = p;
