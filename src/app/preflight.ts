@@ -1,8 +1,9 @@
 /**
  * Preconditions of a converge's starts, checked for every service the plan will start
  * before anything is stopped or spawned: each log must be writable, the working directory
- * and executable must exist, and no foreign process may hold a fixed port. One bad service then fails the whole `up` with nothing changed,
- * instead of half the project starting around it (and the user fixing one problem per run).
+ * and executable must exist, and no foreign process may hold a fixed port. One bad service
+ * then fails the whole `up` with nothing changed, instead of half the project starting
+ * around it (and the user fixing one problem per run).
  *
  * The start effects check the same things again at their own start: between this pass and
  * the spawn, another process may still take a port.
@@ -54,9 +55,9 @@ export function checkStarts(
 
 /**
  * A missing working directory or executable (of the command or of a `ready.command`
- * probe), found before anything starts; the spawn looks again. Only for a service that depends on nothing: a dependency may be what
- * creates its folder or program (a build in watch mode), so a dependent is checked at its
- * own start, as before.
+ * probe), found before anything starts; the spawn looks again. Only for a service that
+ * depends on nothing: a dependency may be what creates its folder or program (a build in
+ * watch mode), so a dependent is checked at its own start, as before.
  */
 function checkRunnable(spec: ServiceSpec, baseEnv: Record<string, string | undefined>): string | undefined {
   if (Object.keys(spec.dependsOn).length > 0) return undefined;

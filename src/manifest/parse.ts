@@ -162,8 +162,7 @@ export function parseManifestText(text: string, opts: ParseOptions): Result<Pars
  */
 const COLON_IN_VALUE = new Set(['BLOCK_AS_IMPLICIT_KEY', 'BLOCK_IN_FLOW']);
 
-/**
- * When the value at `start` holds an unquoted `: `, where it ends and the advice to quote it. */
+/** When the value at `start` holds an unquoted `: `: where it ends, and the advice to quote it. */
 function unquotedColon(text: string, start: number, end: number): { end: number; hint: string } | undefined {
   const newline = text.indexOf('\n', start);
   const lineEnd = newline === -1 ? text.length : newline;

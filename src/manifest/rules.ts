@@ -2,8 +2,8 @@
  * Semantic checks the JSON Schema cannot express, run on a manifest the schema accepted:
  * the version, ports used twice, depends_on naming no service, dependency cycles, ready
  * blocks with two probes or a tcp probe without a port, group names that shadow service
- * names, and the single values the run time would refuse (value-rules.ts). Also `resolveTargets`, the same "does this name exist"
- * question asked of command-line TARGETs.
+ * names, and the single values the run time would refuse (value-rules.ts). Also
+ * `resolveTargets`, the same "does this name exist" question asked of command-line TARGETs.
  */
 import { topoLevels } from '../core/graph.js';
 import type { Desired, Diagnostic, Result } from '../core/model.js';

@@ -152,7 +152,7 @@ export function emptyCommandProblem(command: string | string[]): (ValueProblem &
 /**
  * The advice for a value YAML read as a map because of an unquoted `: ` inside it
  * (`command: echo a: b`), showing the value quoted: double quotes unless it holds `"` or
- * `\\`, which single quotes keep as they are.
+ * `\`, which single quotes keep as they are.
  */
 export function quoteValueHint(value: string, key?: string): string {
   const quoted = /["\\]/.test(value) ? `'${value.replace(/'/g, "''")}'` : `"${value}"`;
