@@ -16,7 +16,6 @@
 import { existsSync } from 'node:fs';
 import { systemClock } from '../core/clock.js';
 import { type Desired, type Failure, ok, type Result } from '../core/model.js';
-import { formatPlan } from '../core/plan.js';
 import { childExit } from '../runtime/spawn.js';
 import type { System } from '../runtime/system.js';
 import { observe } from '../state/observe.js';
@@ -86,11 +85,9 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
       },
       { system: io.system, env: io.input.env },
       {
-        onPlan: (p, observed) => {
-          // Actions only: the renderer prints the notes.
-          if (p.actions.length > 0) io.say(formatPlan({ ...p, notes: [] }).trimEnd());
-          renderer.plan(p, observed.warnings);
-        },
+        // The renderer prints each action as it begins (as `up` does), so the plan is not
+        // printed ahead of it: that said every action twice.
+        onPlan: (p, observed) => renderer.plan(p, observed.warnings),
         onEvent: (e) => renderer.event(e),
         onWaitLock: (holder) => renderer.waitLock(holder),
       },
