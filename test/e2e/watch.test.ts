@@ -15,6 +15,7 @@ import { answers, type E2eProject, e2eProject, isGone, programs } from './harnes
 
 const serve = join(programs, 'serve.mjs');
 const exitWith = join(programs, 'exit-with.mjs');
+const slowServe = join(programs, 'slow-serve.mjs');
 
 /** Fast liveness and backoff, so crash tests take seconds, not minutes. */
 const FAST = { UIPROCS_WATCH_INTERVAL_MS: '200', UIPROCS_BACKOFF_BASE_MS: '200' };
@@ -163,6 +164,35 @@ describe('uiprocs watch: manifest edits', () => {
     expect(pidOf(p, 'a')).toBe(before.a);
 
     await endLeavingRunning(w, [a, b]);
+    await p.ok(['down']);
+    expect(p.tagged()).toEqual([]);
+  });
+
+  it('applies a save made while the first converge waits for a slow service', async () => {
+    const p = track(e2eProject());
+    const [a, b] = [await freePort(), await freePort()];
+    // a opens its port 3 s after it starts: a Streamlit or Jupyter taking its time.
+    const slow = `  a: { command: node ${slowServe} 3000 ${a}, port: ${a} }\n`;
+    p.write(`services:\n${slow}`);
+    const w = startWatch(p);
+    await w.saw(/a\s+started pid/);
+    p.write(`services:\n${slow}${serviceLine('b', b)}`);
+    // The save fell inside the first converge: a is not ready, watch is not "watching" yet.
+    expect(w.err()).not.toMatch(/a\s+ready in|watching/);
+    expect(await answers(a)).toBe(false);
+
+    const at = await w.saw('watching', { timeout: 20_000 });
+    await waitFor(() => answers(b), {
+      timeout: 15_000,
+      what: 'b, saved during the first converge, to answer',
+    });
+    await w.saw(/b\s+ready in/);
+    const aPid = pidOf(p, 'a');
+    expect(aPid).toBeDefined();
+    expect(w.err().slice(at)).not.toMatch(/\ba\s+(start|recreate|stop):/);
+
+    await endLeavingRunning(w, [a, b]);
+    expect(pidOf(p, 'a')).toBe(aPid);
     await p.ok(['down']);
     expect(p.tagged()).toEqual([]);
   });
