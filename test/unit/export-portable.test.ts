@@ -14,40 +14,13 @@ import { loopbackBinds } from '../../src/export/loopback.js';
 import { exportMake } from '../../src/export/make.js';
 import { pathRewriter } from '../../src/export/relocate.js';
 import { exportSystemd, recordedExecutables } from '../../src/export/systemd.js';
+import { desiredIn, service } from '../helpers/desired.js';
 
 const DIR = '/home/ann/ocr-ui';
 
-function spec(name: string, command: string | string[], over: Partial<ServiceSpec> = {}): ServiceSpec {
-  return {
-    name,
-    command,
-    port: 8600,
-    groups: [],
-    cwd: DIR,
-    env: {},
-    envFiles: [],
-    log: { path: `${DIR}/.uiprocs/logs/${name}.log`, maxSize: 10_000_000, keep: 3 },
-    dependsOn: {},
-    ready: { check: { kind: 'tcp' }, timeout: 10_000, interval: 100 },
-    stopSignal: 'SIGTERM',
-    stopTimeout: 5_000,
-    restart: 'no',
-    maxRestarts: 5,
-    disabled: false,
-    ...over,
-  };
-}
-
-function manifest(...services: ServiceSpec[]): Desired {
-  return {
-    project: 'ocr',
-    projectDir: DIR,
-    manifestPath: `${DIR}/ui-procs.yaml`,
-    stateDir: `${DIR}/.uiprocs`,
-    services: Object.fromEntries(services.map((s) => [s.name, s])),
-    groups: {},
-  };
-}
+const spec = (name: string, command: string | string[], over: Partial<ServiceSpec> = {}) =>
+  service(name, { command, port: 8600, ...over }, DIR);
+const manifest = (...services: ServiceSpec[]) => desiredIn(DIR, 'ocr', services);
 
 const nothingFound = () => null;
 const unit = (d: Desired, opts: Partial<Parameters<typeof exportSystemd>[1]> = {}) =>
