@@ -5,7 +5,7 @@ import { projectId } from '../../core/identity.js';
 import { type Desired, type Observed, ok, type Result } from '../../core/model.js';
 import { taggedProcesses } from '../../runtime/service-processes.js';
 import { getSystem, type System } from '../../runtime/system.js';
-import { observe, runningGroups } from '../../state/observe.js';
+import { hasUnrecordedExit, observe, runningGroups } from '../../state/observe.js';
 import { checkPrivateDir } from '../../state/paths.js';
 import { formatPsTable } from '../../ui/ps-table.js';
 import type { Context } from '../context.js';
@@ -30,9 +30,15 @@ export default async function ps(
   const trusted = exists ? checkPrivateDir(desired.stateDir) : undefined;
   if (trusted !== undefined && !trusted.ok && 'message' in trusted.error)
     ctx.err(`warning: ${trusted.error.message}\n`);
-  const observed = exists
+  let observed = exists
     ? observe(desired.stateDir, system, { repair: trusted?.ok === true })
     : { services: {}, warnings: [] };
+  // A death nobody recorded yet is recorded now, once ("code unknown", found gone now),
+  // so every later ps shows the same finished_at; see state/exits.ts.
+  if (trusted?.ok === true && hasUnrecordedExit(observed)) {
+    const { noteExits } = await import('../../state/exits.js');
+    observed = await noteExits(desired.stateDir, observed, { system, command: 'uiprocs ps' });
+  }
   const untracked = untrackedProcesses(desired, observed, system);
   const rows = await statusRows(desired, observed, system, project.value.targets, Date.now(), untracked);
   if (opts.json) ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
