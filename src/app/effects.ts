@@ -253,7 +253,11 @@ export function makeEffects(input: EffectsInput): Effects {
     const record = written.get(name);
     if (record !== undefined) {
       const exit = (await childExitWithin(proc.pid)) ?? unknownExit();
-      recordExit(desired.stateDir, record, notReady ? { ...exit, cause: 'stopped by uiprocs: not ready in time' } : exit);
+      recordExit(
+        desired.stateDir,
+        record,
+        notReady ? { ...exit, cause: 'stopped by uiprocs: not ready in time' } : exit,
+      );
     }
     return res;
   };

@@ -3,6 +3,7 @@ import { closeSync, fstatSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
+import { describeExit } from '../core/exit.js';
 import {
   AUTO_PORT_TOKEN,
   type Failure,
@@ -152,7 +153,11 @@ export async function spawnService(input: SpawnInput, deps: SpawnDeps = {}): Pro
   }
 
   const identity = await readBack(system, clock, pid);
-  if (!identity) return fail(failedToStart(spec.name, `process ${pid} exited before it could be recorded`));
+  if (!identity) {
+    const exit = await childExitWithin(pid);
+    const how = exit === undefined ? 'exited' : describeExit(exit);
+    return fail(failedToStart(spec.name, `process ${pid} ${how} before it could be recorded`));
+  }
   return ok({
     ...identity,
     bootId: system.bootId(),
