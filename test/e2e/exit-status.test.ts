@@ -6,33 +6,19 @@
  */
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StatusRow } from '../../src/app/status.js';
 import { freePort } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
-import { answers, type E2eProject, e2eProject, isGone, programs } from './harness.js';
+import { answers, type E2eProject, e2eProject, isGone, programs, psRows, trackProjects } from './harness.js';
 
 const serve = join(programs, 'serve.mjs');
 const exitWith = join(programs, 'exit-with.mjs');
 
-let project: E2eProject | undefined;
-const track = (p: E2eProject): E2eProject => {
-  project = p;
-  return p;
-};
-afterEach(async () => {
-  await project?.cleanup();
-  project = undefined;
-});
-
-async function ps(p: E2eProject, ...args: string[]): Promise<StatusRow[]> {
-  const r = await p.run(['ps', '--json', ...args]);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as StatusRow[];
-}
+const track = trackProjects();
 
 async function row(p: E2eProject, name: string): Promise<StatusRow> {
-  return (await ps(p, name))[0]!;
+  return (await psRows(p, name))[0]!;
 }
 
 /** The STATUS cell of `name` in the plain `ps` table. */
