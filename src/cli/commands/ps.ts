@@ -12,8 +12,9 @@ import type { Context } from '../context.js';
 
 /**
  * `uiprocs ps`: read-only; waits for no lock, so it answers at once even while an `up`
- * runs (the one write, a death nobody recorded yet, tries the lock once). `--check` makes it a health check for scripts: exit 1 unless every target runs
- * and answers on its port.
+ * runs (its one write, a death nobody recorded yet, tries the lock once). `--check`
+ * makes it a health check for scripts: exit 1 unless every target runs and answers on
+ * its port.
  */
 export default async function ps(
   ctx: Context,
