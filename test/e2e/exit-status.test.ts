@@ -78,7 +78,7 @@ services:
     expect(await row(p, 'boom')).toMatchObject(stopped);
     expect(await statusCell(p, 'boom')).toBe('stopped');
     expect(await answers(port)).toBe(false);
-   }, 90_000);
+  }, 90_000);
 
   it('killed by a signal: up says killed by SIGSEGV; ps says exited (SIGSEGV); down clears it', async () => {
     const p = track(e2eProject());
@@ -151,7 +151,7 @@ services:
     expect(await row(p, 'api')).toMatchObject({ status: 'running' });
     expect(await answers(other)).toBe(true);
     await p.ok(['down']);
-   }, 90_000);
+  }, 90_000);
 
   it('ps in a state dir others can write records nothing: code unknown, no finished_at, record unchanged', async () => {
     const p = track(e2eProject());
