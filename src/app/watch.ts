@@ -20,9 +20,10 @@
  */
 import { existsSync } from 'node:fs';
 import { systemClock } from '../core/clock.js';
-import { type Desired, type Failure, ok, type Result } from '../core/model.js';
-import { childExit } from '../runtime/spawn.js';
+import { type Desired, type Failure, ok, type Result, type RunRecord } from '../core/model.js';
+import { childExitWithin } from '../runtime/spawn.js';
 import type { System } from '../runtime/system.js';
+import { noteExits } from '../state/exits.js';
 import { observe } from '../state/observe.js';
 import type { Renderer } from '../ui/progress.js';
 import { DEFAULT_BACKOFF } from '../watch/backoff.js';
@@ -91,8 +92,6 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
         guard: guard && (async () => guard(names[0]!)),
         // A guarded start is a liveness restart: counted in the record it writes.
         countRestarts: guard ? names : undefined,
-        // A failed start is a crash the liveness loop must see (and ps must show).
-        keepFailedRecords: true,
       },
       { system: io.system, env: io.input.env },
       {
@@ -121,9 +120,16 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
       return s && { name, restart: s.restart, maxRestarts: s.maxRestarts };
     },
     observe: async () => {
-      const seen = existsSync(desired.stateDir)
+      const found = existsSync(desired.stateDir)
         ? observe(desired.stateDir, io.system, { repair: false })
         : { services: {}, warnings: [] };
+      // A death is recorded in its run record (`ps` shows `exited (3)`), with the code when
+      // this watch started the process (it is its parent).
+      const seen = await noteExits(desired.stateDir, found, {
+        system: io.system,
+        command: 'uiprocs watch',
+        exitOf: (pid) => childExitWithin(pid),
+      });
       const out = new Map<string, ServiceLiveness>();
       for (const name of managed()) {
         const obs = seen.services[name];
@@ -133,7 +139,7 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
         // so `restart: on-failure` can leave a clean exit alone; otherwise it is unknown,
         // which counts as a failure.
         else if (obs?.status === 'stale')
-          out.set(name, { status: 'dead', exitCode: await exitCodeOf(obs.record.pid) });
+          out.set(name, { status: 'dead', exitCode: await exitCodeOf(obs.record) });
         else out.set(name, { status: 'absent' });
       }
       // Each tick also keeps the running services' logs under their max_size (log-rotation.ts).
@@ -244,20 +250,10 @@ function describeLiveness(e: LivenessEvent): string {
 }
 
 /**
- * The exit code of a service this process spawned, or null (unknown, or killed by a
- * signal). /proc shows a child dead a moment before Node reaps it and reports the code,
- * so the report is awaited, for at most a second.
+ * The exit code of a service, or null (unknown, or killed by a signal): this process knows
+ * it when it spawned the service; else its record may (another watch was its parent).
  */
-async function exitCodeOf(pid: number): Promise<number | null> {
-  const exit = childExit(pid);
-  if (exit === undefined) return null;
-  let timer: NodeJS.Timeout | undefined;
-  const code = await Promise.race([
-    exit,
-    new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), 1000);
-    }),
-  ]);
-  clearTimeout(timer);
-  return code;
+async function exitCodeOf(record: RunRecord): Promise<number | null> {
+  const exit = (await childExitWithin(record.pid)) ?? record.exit;
+  return exit?.code ?? null;
 }

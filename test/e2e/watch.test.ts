@@ -360,7 +360,13 @@ describe('uiprocs watch: liveness', () => {
     await w.saw(/done stays down/, { from: at, timeout: 15_000 });
     await w.saw(/broken restarted/, { from: at, timeout: 15_000 });
     expect(w.err().slice(at)).not.toMatch(/done restarted/);
+    // Watch was its parent: it recorded the code, so ps says `exited (0)`, not "unknown",
+    // and still does once watch is gone.
+    const done = { status: 'exited', exit_code: 0, exit_signal: null, finished_at: expect.any(String) };
+    await waitFor(async () => (await ps(p, 'done'))[0]!.exit_code === 0, { what: 'ps: done exited (0)' });
+    expect((await ps(p, 'done'))[0]).toMatchObject(done);
     await endLeavingRunning(w, [port]);
+    expect((await ps(p, 'done'))[0]).toMatchObject(done);
     await p.ok(['down']);
   });
 
