@@ -129,7 +129,7 @@ export async function converge(
     hooks.onPlan?.(p, observed);
     if (p.actions.some((a) => a.kind === 'start' || a.kind === 'recreate')) {
       const { checkStarts } = await import('./preflight.js');
-      const pre = checkStarts(desired, p, system, id);
+      const pre = checkStarts(desired, p, system, id, runtime.env);
       if (!pre.ok) return pre;
     }
     const started: RunRecord[] = [];

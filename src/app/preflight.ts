@@ -1,19 +1,27 @@
 /**
  * Preconditions of a converge's starts, checked for every service the plan will start
- * before anything is stopped or spawned: each log must be writable, and no foreign process
- * may hold a fixed port. One bad service then fails the whole `up` with nothing changed,
- * instead of half the project starting around it (and the user fixing one problem per run).
+ * before anything is stopped or spawned: each log must be writable, the working directory
+ * and executable must exist, and no foreign process may hold a fixed port. One bad service
+ * then fails the whole `up` with nothing changed, instead of half the project starting
+ * around it (and the user fixing one problem per run).
  *
  * The start effects check the same things again at their own start: between this pass and
  * the spawn, another process may still take a port.
  */
-import { type Desired, fail, ok, type Result } from '../core/model.js';
+import { type Desired, fail, ok, type Result, type ServiceSpec } from '../core/model.js';
 import type { Plan } from '../core/plan.js';
 import { ensureLogWritable } from '../logs/rotate.js';
+import { prepareCommand } from '../runtime/command-line.js';
 import { describeOwners } from '../runtime/ports.js';
 import { portListening, type System } from '../runtime/system.js';
 
-export function checkStarts(desired: Desired, plan: Plan, system: System, projectId: string): Result<void> {
+export function checkStarts(
+  desired: Desired,
+  plan: Plan,
+  system: System,
+  projectId: string,
+  baseEnv: Record<string, string | undefined> = {},
+): Result<void> {
   const problems: string[] = [];
   for (const action of plan.actions) {
     if (action.kind !== 'start' && action.kind !== 'recreate') continue;
@@ -22,6 +30,8 @@ export function checkStarts(desired: Desired, plan: Plan, system: System, projec
     const writable = ensureLogWritable(spec.log);
     if (!writable.ok)
       problems.push(`${spec.name}: ${'message' in writable.error ? writable.error.message : ''}`);
+    const runnable = checkRunnable(spec, baseEnv);
+    if (runnable !== undefined) problems.push(`${spec.name}: ${runnable}`);
     if (typeof spec.port !== 'number') continue;
     // One read of the socket table answers "not listening" for every port at once; only a
     // port someone listens on is worth the search for its owners.
@@ -41,4 +51,30 @@ export function checkStarts(desired: Desired, plan: Plan, system: System, projec
         ? `${problems[0]}; nothing was started`
         : `nothing was started:\n${problems.map((p) => `  ${p}`).join('\n')}`,
   });
+}
+
+/**
+ * A missing working directory or executable (of the command or of a `ready.command`
+ * probe), found before anything starts; the spawn looks again. Only for a service that
+ * depends on nothing: a dependency may be what creates its folder or program (a build in
+ * watch mode), so a dependent is checked at its own start, as before.
+ */
+function checkRunnable(spec: ServiceSpec, baseEnv: Record<string, string | undefined>): string | undefined {
+  if (Object.keys(spec.dependsOn).length > 0) return undefined;
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...baseEnv, ...spec.env }))
+    if (value !== undefined) env[key] = value;
+  // `port: auto` is chosen at the start; any number stands in for it in this look.
+  const port = spec.port === null ? null : spec.port === 'auto' ? 0 : spec.port;
+  const why = (command: string | string[]): string | undefined => {
+    const prepared = prepareCommand(command, port, spec.cwd, env);
+    if (prepared.ok) return undefined;
+    return 'message' in prepared.error ? prepared.error.message : prepared.error.reason;
+  };
+  const own = why(spec.command);
+  if (own !== undefined) return own;
+  // A probe program that is not there would fail every attempt until the ready timeout.
+  const probe = spec.ready.check;
+  const probeWhy = probe.kind === 'command' ? why(probe.command) : undefined;
+  return probeWhy === undefined ? undefined : `ready.command: ${probeWhy}`;
 }

@@ -4,6 +4,7 @@
  */
 import type { Desired, Result } from '../core/model.js';
 import { ok } from '../core/model.js';
+import { displayPath } from '../manifest/display.js';
 import { loadManifest } from '../manifest/load.js';
 
 export interface ProjectInput {
@@ -29,7 +30,8 @@ export async function loadProject(
   // resolveTargets reads [] as "all": `down old` (only orphan names) must not become `down`.
   // The target rules are loaded only when a command line names targets.
   const { resolveTargets } = await import('../manifest/rules.js');
-  const resolved = known.length > 0 ? resolveTargets(desired, known) : ok([]);
+  const file = displayPath(desired.manifestPath, input.cwd);
+  const resolved = known.length > 0 ? resolveTargets(desired, known, file) : ok([]);
   if (!resolved.ok) return resolved;
   return ok({ desired, targets: [...resolved.value, ...targets.filter((t) => extra.has(t))] });
 }

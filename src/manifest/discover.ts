@@ -133,7 +133,8 @@ async function search(cwd: string): Promise<Result<Discovered>> {
     message:
       `no uiprocs manifest found in ${cwd} or any folder above it\n` +
       `looked for: ${SEARCH_PLACES.slice(0, -1).join(', ')}, and a "uiprocs" field in package.json\n` +
-      'create ui-procs.yaml, or pass -f PATH (or set UIPROCS_FILE)',
+      // --file, not -f: after `logs`, -f is --follow; --file names the manifest anywhere.
+      'create ui-procs.yaml, or name one with --file PATH (or set UIPROCS_FILE)',
   });
 }
 

@@ -10,6 +10,7 @@ import { isMap, isPair, isScalar, parseDocument, visit } from 'yaml';
 import type { Diagnostic, Result } from '../core/model.js';
 import { fail, ok } from '../core/model.js';
 import { diagnostic, type Locator, SourceText, YamlLocator, type YamlNodeLike } from './locate.js';
+import { quoteValueHint } from './value-rules.js';
 
 export interface Parsed {
   /** The plain data (maps → objects), or undefined when the document is empty. */
@@ -50,7 +51,12 @@ export function parseManifestText(text: string, opts: ParseOptions): Result<Pars
     const diags = errors.map((err) => {
       let [start, end] = err.pos;
       let message = MESSAGES[err.code] ?? yamlMessage(err.message);
-      if (err.code === 'DUPLICATE_KEY') {
+      let hint: string | undefined;
+      const colon = COLON_IN_VALUE.has(err.code) ? unquotedColon(text, start, end) : undefined;
+      if (colon) {
+        end = colon.end;
+        hint = colon.hint;
+      } else if (err.code === 'DUPLICATE_KEY') {
         const key = keyToken(text, start);
         end = start + key.length;
         message = `duplicate key ${JSON.stringify(unquoteKey(key))}: each key may appear only once in a map`;
@@ -60,7 +66,7 @@ export function parseManifestText(text: string, opts: ParseOptions): Result<Pars
         end = start + 1;
         message = 'this quoted string is never closed';
       }
-      return diagnostic(source.span(file, start, Math.max(end, start + 1)), message);
+      return diagnostic(source.span(file, start, Math.max(end, start + 1)), message, hint);
     });
     return fail({ reason: 'manifest-invalid', diagnostics: dedupe(diags) });
   }
@@ -147,6 +153,29 @@ export function parseManifestText(text: string, opts: ParseOptions): Result<Pars
   }
 
   return ok({ data, locator: new YamlLocator(file, source, root) });
+}
+
+/**
+ * The errors `yaml` gives for a plain value with an unquoted `: ` inside it
+ * (`command: echo a: b`, also in a flow map `{ command: echo a: b }`): YAML reads the
+ * value as the start of a nested map, which it does not allow there.
+ */
+const COLON_IN_VALUE = new Set(['BLOCK_AS_IMPLICIT_KEY', 'BLOCK_IN_FLOW']);
+
+/** When the value at `start` holds an unquoted `: `: where it ends, and the advice to quote it. */
+function unquotedColon(text: string, start: number, end: number): { end: number; hint: string } | undefined {
+  const newline = text.indexOf('\n', start);
+  const lineEnd = newline === -1 ? text.length : newline;
+  // yaml marks the whole value inside a flow map, only its first character in a block map.
+  const valueEnd = end > start + 1 ? Math.min(end, lineEnd) : lineEnd;
+  const value = text
+    .slice(start, valueEnd)
+    .replace(/\s+#.*$/, '')
+    .trimEnd();
+  if (!/:\s/.test(value)) return undefined;
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const key = /([^\s{,[]+:)\s*$/.exec(text.slice(lineStart, start))?.[1];
+  return { end: start + value.length, hint: quoteValueHint(value, key) };
 }
 
 /** The key text starting at `start`: a quoted string, or plain text up to `: `. */

@@ -2,7 +2,8 @@
  * Turns a schema-valid, rule-checked manifest into the desired state (`Desired`):
  * defaults merged, variables interpolated, durations in ms, sizes in bytes, paths
  * absolute, env files read, every default filled in. Problems found here (an unset
- * variable, a missing env_file) come back as located diagnostics, never as throws.
+ * variable, a missing env_file, a command or ready.http target that interpolation left
+ * unusable) come back as located diagnostics, never as throws.
  *
  * Merge rule: a service field replaces the same field of `defaults`, except `env` (merged
  * key by key, the service wins), `log` (merged key by key, so defaults can set max_size
@@ -47,6 +48,7 @@ import {
   showPath,
 } from './types.js';
 import { normaliseSignal, parseDuration, parseSize } from './units.js';
+import { emptyCommandProblem, httpTargetProblem, type ValueProblem } from './value-rules.js';
 
 /** Malformed lines of one env file reported one by one; the rest are summed up in one more. */
 const ENV_FILE_PROBLEMS_SHOWN = 3;
@@ -145,10 +147,7 @@ class Resolver {
     const field = <K extends keyof RawServiceFields>(k: K): [RawServiceFields[K], Path] =>
       s[k] !== undefined ? [s[k], ['services', name, k]] : [d[k], ['defaults', k]];
 
-    const command =
-      typeof s.command === 'string'
-        ? str(s.command, ['services', name, 'command'])
-        : s.command.map((c, i) => str(c, ['services', name, 'command', i]));
+    const command = this.command(s.command, ['services', name, 'command'], str);
 
     const [group] = field('group');
     const [cwdRaw, cwdAt] = field('cwd');
@@ -247,16 +246,18 @@ class Resolver {
     let check: ReadyCheck;
     if (probe?.tcp !== undefined)
       check = probe.tcp === true ? { kind: 'tcp' } : { kind: 'tcp', port: probe.tcp };
-    else if (probe?.http !== undefined) check = { kind: 'http', target: str(probe.http, [...at, 'http']) };
-    else if (probe?.log !== undefined) check = { kind: 'log', pattern: probe.log };
-    else if (probe?.command !== undefined) {
-      const c = probe.command;
-      check = {
-        kind: 'command',
-        command:
-          typeof c === 'string' ? str(c, [...at, 'command']) : c.map((x, i) => str(x, [...at, 'command', i])),
-      };
-    } else check = port === null ? { kind: 'alive' } : { kind: 'tcp' };
+    else if (probe?.http !== undefined) {
+      const before = this.diags.length;
+      const target = str(probe.http, [...at, 'http']);
+      // A target whose interpolation failed is reported once, for that.
+      const problem =
+        this.diags.length === before ? httpTargetProblem(target, name, port !== null) : undefined;
+      if (problem) this.report([...at, 'http'], problem);
+      check = { kind: 'http', target };
+    } else if (probe?.log !== undefined) check = { kind: 'log', pattern: probe.log };
+    else if (probe?.command !== undefined)
+      check = { kind: 'command', command: this.command(probe.command, [...at, 'command'], str) };
+    else check = port === null ? { kind: 'alive' } : { kind: 'tcp' };
     const timeout = own?.timeout ?? fromDefaults?.timeout;
     const interval = own?.interval ?? fromDefaults?.interval;
     return {
@@ -266,6 +267,19 @@ class Resolver {
       interval:
         interval === undefined ? DEFAULTS.readyInterval : (parseDuration(interval) ?? DEFAULTS.readyInterval),
     };
+  }
+
+  /** A service's or probe's command, interpolated; one that is left with nothing to run is reported. */
+  private command(raw: string | string[], at: Path, str: (v: string, at: Path) => string): string | string[] {
+    const before = this.diags.length;
+    const command = typeof raw === 'string' ? str(raw, at) : raw.map((c, i) => str(c, [...at, i]));
+    const problem = this.diags.length === before ? emptyCommandProblem(command) : undefined;
+    if (problem) this.report(problem.item === undefined ? at : [...at, problem.item], problem);
+    return command;
+  }
+
+  private report(path: Path, problem: ValueProblem): void {
+    this.diags.push(diagnostic(this.locator.at(path), `${showPath(path)} ${problem.message}`, problem.hint));
   }
 
   /** Interpolates one scalar, reporting each problem at its `${…}` inside the file. */

@@ -1,9 +1,9 @@
 /**
  * Semantic checks the JSON Schema cannot express, run on a manifest the schema accepted:
  * the version, ports used twice, depends_on naming no service, dependency cycles, ready
- * blocks with two probes or a probe that needs a port the service lacks, and group names
- * that shadow service names. Also `resolveTargets`, the same "does this name exist"
- * question asked of command-line TARGETs.
+ * blocks with two probes or a tcp probe without a port, group names that shadow service
+ * names, and the single values the run time would refuse (value-rules.ts). Also
+ * `resolveTargets`, the same "does this name exist" question asked of command-line TARGETs.
  */
 import { topoLevels } from '../core/graph.js';
 import type { Desired, Diagnostic, Result } from '../core/model.js';
@@ -11,6 +11,7 @@ import { fail, ok } from '../core/model.js';
 import { diagnostic, type Locator } from './locate.js';
 import { closest, didYouMean } from './suggest.js';
 import { type Path, PROBE_KINDS, type RawManifest, type RawServiceFields, showPath } from './types.js';
+import { checkValues } from './value-rules.js';
 
 /** Where an effective field comes from: the service itself, else `defaults`. */
 function origin(m: RawManifest, name: string, field: keyof RawServiceFields): Path | undefined {
@@ -102,6 +103,7 @@ export function checkRules(m: RawManifest, locator: Locator): Diagnostic[] {
   }
 
   for (const name of names) out.push(...readyRules(m, name, locator));
+  out.push(...checkValues(m, locator));
 
   // A group named like a service would make a TARGET ambiguous.
   for (const name of names) {
@@ -160,15 +162,7 @@ function readyRules(m: RawManifest, name: string, locator: Locator): Diagnostic[
         ),
       );
     }
-    if (typeof probeOwner.http === 'string' && probeOwner.http.startsWith('/')) {
-      out.push(
-        diagnostic(
-          locator.at([...probeAt, 'http']),
-          `${showPath([...probeAt, 'http'])} is a path, but services.${name} has no port`,
-          'set "port:", or give a full URL: "http://127.0.0.1:8080/health"',
-        ),
-      );
-    }
+    // ready.http is checked once interpolated (resolve.ts): `http: ${HEALTH}` may be a path.
   }
   return out;
 }
@@ -183,27 +177,55 @@ function dedupe(diags: Diagnostic[]): Diagnostic[] {
   });
 }
 
+/** Names a "no service or group named" message lists in full; beyond it, the first few and a count. */
+const NAMES_LISTED = 10;
+const NAMES_WHEN_SHORTENED = 8;
+
+function listNames(names: readonly string[]): string {
+  if (names.length <= NAMES_LISTED) return names.join(', ');
+  return `${names.slice(0, NAMES_WHEN_SHORTENED).join(', ')} and ${names.length - NAMES_WHEN_SHORTENED} more`;
+}
+
+/** `"a"`, `"a" or "b"`, `"a", "b" or "c"`. */
+function orList(words: readonly string[]): string {
+  const q = words.map((w) => JSON.stringify(w));
+  return q.length === 1 ? q[0]! : `${q.slice(0, -1).join(', ')} or ${q.at(-1)}`;
+}
+
 /**
  * Expands command-line TARGETs (service or group names) to service names, in manifest
- * order, without duplicates. No targets means every service.
+ * order, without duplicates. No targets means every service. An unknown name is reported
+ * like a manifest problem, naming the manifest it looked in (`file`: as the user should
+ * see it; default the absolute path), what that manifest has, and a near name:
+ *
+ *     ui-procs.yaml: no service or group named "wbe" (services: web, api; groups: ui)
+ *       did you mean "web"?
  */
-export function resolveTargets(desired: Desired, targets: readonly string[]): Result<string[]> {
+export function resolveTargets(
+  desired: Desired,
+  targets: readonly string[],
+  file: string = desired.manifestPath,
+): Result<string[]> {
   const services = Object.keys(desired.services);
   if (targets.length === 0) return ok(services);
   const chosen = new Set<string>();
-  const problems: string[] = [];
+  const unknown: string[] = [];
   const groups = Object.keys(desired.groups);
   for (const t of targets) {
     if (Object.hasOwn(desired.services, t)) chosen.add(t);
     else if (Object.hasOwn(desired.groups, t)) for (const s of desired.groups[t]!) chosen.add(s);
-    else {
-      const near = closest(t, [...services, ...groups]);
-      problems.push(`unknown target "${t}"${near ? ` (did you mean "${near}"?)` : ''}`);
-    }
+    else if (!unknown.includes(t)) unknown.push(t);
   }
-  if (problems.length > 0) {
-    const known = `services: ${services.join(', ') || '(none)'}; groups: ${groups.join(', ') || '(none)'}`;
-    return fail({ reason: 'unknown-target', message: `${problems.join('\n')}\n${known}` });
+  if (unknown.length === 0) return ok(services.filter((s) => chosen.has(s)));
+  const has =
+    services.length === 0
+      ? 'it has no services'
+      : `services: ${listNames(services)}${groups.length > 0 ? `; groups: ${listNames(groups)}` : ''}`;
+  const lines = [`${file}: no service or group named ${orList(unknown)} (${has})`];
+  for (const t of unknown) {
+    const near = closest(t, [...services, ...groups]);
+    if (near !== undefined)
+      lines.push(`  ${unknown.length === 1 ? '' : `${JSON.stringify(t)}: `}did you mean "${near}"?`);
   }
-  return ok(services.filter((s) => chosen.has(s)));
+  return fail({ reason: 'unknown-target', message: lines.join('\n') });
 }

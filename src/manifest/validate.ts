@@ -18,6 +18,7 @@ import { validate as compiled } from './generated/validate-manifest.js';
 import { diagnostic, type Locator } from './locate.js';
 import { didYouMean } from './suggest.js';
 import { type Path, type PathSeg, showPath } from './types.js';
+import { quoteValueHint } from './value-rules.js';
 
 interface SchemaNode {
   'x-expected'?: string;
@@ -119,7 +120,22 @@ function mustBe(path: Path, expected: string, data: unknown, locator: Locator): 
   const which =
     value === null || (typeof value === 'object' && Object.keys(value).length > 0) ? 'key' : 'value';
   const subject = path.length === 0 ? 'the manifest' : showPath(path);
-  return diagnostic(locator.at(path, which), `${subject} must be ${expected}`);
+  return diagnostic(locator.at(path, which), `${subject} must be ${expected}`, colonHint(path, value));
+}
+
+/**
+ * A command (or one of its items) that YAML read as a one-entry map, `{ "echo a": "b" }`,
+ * was text with an unquoted `: ` inside: say so, with the text quoted.
+ */
+function colonHint(path: Path, value: unknown): string | undefined {
+  const last = path[path.length - 1];
+  const isCommand = last === 'command' || (typeof last === 'number' && path[path.length - 2] === 'command');
+  if (!isCommand || value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value);
+  if (entries.length !== 1) return undefined;
+  const [key, rest] = entries[0]!;
+  if (rest !== null && typeof rest === 'object') return undefined;
+  return quoteValueHint(`${key}: ${rest ?? ''}`.trimEnd());
 }
 
 function badKeyName(path: Path, e: AjvError, locator: Locator): Diagnostic {

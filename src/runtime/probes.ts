@@ -186,6 +186,8 @@ function makeProbe(input: WaitReadyInput, started: number, clock: Clock, system:
     }
     case 'log': {
       let pattern: RegExp;
+      // Validation compiles the pattern the same way (manifest/value-rules.ts); this guard
+      // only keeps a Desired that skipped it from throwing here.
       try {
         pattern = new RegExp(check.pattern);
       } catch (error) {

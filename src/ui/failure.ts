@@ -1,6 +1,7 @@
 /**
  * How a Failure reads on stderr. Manifest problems print like a compiler (file:line:col,
- * the source line, a marker); everything else is one `uiprocs: …` sentence plus details.
+ * the source line, a marker), an unknown target as `ui-procs.yaml: no service or group
+ * named …`; everything else is one `uiprocs: …` sentence plus details.
  */
 
 import type { Failure } from '../core/model.js';
@@ -14,9 +15,14 @@ export function formatFailure(failure: Failure, opts: { color: boolean; cwd: str
       // Diagnostics are joined without a final newline; a terminal prompt must not glue onto the last one.
       return `${formatDiagnostics(failure.diagnostics, { color: opts.color, cwd: opts.cwd })}\n`;
     case 'unknown-target':
-      return failure.diagnostics && failure.diagnostics.length > 0
-        ? `${formatDiagnostics(failure.diagnostics, { color: opts.color, cwd: opts.cwd })}\n`
-        : `${c.red('uiprocs:')} ${failure.message}\n`;
+      if (failure.diagnostics && failure.diagnostics.length > 0)
+        return `${formatDiagnostics(failure.diagnostics, { color: opts.color, cwd: opts.cwd })}\n`;
+      // `ui-procs.yaml: no service or group named …` names its file like a diagnostic; its
+      // indented lines are hints.
+      return failure.message
+        .split('\n')
+        .map((line) => `${line.startsWith('  ') ? c.cyan(line) : c.red(line)}\n`)
+        .join('');
     case 'service-failed': {
       const details = (failure.details ?? []).map((line) => `  ${c.dim('│')} ${line}\n`).join('');
       return `${c.red('uiprocs:')} ${failure.message}\n${details}`;

@@ -116,7 +116,13 @@ describe('the bad-manifest corpus through the CLI', () => {
     ).toEqual([]);
   }, 180_000);
 
-  for (const name of ['duplicate-port', 'cycle-of-two', 'unset-variable']) {
+  for (const name of [
+    'duplicate-port',
+    'cycle-of-two',
+    'unset-variable',
+    'ready-log-bad-regex',
+    'command-unquoted-colon',
+  ]) {
     it(`up on ${name}: exit 2 with the same diagnostics, nothing started, nothing created`, async () => {
       const dir = join(BAD, name);
       const before = tree(dir);
@@ -149,15 +155,18 @@ services:
     return project;
   }
 
-  it('an unknown target is exit 2 naming it, with a did-you-mean when one is near', async () => {
+  it('an unknown target is exit 2 naming it and the manifest, with a did-you-mean when one is near', async () => {
     const p = await webProject();
     const far = await p.run(['up', 'nosuch']);
     expect(far.code).toBe(2);
-    expect(far.stderr).toContain('unknown target "nosuch"');
-    expect(far.stderr).toContain('services: web, api; groups: ui');
+    expect(far.stderr).toBe(
+      'ui-procs.yaml: no service or group named "nosuch" (services: web, api; groups: ui)\n',
+    );
     const near = await p.run(['up', 'wbe']);
     expect(near.code).toBe(2);
-    expect(near.stderr).toContain('unknown target "wbe" (did you mean "web"?)');
+    expect(near.stderr).toBe(
+      'ui-procs.yaml: no service or group named "wbe" (services: web, api; groups: ui)\n  did you mean "web"?\n',
+    );
     for (const r of [far, near]) expect(r.stderr).not.toMatch(STACK);
     expect(p.tagged()).toEqual([]);
   });

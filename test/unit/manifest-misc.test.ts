@@ -103,14 +103,52 @@ describe('resolveTargets', () => {
     expect(resolveTargets(desired, ['toString']).ok).toBe(false);
   });
 
-  it('names unknown targets, suggests a near name and lists what exists', () => {
-    expect(resolveTargets(desired, ['wbe', 'zzz'])).toEqual({
+  it('names unknown targets and the manifest it looked in, lists what exists, suggests a near name', () => {
+    expect(resolveTargets(desired, ['zzz'], 'ui-procs.yaml')).toEqual({
       ok: false,
       error: {
         reason: 'unknown-target',
-        message:
-          'unknown target "wbe" (did you mean "web"?)\nunknown target "zzz"\nservices: api, web, docs; groups: ui',
+        message: 'ui-procs.yaml: no service or group named "zzz" (services: api, web, docs; groups: ui)',
       },
     });
+    expect(resolveTargets(desired, ['wbe', 'zzz', 'wbe', 'uii'], '../ui-procs.yaml')).toEqual({
+      ok: false,
+      error: {
+        reason: 'unknown-target',
+        message: [
+          '../ui-procs.yaml: no service or group named "wbe", "zzz" or "uii" (services: api, web, docs; groups: ui)',
+          '  "wbe": did you mean "web"?',
+          '  "uii": did you mean "ui"?',
+        ].join('\n'),
+      },
+    });
+  });
+
+  it('without a file name, names the manifest by its path', () => {
+    const at = { ...desired, manifestPath: '/work/p/ui-procs.yaml' } as Desired;
+    const r = resolveTargets(at, ['web2']);
+    expect(!r.ok && 'message' in r.error && r.error.message).toBe(
+      '/work/p/ui-procs.yaml: no service or group named "web2" (services: api, web, docs; groups: ui)\n  did you mean "web"?',
+    );
+  });
+
+  it('shortens a long list of names, and says when there are no groups or no services', () => {
+    const many = Object.fromEntries(
+      Array.from({ length: 30 }, (_, i) => [`svc${i}`, svc(`svc${i}`)] as const),
+    );
+    const big = { services: many, groups: {} } as unknown as Desired;
+    const r = resolveTargets(big, ['nope'], 'ui-procs.yaml');
+    expect(!r.ok && 'message' in r.error && r.error.message).toBe(
+      'ui-procs.yaml: no service or group named "nope" (services: svc0, svc1, svc2, svc3, svc4, svc5, svc6, svc7 and 22 more)',
+    );
+    const ten = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`s${i}`, svc(`s${i}`)] as const));
+    const r10 = resolveTargets({ services: ten, groups: {} } as unknown as Desired, ['nope'], 'm.yaml');
+    expect(!r10.ok && 'message' in r10.error && r10.error.message).toBe(
+      'm.yaml: no service or group named "nope" (services: s0, s1, s2, s3, s4, s5, s6, s7, s8, s9)',
+    );
+    const none = resolveTargets({ services: {}, groups: {} } as unknown as Desired, ['x'], 'm.yaml');
+    expect(!none.ok && 'message' in none.error && none.error.message).toBe(
+      'm.yaml: no service or group named "x" (it has no services)',
+    );
   });
 });

@@ -1,5 +1,7 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { loadProject } from '../../app/project.js';
-import { fail, ok, type Result } from '../../core/model.js';
+import { type Failure, fail, ok, type Result } from '../../core/model.js';
 import type { Context } from '../context.js';
 
 /**
@@ -19,7 +21,7 @@ export default async function logs(
   if (tail < 0)
     return fail({ reason: 'usage', message: `-n ${opts.tail}: expected a number of lines (or "all")` });
   const project = await loadProject(ctx, targets);
-  if (!project.ok) return project;
+  if (!project.ok) return opts.follow ? explainFollow(project.error, targets, ctx.cwd) : project;
   const { desired } = project.value;
   const names = project.value.targets.length > 0 ? project.value.targets : Object.keys(desired.services);
   const sources = names.map((name) => ({ name, path: desired.services[name]!.log.path }));
@@ -37,4 +39,31 @@ export default async function logs(
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   return ok(0);
+}
+
+/**
+ * `uiprocs logs -f ui.yaml` means "follow the service ui.yaml" (as in `docker compose logs
+ * -f`), though it was most likely meant as the manifest, as `-f` is before the command or
+ * after any other. When a target that looks like a file is what failed (no manifest here,
+ * or no such service), the failure says how to name the manifest instead.
+ */
+function explainFollow(failure: Failure, targets: string[], cwd: string): Result<never> {
+  const file = targets.find((t) => looksLikeFile(t, cwd));
+  if (file === undefined || (failure.reason !== 'manifest-not-found' && failure.reason !== 'unknown-target'))
+    return fail(failure);
+  const hint =
+    `after "logs", -f means --follow, so ${JSON.stringify(file)} was read as a service name; ` +
+    `give the manifest before the command (uiprocs -f ${file} logs) or as --file ${file}`;
+  const indent = failure.reason === 'unknown-target' ? '  ' : '';
+  return fail({ ...failure, message: `${failure.message}\n${indent}${hint}` });
+}
+
+/** A path (service names hold no `/`), a manifest's extension, or an existing file. */
+function looksLikeFile(target: string, cwd: string): boolean {
+  if (target.includes('/') || /\.(ya?ml|json|[cm]?[jt]s)$/i.test(target)) return true;
+  try {
+    return statSync(resolve(cwd, target)).isFile();
+  } catch {
+    return false;
+  }
 }
