@@ -95,6 +95,9 @@ export async function converge(
   runtime: Runtime,
   hooks: ConvergeHooks = {},
 ): Promise<Result<ConvergeReport>> {
+  // A Desired made from records knows no services: only a `down` of everything may use it.
+  if (desired.recordsOnly && (request.command !== 'down' || request.targets.length > 0))
+    throw new Error(`converge: a ${request.command} needs the manifest, not only the run records`);
   const { system } = runtime;
   const clock = runtime.clock ?? systemClock;
   const id = projectId(desired.project, desired.stateDir);

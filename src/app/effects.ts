@@ -49,12 +49,22 @@ export interface EffectsInput {
   seen?: ProcessSnapshot;
 }
 
-/** Signal, timeout and tag for stopping what a record describes, orphans included. */
+/**
+ * Signal and timeout for stopping a service: the manifest's; for a service the manifest
+ * does not describe (an orphan, or a manifest that does not parse), what its record kept
+ * from the manifest it was started with; else the defaults. Record fields come from disk,
+ * so they are used only when well-formed.
+ */
 function stopSettings(input: EffectsInput, name: string): { signal: string; timeoutMs: number } {
   const spec = input.desired.services[name];
+  const obs = input.observed.services[name];
+  const record = obs !== undefined && obs.status !== 'absent' ? obs.record : undefined;
+  const signal = typeof record?.stopSignal === 'string' ? record.stopSignal : undefined;
+  const timeout =
+    Number.isSafeInteger(record?.stopTimeout) && record!.stopTimeout! >= 0 ? record?.stopTimeout : undefined;
   return {
-    signal: spec?.stopSignal ?? 'SIGTERM',
-    timeoutMs: input.stopTimeoutMs ?? spec?.stopTimeout ?? 10_000,
+    signal: spec?.stopSignal ?? signal ?? 'SIGTERM',
+    timeoutMs: input.stopTimeoutMs ?? spec?.stopTimeout ?? timeout ?? 10_000,
   };
 }
 
@@ -241,6 +251,8 @@ export function makeEffects(input: EffectsInput): Effects {
       restarts:
         (previous && previous.status !== 'absent' ? previous.record.restarts : 0) +
         (input.countRestarts?.includes(name) ? 1 : 0),
+      stopSignal: spec.stopSignal,
+      stopTimeout: spec.stopTimeout,
     };
     const written = writeRecord(desired.stateDir, record);
     if (!written.ok) {

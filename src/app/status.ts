@@ -79,7 +79,14 @@ export async function statusRows(
         started_at: null,
         uptime_ms: null,
         restarts: 0,
-        note: spec === undefined ? 'not in the manifest' : spec.disabled ? 'disabled' : null,
+        note:
+          spec === undefined
+            ? desired.recordsOnly
+              ? null
+              : 'not in the manifest'
+            : spec.disabled
+              ? 'disabled'
+              : null,
       };
       const strays = obs.status === 'running' ? undefined : untracked.get(name);
       if (strays !== undefined && strays.length > 0) {
