@@ -60,8 +60,8 @@ function stopSettings(input: EffectsInput, name: string): { signal: string; time
   const obs = input.observed.services[name];
   const record = obs !== undefined && obs.status !== 'absent' ? obs.record : undefined;
   const signal = typeof record?.stopSignal === 'string' ? record.stopSignal : undefined;
-  const timeout =
-    Number.isSafeInteger(record?.stopTimeout) && record!.stopTimeout! >= 0 ? record?.stopTimeout : undefined;
+  const recorded = record?.stopTimeout;
+  const timeout = Number.isSafeInteger(recorded) && (recorded as number) >= 0 ? recorded : undefined;
   return {
     signal: spec?.stopSignal ?? signal ?? 'SIGTERM',
     timeoutMs: input.stopTimeoutMs ?? spec?.stopTimeout ?? timeout ?? 10_000,
