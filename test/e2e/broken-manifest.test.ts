@@ -164,3 +164,24 @@ services:
     expect(existsSync(p.stateDir)).toBe(false);
   });
 });
+
+describe('records keep how to stop their service', () => {
+  it('a service that left the manifest is stopped by its own stop_signal, not SIGTERM and a kill', async () => {
+    const p = e2eProject();
+    project = p;
+    const [a, w] = [await freePort(), await freePort()];
+    const web = `  web: { command: node ${serve} ${w}, port: ${w} }\n`;
+    p.write(
+      `services:\n${web}  api: { command: node ${join(programs, 'ignore-sigterm.mjs')} ${a}, port: ${a}, stop_signal: SIGINT, stop_timeout: 30s }\n`,
+    );
+    await p.ok(['up']);
+    const { pid } = p.record('api')!;
+    p.write(`services:\n${web}`);
+    const down = await p.run(['down']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stderr).toMatch(/api .*down \(not in the manifest\)/);
+    expect(down.stderr).not.toMatch(/ignored|killed/);
+    expect(isGone(pid)).toBe(true);
+    expect(await answers(a)).toBe(false);
+  });
+});
