@@ -14,17 +14,15 @@
  * - the state dir must exist: with no state there is nothing to fall back to, and the
  *   manifest's errors are all there is to say.
  *
- * The project id (the tag `down` sweeps for) is taken from the records, which carry the
- * one their processes were started with; without records, from a readable `project:`, else
- * the manifest folder's name, as the manifest would say. Loaded lazily, on that path only.
+ * The project is a readable `project:`, else the manifest folder's name, as the manifest
+ * would say; the id the tag sweeps look for then comes from the records where they say
+ * (core/identity.ts projectIdOf). Loaded lazily, on that path only.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { projectId } from '../core/identity.js';
 import type { Desired } from '../core/model.js';
 import { discoverManifest } from '../manifest/discover.js';
 import { topLevelScalar } from '../manifest/top-level-scalar.js';
-import { readRecords } from '../state/store.js';
 import type { ProjectInput } from './project.js';
 
 /** The default `state_dir` (resolve.ts's DEFAULTS.stateDir, which sits behind heavier imports). */
@@ -48,7 +46,7 @@ export async function recordsOnlyProject(input: ProjectInput): Promise<Desired |
   const stateDir = resolve(projectDir, dir.kind === 'value' ? dir.value : DEFAULT_STATE_DIR);
   if (!existsSync(stateDir)) return undefined;
   return {
-    project: projectName(stateDir, text, projectDir),
+    project: projectName(text, projectDir),
     projectDir,
     manifestPath,
     stateDir,
@@ -58,15 +56,8 @@ export async function recordsOnlyProject(input: ProjectInput): Promise<Desired |
   };
 }
 
-/** The name whose project id (name + state dir) the running processes carry; see the module comment. */
-function projectName(stateDir: string, text: string, projectDir: string): string {
-  const ids = new Set(readRecords(stateDir, { repair: false }).records.map((r) => r.project));
-  if (ids.size === 1) {
-    const id = [...ids][0]!;
-    // `<name>-<8 hex of the state dir's hash>`: only an id made for this very dir is taken.
-    const name = id.slice(0, -9);
-    if (projectId(name, stateDir) === id) return name;
-  }
+/** `project:` when it reads clearly (and is a name the schema accepts), else the folder's name. */
+function projectName(text: string, projectDir: string): string {
   const key = topLevelScalar(text, 'project');
   return key.kind === 'value' && PROJECT_NAME.test(key.value) ? key.value : basename(projectDir);
 }

@@ -2,9 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordsOnlyProject } from '../../src/app/records-only.js';
-import { projectId } from '../../src/core/identity.js';
+import { projectId, projectIdOf } from '../../src/core/identity.js';
+import type { Desired, Observed } from '../../src/core/model.js';
 import { ensureStateDir } from '../../src/state/paths.js';
-import { writeRecord } from '../../src/state/store.js';
 import { record, removeTempDirs, tempDir } from './state-support.js';
 
 afterEach(removeTempDirs);
@@ -18,12 +18,11 @@ function project(manifest: string): { dir: string; load: () => ReturnType<typeof
 }
 
 describe('recordsOnlyProject: where the records of a project with a broken manifest are', () => {
-  it('the default state dir beside the manifest; the project id the records carry', async () => {
-    const { dir, load } = project(`version: 1\nproject: [broken\n${BROKEN}`);
+  it('the default state dir beside the manifest, once it exists', async () => {
+    const { dir, load } = project(`version: 1\nproject: ocr-ui\n${BROKEN}`);
     const stateDir = join(dir, '.uiprocs');
     expect(await load()).toBeUndefined(); // no state dir: nothing to fall back to
     expect(ensureStateDir(stateDir).ok).toBe(true);
-    expect(writeRecord(stateDir, record('web', { project: projectId('ocr-ui', stateDir) })).ok).toBe(true);
     expect(await load()).toEqual({
       project: 'ocr-ui',
       projectDir: dir,
@@ -35,16 +34,10 @@ describe('recordsOnlyProject: where the records of a project with a broken manif
     });
   });
 
-  it('without records: a readable project key, else the folder name; never an id made for another dir', async () => {
-    const named = project(`version: 1\nproject: ocr-ui\nstate_dir: state\n${BROKEN}`);
-    mkdirSync(join(named.dir, 'state'));
-    expect(await named.load()).toMatchObject({ project: 'ocr-ui', stateDir: join(named.dir, 'state') });
-
-    const unnamed = project(`version: 1\n${BROKEN}`);
-    const stateDir = join(unnamed.dir, '.uiprocs');
-    expect(ensureStateDir(stateDir).ok).toBe(true);
-    writeRecord(stateDir, record('web', { project: projectId('other', '/elsewhere/.uiprocs') }));
-    expect(await unnamed.load()).toMatchObject({ project: basename(unnamed.dir), stateDir });
+  it('a state_dir that reads clearly; a project key that does not gives the folder name', async () => {
+    const { dir, load } = project(`version: 1\nproject: [broken\nstate_dir: state\n${BROKEN}`);
+    mkdirSync(join(dir, 'state'));
+    expect(await load()).toMatchObject({ project: basename(dir), stateDir: join(dir, 'state') });
   });
 
   it('no fallback when state_dir cannot be read with certainty, or the manifest is not found', async () => {
@@ -53,5 +46,41 @@ describe('recordsOnlyProject: where the records of a project with a broken manif
     mkdirSync(join(dir, 'state'));
     expect(await load()).toBeUndefined();
     expect(await recordsOnlyProject({ file: 'missing.yaml', cwd: dir, env: {} })).toBeUndefined();
+  });
+});
+
+describe('projectIdOf: the id the tag sweeps look for', () => {
+  const stateDir = '/p/.uiprocs';
+  const desired = (recordsOnly: boolean): Desired => ({
+    project: 'folder',
+    projectDir: '/p',
+    manifestPath: '/p/ui-procs.yaml',
+    stateDir,
+    services: {},
+    groups: {},
+    ...(recordsOnly ? { recordsOnly: true as const } : {}),
+  });
+  const observed = (...ids: string[]): Observed => ({
+    services: Object.fromEntries(
+      ids.map((id, i) => [
+        `s${i}`,
+        { name: `s${i}`, status: 'running', record: record(`s${i}`, { project: id }) },
+      ]),
+    ),
+    warnings: [],
+  });
+  const own = projectId('folder', stateDir);
+  const theirs = projectId('ocr-ui', stateDir);
+
+  it("from the records alone, the id the records carry; with a manifest, always the manifest's", () => {
+    expect(projectIdOf(desired(true), observed(theirs, theirs))).toBe(theirs);
+    expect(projectIdOf(desired(false), observed(theirs))).toBe(own);
+  });
+
+  it('records that disagree, or carry an id made for another state dir, are not followed', () => {
+    expect(projectIdOf(desired(true), observed(theirs, projectId('x', stateDir)))).toBe(own);
+    expect(projectIdOf(desired(true), observed(projectId('ocr-ui', '/elsewhere/.uiprocs')))).toBe(own);
+    expect(projectIdOf(desired(true), observed('short'))).toBe(own);
+    expect(projectIdOf(desired(true), observed())).toBe(own);
   });
 });

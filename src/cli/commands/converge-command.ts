@@ -12,7 +12,6 @@ import { getSystem } from '../../runtime/system.js';
 import { checkServiceName, statePaths } from '../../state/paths.js';
 import { createRenderer } from '../../ui/renderer.js';
 import type { Context } from '../context.js';
-import { warnRecordsOnly } from '../records-only-warning.js';
 
 /**
  * `down old` may name a service that left the manifest but still has a run record: such a
@@ -44,7 +43,11 @@ export async function runConverge(
   if (!project.ok) return project;
   const { desired } = project.value;
   if (project.value.unusable !== undefined)
-    await warnRecordsOnly(ctx, project.value.unusable, desired.stateDir);
+    (await import('../records-only-warning.js')).warnRecordsOnly(
+      ctx,
+      project.value.unusable,
+      desired.stateDir,
+    );
   const renderer = await createRenderer(ctx);
   const result = await converge(
     desired,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { type LoadedProject, loadProject, loadProjectOrRecords } from '../../app/project.js';
 import { statusRows } from '../../app/status.js';
-import { projectId } from '../../core/identity.js';
+import { projectIdOf } from '../../core/identity.js';
 import { type Desired, type Observed, ok, type Result } from '../../core/model.js';
 import { taggedProcesses } from '../../runtime/service-processes.js';
 import { getSystem, type System } from '../../runtime/system.js';
@@ -9,7 +9,6 @@ import { observe, runningGroups } from '../../state/observe.js';
 import { checkPrivateDir } from '../../state/paths.js';
 import { formatPsTable } from '../../ui/ps-table.js';
 import type { Context } from '../context.js';
-import { warnRecordsOnly } from '../records-only-warning.js';
 
 /**
  * `uiprocs ps`: read-only; takes no lock, so it answers at once even while an `up`
@@ -31,7 +30,11 @@ export default async function ps(
   if (!project.ok) return project;
   const { desired } = project.value;
   if (project.value.unusable !== undefined)
-    await warnRecordsOnly(ctx, project.value.unusable, desired.stateDir);
+    (await import('../records-only-warning.js')).warnRecordsOnly(
+      ctx,
+      project.value.unusable,
+      desired.stateDir,
+    );
   const system = getSystem(ctx.env);
   // ps changes nothing, so a state dir others could write to is still shown — with a
   // warning, and without the repairs (removals) observe would otherwise make in it.
@@ -73,7 +76,7 @@ function untrackedProcesses(desired: Desired, observed: Observed, system: System
   if (!desired.recordsOnly && Object.keys(desired.services).every(isRunning)) return untracked;
   for (const [name, procs] of taggedProcesses(
     system,
-    projectId(desired.project, desired.stateDir),
+    projectIdOf(desired, observed),
     runningGroups(observed),
   )) {
     if (!isRunning(name))
