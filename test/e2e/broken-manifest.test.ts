@@ -79,7 +79,10 @@ services:
     // The project line itself: its name cannot be read, so the id that down's tag sweep
     // needs (escaped's server is found by it alone) must come from the records.
     const file = join(p.dir, 'ui-procs.yaml');
-    writeFileSync(file, readFileSync(file, 'utf8').replace(`project: ${p.project}`, `project: "${p.project}`));
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(`project: ${p.project}`, `project: "${p.project}`),
+    );
     const located = 'ui-procs.yaml:2:10: this quoted string is never closed';
 
     const table = await p.run(['ps']);

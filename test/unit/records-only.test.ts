@@ -5,6 +5,7 @@ import { recordsOnlyProject } from '../../src/app/records-only.js';
 import { projectId, projectIdOf } from '../../src/core/identity.js';
 import type { Desired, Observed } from '../../src/core/model.js';
 import { ensureStateDir } from '../../src/state/paths.js';
+import { desiredIn } from '../helpers/desired.js';
 import { record, removeTempDirs, tempDir } from './state-support.js';
 
 afterEach(removeTempDirs);
@@ -52,12 +53,7 @@ describe('recordsOnlyProject: where the records of a project with a broken manif
 describe('projectIdOf: the id the tag sweeps look for', () => {
   const stateDir = '/p/.uiprocs';
   const desired = (recordsOnly: boolean): Desired => ({
-    project: 'folder',
-    projectDir: '/p',
-    manifestPath: '/p/ui-procs.yaml',
-    stateDir,
-    services: {},
-    groups: {},
+    ...desiredIn('/p', 'folder', []),
     ...(recordsOnly ? { recordsOnly: true as const } : {}),
   });
   const observed = (...ids: string[]): Observed => ({
