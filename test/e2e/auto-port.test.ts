@@ -9,22 +9,19 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait.js';
-import { answers, type E2eProject, e2eProject, isGone, programs } from './harness.js';
+import { answers, e2eProject, isGone, programs, trackProjects } from './harness.js';
 
 const serve = join(programs, 'serve.mjs');
 
-let project: E2eProject | undefined;
+const track = trackProjects();
 const strangers: ChildProcess[] = [];
 afterEach(async () => {
   for (const s of strangers.splice(0)) s.kill('SIGKILL');
-  await project?.cleanup();
-  project = undefined;
 });
 
 describe('port: auto across down and up', () => {
   it('comes back on the same port; a port taken meanwhile is replaced, said so, and its holder survives', async () => {
-    const p = e2eProject();
-    project = p;
+    const p = track(e2eProject());
     p.write(`services:\n  ui: { command: 'node ${serve} \${PORT}', port: auto }\n`);
     await p.ok(['up']);
     const port = p.record('ui')!.port!;
@@ -64,8 +61,7 @@ describe('port: auto across down and up', () => {
 
 describe('port: auto between services', () => {
   it('two services remembering one port, started together, never share it', async () => {
-    const p = e2eProject();
-    project = p;
+    const p = track(e2eProject());
     p.write(
       `services:\n  a: { command: 'node ${serve} \${PORT}', port: auto }\n  b: { command: 'node ${serve} \${PORT}', port: auto }\n`,
     );

@@ -14,11 +14,11 @@ import type { RunRecord } from '../../src/core/model.js';
 import { freePort, pidsTagged } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
 import { allPids, statOf } from './faults.js';
-import { answers, type E2eProject, e2eProject, isGone, programs } from './harness.js';
+import { answers, type E2eProject, e2eProject, isGone, programs, trackProjects } from './harness.js';
 
 const serve = join(programs, 'serve.mjs');
 
-let project: E2eProject | undefined;
+const track = trackProjects();
 /** Tags of projects whose state dir is not the harness's default (cleanup finds them by it). */
 const extraIds: string[] = [];
 const strangers: ChildProcess[] = [];
@@ -32,8 +32,6 @@ afterEach(async () => {
         // already gone
       }
     }
-  await project?.cleanup();
-  project = undefined;
 });
 
 /** Appends a service whose command opens a quote it never closes; returns the error's line. */
@@ -58,8 +56,7 @@ function groupMembers(groups: number[]): number[] {
 
 describe('a manifest with a syntax error, services running', () => {
   it('ps shows them with a located warning (exit 0); up and targeted commands refuse; down stops them all', async () => {
-    const p = e2eProject();
-    project = p;
+    const p = track(e2eProject());
     const [w, a, s, f] = [await freePort(), await freePort(), await freePort(), await freePort()];
     p.write(`
 services:
@@ -130,8 +127,7 @@ services:
   });
 
   it('state_dir is read from a manifest broken elsewhere; a broken state_dir line refuses and stops nothing', async () => {
-    const p = e2eProject();
-    project = p;
+    const p = track(e2eProject());
     const stateDir = join(p.dir, 'state', 'here');
     const id = projectId(p.project, stateDir);
     extraIds.push(id);
@@ -173,8 +169,7 @@ services:
 
 describe('records keep how to stop their service', () => {
   it('a service that left the manifest is stopped by its own stop_signal, not SIGTERM and a kill', async () => {
-    const p = e2eProject();
-    project = p;
+    const p = track(e2eProject());
     const [a, w] = [await freePort(), await freePort()];
     const web = `  web: { command: node ${serve} ${w}, port: ${w} }\n`;
     p.write(
