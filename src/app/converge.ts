@@ -14,7 +14,7 @@
  */
 import { existsSync } from 'node:fs';
 import { type Clock, systemClock } from '../core/clock.js';
-import { projectId } from '../core/identity.js';
+import { projectIdOf } from '../core/identity.js';
 import { type Desired, fail, type Observed, ok, type Result, type RunRecord } from '../core/model.js';
 import { type Plan, type PlanRequest, plan } from '../core/plan.js';
 import { type ExecEvent, type ExecResult, execute } from '../runtime/executor.js';
@@ -93,11 +93,14 @@ export async function converge(
   runtime: Runtime,
   hooks: ConvergeHooks = {},
 ): Promise<Result<ConvergeReport>> {
+  // A Desired made from records knows no services: only a `down` of everything may use it.
+  if (desired.recordsOnly && (request.command !== 'down' || request.targets.length > 0))
+    throw new Error(`converge: a ${request.command} needs the manifest, not only the run records`);
   const { system } = runtime;
   const clock = runtime.clock ?? systemClock;
-  const id = projectId(desired.project, desired.stateDir);
   if (request.dryRun) {
-    const { observed } = withLeftovers(observeIfAny(desired, system), request, system, id);
+    const seen = observeIfAny(desired, system);
+    const { observed } = withLeftovers(seen, request, system, projectIdOf(desired, seen));
     const p = plan(desired, observed, request);
     hooks.onPlan?.(p, observed);
     return ok({ plan: p, exec: undefined, started: [], observed });
@@ -116,6 +119,7 @@ export async function converge(
   if (!lock.ok) return lock;
   try {
     const seen = observe(desired.stateDir, system);
+    const id = projectIdOf(desired, seen);
     const { observed, seen: swept } = withLeftovers(
       { ...seen, warnings: [...lockWarnings, ...seen.warnings] },
       request,

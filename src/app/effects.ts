@@ -19,6 +19,7 @@ import {
 } from '../runtime/stop.js';
 import { isLive, portListening, type System } from '../runtime/system.js';
 import { recordExit, unknownExit } from '../state/exits.js';
+import { rememberedPort, rememberPort } from '../state/port-memory.js';
 import { removeRecord, writeRecord } from '../state/store.js';
 import { formatMs } from '../ui/format.js';
 import { clearStopped, markStopped } from '../watch/stop-marker.js';
@@ -42,12 +43,22 @@ export interface EffectsInput {
   seen?: ProcessSnapshot;
 }
 
-/** Signal, timeout and tag for stopping what a record describes, orphans included. */
+/**
+ * Signal and timeout for stopping a service: the manifest's; for a service the manifest
+ * does not describe (an orphan, or a manifest that does not parse), what its record kept
+ * from the manifest it was started with; else the defaults. Record fields come from disk,
+ * so they are used only when well-formed.
+ */
 function stopSettings(input: EffectsInput, name: string): { signal: string; timeoutMs: number } {
   const spec = input.desired.services[name];
+  const obs = input.observed.services[name];
+  const record = obs !== undefined && obs.status !== 'absent' ? obs.record : undefined;
+  const signal = typeof record?.stopSignal === 'string' ? record.stopSignal : undefined;
+  const recorded = record?.stopTimeout;
+  const timeout = Number.isSafeInteger(recorded) && (recorded as number) >= 0 ? recorded : undefined;
   return {
-    signal: spec?.stopSignal ?? 'SIGTERM',
-    timeoutMs: input.stopTimeoutMs ?? spec?.stopTimeout ?? 10_000,
+    signal: spec?.stopSignal ?? signal ?? 'SIGTERM',
+    timeoutMs: input.stopTimeoutMs ?? spec?.stopTimeout ?? timeout ?? 10_000,
   };
 }
 
@@ -60,26 +71,66 @@ export function makeEffects(input: EffectsInput): Effects {
   /** Stops running in parallel share their looks at /proc (see createSweeper). */
   const sweep = createSweeper(system, projectId);
 
-  /** For `port: auto`, the port a previous record held is kept while it is free: URLs stay stable. */
-  async function choosePort(name: string): Promise<Result<number | null>> {
+  /** Ports chosen by this converge's starts: two `auto` services started together never share one. */
+  const chosen = new Set<number>();
+
+  /** A port another service of the project holds or will hold (running record, fixed port, chosen now). */
+  function usedElsewhere(name: string, port: number): boolean {
+    if (chosen.has(port)) return true;
+    for (const obs of Object.values(observed.services))
+      if (obs.name !== name && obs.status === 'running' && obs.record.port === port) return true;
+    return Object.values(desired.services).some((s) => s.name !== name && s.port === port);
+  }
+
+  interface PortChoice {
+    port: number | null;
+    /** `port: auto` moved off the port it had before: why, for the start's message. */
+    moved?: string;
+    /** What `run/<name>.port` said before this start (rewritten only when it changes). */
+    remembered?: number;
+  }
+
+  async function choosePort(name: string): Promise<Result<PortChoice>> {
     const spec = desired.services[name]!;
-    if (spec.port === null) return ok(null);
+    if (spec.port === null) return ok({ port: null });
     if (spec.port !== 'auto') {
       // Preflight has just read the socket table; a "not listening" that the socket
       // counters still vouch for costs no second read per start.
-      if (portListening(system, spec.port) === false) return ok(spec.port);
+      if (portListening(system, spec.port) === false) return ok({ port: spec.port });
       const owners = system.portOwners(spec.port);
       if (owners.length > 0) {
         const { describeOwners } = await import('../runtime/ports.js');
         return fail({ reason: 'service-failed', message: `${name}: ${describeOwners(spec.port, owners)}` });
       }
-      return ok(spec.port);
+      return ok({ port: spec.port });
     }
-    const { freePort, isPortFree } = await import('../runtime/ports.js');
+    return ok(await chooseAutoPort(name));
+  }
+
+  /**
+   * `port: auto` keeps the port it last had — its record's, else the one remembered in the
+   * state dir across `down` — while that port is free, so a bookmarked URL keeps working.
+   * Only a taken port is replaced by a fresh one, and the reason travels to up's output.
+   */
+  async function chooseAutoPort(name: string): Promise<PortChoice> {
+    const { describeOwners, freePort, isPortFree } = await import('../runtime/ports.js');
     const previous = observed.services[name];
-    const kept = previous && previous.status !== 'absent' ? previous.record.port : null;
-    if (kept !== null && (await isPortFree(kept))) return ok(kept);
-    return ok(await freePort());
+    const remembered = rememberedPort(desired.stateDir, name);
+    const last = (previous && previous.status !== 'absent' ? previous.record.port : null) ?? remembered;
+    let moved: string | undefined;
+    if (last !== undefined) {
+      if (usedElsewhere(name, last)) moved = `port ${last} is another service's now`;
+      else {
+        chosen.add(last); // claimed before the await: a parallel start must not pick it meanwhile
+        if (await isPortFree(last)) return { port: last, remembered };
+        chosen.delete(last);
+        moved = describeOwners(last, system.portOwners(last));
+      }
+    }
+    let port = await freePort();
+    while (usedElsewhere(name, port)) port = await freePort();
+    chosen.add(port);
+    return { port, remembered, ...(moved !== undefined ? { moved } : {}) };
   }
 
   const stop: Effects['stop'] = async (name) => {
@@ -169,7 +220,7 @@ export function makeEffects(input: EffectsInput): Effects {
     if (!port.ok) return port;
     clearStopped(desired.stateDir, name);
     const result = await spawnService(
-      { spec, port: port.value, projectId, project: desired.project, baseEnv: input.baseEnv },
+      { spec, port: port.value.port, projectId, project: desired.project, baseEnv: input.baseEnv },
       { system, clock },
     );
     if (!result.ok) return result;
@@ -196,6 +247,8 @@ export function makeEffects(input: EffectsInput): Effects {
       restarts:
         (previous && previous.status !== 'absent' ? previous.record.restarts : 0) +
         (input.countRestarts?.includes(name) ? 1 : 0),
+      stopSignal: spec.stopSignal,
+      stopTimeout: spec.stopTimeout,
     };
     const saved = writeRecord(desired.stateDir, record);
     if (!saved.ok) {
@@ -209,8 +262,11 @@ export function makeEffects(input: EffectsInput): Effects {
       return saved;
     }
     written.set(name, record);
+    if (spec.port === 'auto' && s.port !== null && s.port !== port.value.remembered)
+      rememberPort(desired.stateDir, name, s.port);
     input.onStarted?.(record);
-    return ok({ message: `started pid ${s.pid}${s.port !== null ? ` on port ${s.port}` : ''}` });
+    const moved = port.value.moved !== undefined ? `, a new port: ${port.value.moved}` : '';
+    return ok({ message: `started pid ${s.pid}${s.port !== null ? ` on port ${s.port}${moved}` : ''}` });
   };
 
   const ready: Effects['waitReady'] = async (name) => {

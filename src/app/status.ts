@@ -91,7 +91,14 @@ export async function statusRows(
         exit_code: null,
         exit_signal: null,
         finished_at: null,
-        note: spec === undefined ? 'not in the manifest' : spec.disabled ? 'disabled' : null,
+        note:
+          spec === undefined
+            ? desired.recordsOnly
+              ? null
+              : 'not in the manifest'
+            : spec.disabled
+              ? 'disabled'
+              : null,
       };
       const strays = obs.status === 'running' ? undefined : untracked.get(name);
       if (strays !== undefined && strays.length > 0) {

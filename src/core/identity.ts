@@ -1,3 +1,4 @@
+import type { Desired, Observed } from './model.js';
 import { sha256Hex } from './sha256.js';
 
 /**
@@ -6,4 +7,21 @@ import { sha256Hex } from './sha256.js';
  */
 export function projectId(project: string, stateDir: string): string {
   return `${project}-${sha256Hex(stateDir).slice(0, 8)}`;
+}
+
+/**
+ * The id the project's processes carry. Normally the manifest's. From the run records
+ * alone (`recordsOnly`: the manifest cannot be used, so its `project` may be unreadable),
+ * the id the records were written with — when they all agree on one, and it was made for
+ * this very state dir (`<name>-<8 hex>` of it); a record cannot point the tag sweep at
+ * another dir's processes.
+ */
+export function projectIdOf(desired: Desired, observed: Observed): string {
+  const own = projectId(desired.project, desired.stateDir);
+  if (!desired.recordsOnly) return own;
+  const ids = new Set<string>();
+  for (const o of Object.values(observed.services)) if (o.status !== 'absent') ids.add(o.record.project);
+  const [id] = ids;
+  if (ids.size !== 1 || id === undefined || id === own) return own;
+  return projectId(id.slice(0, -9), desired.stateDir) === id ? id : own;
 }

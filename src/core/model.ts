@@ -128,6 +128,12 @@ export interface Desired {
   services: Record<string, ServiceSpec>;
   /** Group name → member service names (manifest order). */
   groups: Record<string, string[]>;
+  /**
+   * Made from the run records alone, because the manifest cannot be used (a syntax error):
+   * `ps` and `down` without targets still work on it (app/records-only.ts). No services are
+   * known, so its records are not orphans, and nothing may be started from it.
+   */
+  recordsOnly?: true;
 }
 
 /**
@@ -167,6 +173,13 @@ export interface RunRecord {
   /** ISO-8601. */
   startedAt: string;
   restarts: number;
+  /**
+   * The manifest's stop_signal and stop_timeout when it started: how to stop it when the
+   * manifest cannot say (the service left it, or it does not parse). Absent in records of
+   * older versions; the defaults apply then.
+   */
+  stopSignal?: string;
+  stopTimeout?: Millis;
   /**
    * How the process ended, once that is known (state/exits.ts writes it): the record is
    * stale then, and kept so `ps` can say `exited (3)` until the next `up` or `down` of the

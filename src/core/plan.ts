@@ -192,7 +192,7 @@ function planDown(desired: Desired, observed: Observed, request: PlanRequest): P
       actions.push({ kind: 'remove-stale', service: name, cause: obs.why });
       continue;
     }
-    const orphan = desired.services[name] === undefined;
+    const orphan = desired.services[name] === undefined && !desired.recordsOnly;
     const cause = all
       ? orphan
         ? 'down (not in the manifest)'

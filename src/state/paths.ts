@@ -8,6 +8,7 @@
  * lock.break          short-lived: held by the one waiter breaking a dead holder's lock
  * run/<name>.json     the run record (store.ts)
  * run/<name>.pid      just the PID, for `kill $(cat …)` and other tools
+ * run/<name>.port     the last port of a `port: auto` service, kept across down (port-memory.ts)
  * logs/<name>.log     default log files
  * ```
  */

@@ -31,3 +31,18 @@ export function formatFailure(failure: Failure, opts: { color: boolean; cwd: str
       return `${c.red('uiprocs:')} ${failure.message}\n`;
   }
 }
+
+/**
+ * The warning of `ps` and `down` working from the run records because the manifest cannot
+ * be used: what they did instead, then the manifest's problems, located as always.
+ */
+export function formatRecordsOnlyWarning(
+  failure: Failure,
+  /** The state dir, as the user should see it. */
+  stateDir: string,
+  opts: { color: boolean; cwd: string },
+): string {
+  const c = createColors(opts.color);
+  const head = `${c.yellow('warning:')} the manifest cannot be used; working from the run records in ${stateDir} alone\n`;
+  return head + formatFailure(failure, opts);
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configHash, shapeOf } from '../../src/core/hash.js';
-import type { Observed, RunRecord, ServiceSpec } from '../../src/core/model.js';
+import type { Desired, Observed, RunRecord, ServiceSpec } from '../../src/core/model.js';
 import { formatPlan, plan } from '../../src/core/plan.js';
 import { desired, service } from '../helpers/desired.js';
 
@@ -185,6 +185,33 @@ describe('plan down', () => {
 
   it('has nothing to do when nothing runs', () => {
     expect(plan(desired(api), obs(), { command: 'down', targets: [] }).actions).toEqual([]);
+  });
+
+  it('from the run records alone (manifest unusable), stops every record without calling it an orphan', () => {
+    const fromRecords: Desired = { ...desired(), recordsOnly: true };
+    const stale = {
+      name: 'docs',
+      status: 'stale' as const,
+      record: record(docs),
+      why: 'process 100 is gone',
+    };
+    const p = plan(
+      fromRecords,
+      { ...obs({ ...running(web, api), docs: stale }), leftovers: ['lost'] },
+      {
+        command: 'down',
+        targets: [],
+      },
+    );
+    expect(formatPlan(p)).toBe(
+      [
+        'stop         web   down',
+        'remove-stale lost  no run record, but processes carry its tag',
+        'remove-stale docs  process 100 is gone',
+        'stop         api   down',
+        '',
+      ].join('\n'),
+    );
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { type ConvergeReport, type ConvergeRequest, converge } from '../../app/converge.js';
-import { loadProject } from '../../app/project.js';
+import { type LoadedProject, loadProject, loadProjectOrRecords } from '../../app/project.js';
 import type { Desired, Result } from '../../core/model.js';
 import { ok } from '../../core/model.js';
 import { formatPlan } from '../../core/plan.js';
@@ -35,13 +35,19 @@ export async function runConverge(
   summarise?: (desired: Desired, report: ConvergeReport, targets: string[]) => void,
 ): Promise<Result<number>> {
   const system = getSystem(ctx.env);
-  const project = await loadProject(
-    ctx,
-    targets,
-    request.command === 'down' ? orphanTargets(targets) : undefined,
-  );
+  // `down` of everything also works when the manifest cannot be used: from the run records.
+  const project: Result<LoadedProject> =
+    request.command === 'down' && targets.length === 0
+      ? await loadProjectOrRecords(ctx, targets)
+      : await loadProject(ctx, targets, request.command === 'down' ? orphanTargets(targets) : undefined);
   if (!project.ok) return project;
   const { desired } = project.value;
+  if (project.value.unusable !== undefined)
+    (await import('../records-only-warning.js')).warnRecordsOnly(
+      ctx,
+      project.value.unusable,
+      desired.stateDir,
+    );
   const renderer = await createRenderer(ctx);
   const result = await converge(
     desired,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { loadProject } from '../../app/project.js';
+import { type LoadedProject, loadProject, loadProjectOrRecords } from '../../app/project.js';
 import { statusRows } from '../../app/status.js';
-import { projectId } from '../../core/identity.js';
+import { projectIdOf } from '../../core/identity.js';
 import { type Desired, type Observed, ok, type Result } from '../../core/model.js';
 import { taggedProcesses } from '../../runtime/service-processes.js';
 import { getSystem, type System } from '../../runtime/system.js';
@@ -15,15 +15,27 @@ import type { Context } from '../context.js';
  * runs (its one write, a death nobody recorded yet, tries the lock once). `--check`
  * makes it a health check for scripts: exit 1 unless every target runs and answers on
  * its port.
+ *
+ * With a manifest that cannot be used, a plain `ps` still shows what the run records say
+ * (with the manifest's errors as a warning, exit 0); `--check` and targets need the
+ * manifest (which services should run, what a group holds) and fail with its errors.
  */
 export default async function ps(
   ctx: Context,
   targets: string[],
   opts: { json?: boolean; check?: boolean },
 ): Promise<Result<number>> {
-  const project = await loadProject(ctx, targets);
+  const project: Result<LoadedProject> = opts.check
+    ? await loadProject(ctx, targets)
+    : await loadProjectOrRecords(ctx, targets);
   if (!project.ok) return project;
   const { desired } = project.value;
+  if (project.value.unusable !== undefined)
+    (await import('../records-only-warning.js')).warnRecordsOnly(
+      ctx,
+      project.value.unusable,
+      desired.stateDir,
+    );
   const system = getSystem(ctx.env);
   // ps changes nothing, so a state dir others could write to is still shown — with a
   // warning, and without the repairs (removals) observe would otherwise make in it.
@@ -62,15 +74,16 @@ export default async function ps(
  * Processes that carry the project's tag for a service no running record describes, from
  * one sweep (members of running records' groups are theirs and are not read). Only when
  * some service of the manifest is not running: that is where `stopped` could be a lie, and
- * a `ps` of 50 running services keeps its ~6 ms.
+ * a `ps` of 50 running services keeps its ~6 ms. From the records alone, every service
+ * could be one of them.
  */
 function untrackedProcesses(desired: Desired, observed: Observed, system: System): Map<string, number[]> {
   const untracked = new Map<string, number[]>();
   const isRunning = (name: string) => observed.services[name]?.status === 'running';
-  if (Object.keys(desired.services).every(isRunning)) return untracked;
+  if (!desired.recordsOnly && Object.keys(desired.services).every(isRunning)) return untracked;
   for (const [name, procs] of taggedProcesses(
     system,
-    projectId(desired.project, desired.stateDir),
+    projectIdOf(desired, observed),
     runningGroups(observed),
   )) {
     if (!isRunning(name))
