@@ -39,8 +39,6 @@ export interface ConvergeRequest extends PlanRequest {
    * records they replace — written with the record, under the lock.
    */
   countRestarts?: readonly string[];
-  /** Watch: failed starts keep their (stale) records; see EffectsInput. */
-  keepFailedRecords?: boolean;
 }
 
 export interface ConvergeHooks {
@@ -145,7 +143,6 @@ export async function converge(
       stopTimeoutMs: request.stopTimeoutMs,
       force: request.force,
       countRestarts: request.countRestarts,
-      keepFailedRecords: request.keepFailedRecords,
       seen: swept,
       onStarted: (record) => started.push(record),
     });

@@ -19,6 +19,7 @@ import {
   taggedProcesses,
 } from '../runtime/stop.js';
 import { isLive, type System } from '../runtime/system.js';
+import { recordExit, unknownExit } from '../state/exits.js';
 import { removeRecord, writeRecord } from '../state/store.js';
 import { formatMs } from '../ui/format.js';
 import { clearStopped, markStopped } from '../watch/stop-marker.js';
@@ -38,13 +39,6 @@ export interface EffectsInput {
   onStarted?: (record: RunRecord) => void;
   /** Services started as a liveness restart: `restarts` = the previous record's + 1. */
   countRestarts?: readonly string[];
-  /**
-   * Watch: a start that fails keeps its record, stale now, instead of removing it, so the
-   * liveness loop sees a crash to handle by the `restart` policy, `ps` shows it exited with
-   * its restart count, and the next attempt carries that count on. Without it, a service
-   * that dies while starting would leave no trace and never be restarted.
-   */
-  keepFailedRecords?: boolean;
   /** `down`: the /proc snapshot its search for leftovers took; the stops' first look (see StopOptions.firstLook). */
   seen?: ProcessSnapshot;
 }
@@ -61,6 +55,8 @@ function stopSettings(input: EffectsInput, name: string): { signal: string; time
 export function makeEffects(input: EffectsInput): Effects {
   const { desired, observed, system, clock, projectId } = input;
   const spawned = new Map<string, SpawnedService>();
+  /** The records this converge wrote, by name: a failed start adds its exit to it. */
+  const written = new Map<string, RunRecord>();
   let tagged: Map<string, unknown> | undefined;
   /** Stops running in parallel share their looks at /proc (see createSweeper). */
   const sweep = createSweeper(system, projectId);
@@ -204,8 +200,8 @@ export function makeEffects(input: EffectsInput): Effects {
         (previous && previous.status !== 'absent' ? previous.record.restarts : 0) +
         (input.countRestarts?.includes(name) ? 1 : 0),
     };
-    const written = writeRecord(desired.stateDir, record);
-    if (!written.ok) {
+    const saved = writeRecord(desired.stateDir, record);
+    if (!saved.ok) {
       // Without a record nothing would ever find this process again (down says "nothing is
       // running" while it holds the port): stop what was just started before failing.
       spawned.delete(name);
@@ -213,8 +209,9 @@ export function makeEffects(input: EffectsInput): Effects {
         { pid: s.pid, pgid: s.pgid, projectId, service: name },
         { signal: spec.stopSignal, timeoutMs: Math.min(spec.stopTimeout, 2000), system, clock, sweep },
       );
-      return written;
+      return saved;
     }
+    written.set(name, record);
     input.onStarted?.(record);
     return ok({ message: `started pid ${s.pid}${s.port !== null ? ` on port ${s.port}` : ''}` });
   };
@@ -231,6 +228,8 @@ export function makeEffects(input: EffectsInput): Effects {
       return isLive(info) && info.startTime === proc.startTime;
     };
     const { waitReady } = await import('../runtime/probes.js');
+    // This process is the parent of what it spawned: it knows how that ended.
+    const { childExitWithin } = await import('../runtime/spawn.js');
     const res = await waitReady(
       {
         ready: spec.ready,
@@ -239,18 +238,30 @@ export function makeEffects(input: EffectsInput): Effects {
         logPath: proc.logPath,
         logOffset: proc.logOffset,
         cwd: spec.cwd,
+        exitOf: fresh && (() => childExitWithin(proc.pid)),
       },
       { system, clock, isAlive: alive, listen },
     );
     if (res.ok) return ok({ message: `ready in ${formatMs(res.value.ms)}` });
     if (fresh === undefined) return res;
     // A service that failed to become ready is stopped, so the next `up` tries afresh
-    // instead of finding a half-started process it would leave alone.
+    // instead of finding a half-started process it would leave alone. Its record stays,
+    // stale, with how it ended: `ps` shows `exited (3)`, and watch's liveness loop sees a
+    // crash to handle by the `restart` policy, carrying the restart count on.
+    const notReady = alive();
     await stopService(
       { pid: proc.pid, pgid: fresh.pgid, projectId, service: name },
       { signal: spec.stopSignal, timeoutMs: Math.min(spec.stopTimeout, 2000), system, clock, sweep },
     );
-    if (!input.keepFailedRecords) removeRecord(desired.stateDir, name);
+    const record = written.get(name);
+    if (record !== undefined) {
+      const exit = (await childExitWithin(proc.pid)) ?? unknownExit();
+      recordExit(
+        desired.stateDir,
+        record,
+        notReady ? { ...exit, cause: 'stopped by uiprocs: not ready in time' } : exit,
+      );
+    }
     return res;
   };
 

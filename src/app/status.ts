@@ -27,6 +27,15 @@ export interface StatusRow {
   started_at: string | null;
   uptime_ms: number | null;
   restarts: number;
+  /**
+   * How its last process ended, while its record is kept (until the next `up` or `down`
+   * of it): the exit code, or the signal that killed it; both null with `finished_at` set
+   * when no uiprocs process was its parent when it died (the code is unknown).
+   */
+  exit_code: number | null;
+  exit_signal: string | null;
+  /** ISO-8601: when it ended (with the code unknown: when uiprocs first found it gone). */
+  finished_at: string | null;
   /** Why a record is stale, or that a service is not in the manifest any more. */
   note: string | null;
 }
@@ -79,6 +88,9 @@ export async function statusRows(
         started_at: null,
         uptime_ms: null,
         restarts: 0,
+        exit_code: null,
+        exit_signal: null,
+        finished_at: null,
         note: spec === undefined ? 'not in the manifest' : spec.disabled ? 'disabled' : null,
       };
       const strays = obs.status === 'running' ? undefined : untracked.get(name);
@@ -102,7 +114,15 @@ export async function statusRows(
       };
       if (obs.status === 'stale') {
         const gone = !isLive(system.proc(record.pid));
-        return { ...row, status: gone ? 'exited' : 'stale', note: obs.why };
+        const exit = record.exit;
+        return {
+          ...row,
+          status: gone ? 'exited' : 'stale',
+          exit_code: exit?.code ?? null,
+          exit_signal: exit?.signal ?? null,
+          finished_at: exit?.finishedAt ?? null,
+          note: obs.why,
+        };
       }
       const answering = record.port === null || (await answers(record.port));
       return {

@@ -5,6 +5,11 @@
  * file wires them to the same converge that `up` uses, so watch can never do anything
  * `up` would not.
  *
+ * No save made after watch started is lost: the file watcher is armed before the first
+ * converge reads the files (so that read sees any save made since watch first read the
+ * manifest), and a save made while that converge runs is queued like any edit made during
+ * a reconcile.
+ *
  * Watch holds the state lock only while it converges, so `uiprocs down web` in another
  * terminal works, and its stop marker keeps watch from bringing web back.
  *
@@ -15,14 +20,14 @@
  */
 import { existsSync } from 'node:fs';
 import { systemClock } from '../core/clock.js';
-import { type Desired, type Failure, ok, type Result } from '../core/model.js';
-import { formatPlan } from '../core/plan.js';
-import { childExit } from '../runtime/spawn.js';
+import { type Desired, type Failure, ok, type Result, type RunRecord } from '../core/model.js';
+import { childExitWithin } from '../runtime/spawn.js';
 import type { System } from '../runtime/system.js';
+import { noteExits } from '../state/exits.js';
 import { observe } from '../state/observe.js';
 import type { Renderer } from '../ui/progress.js';
 import { DEFAULT_BACKOFF } from '../watch/backoff.js';
-import { watchFiles } from '../watch/file-watcher.js';
+import { type FileWatcher, watchFiles } from '../watch/file-watcher.js';
 import {
   type LivenessEvent,
   LivenessLoop,
@@ -31,7 +36,7 @@ import {
 } from '../watch/liveness-loop.js';
 import { ReconcileLoop } from '../watch/reconcile-loop.js';
 import { wasStopped } from '../watch/stop-marker.js';
-import { converge } from './converge.js';
+import { type ConvergeReport, converge } from './converge.js';
 import { logRotator } from './log-rotation.js';
 import { loadProject, type ProjectInput } from './project.js';
 
@@ -43,6 +48,12 @@ export interface WatchOptions {
   debounceMs?: number;
   /** Delay before the first restart of a crash streak (default 1 s); a test/ops knob. */
   backoffBaseMs?: number;
+  /**
+   * Test seam: runs after watch first read the manifest and before it arms the file
+   * watcher, the window in which a save is lost unless something reads the files again
+   * once the watcher is armed (a test saves the manifest here).
+   */
+  beforeArm?: () => Promise<void>;
 }
 
 export interface WatchIO {
@@ -81,16 +92,12 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
         guard: guard && (async () => guard(names[0]!)),
         // A guarded start is a liveness restart: counted in the record it writes.
         countRestarts: guard ? names : undefined,
-        // A failed start is a crash the liveness loop must see (and ps must show).
-        keepFailedRecords: true,
       },
       { system: io.system, env: io.input.env },
       {
-        onPlan: (p, observed) => {
-          // Actions only: the renderer prints the notes.
-          if (p.actions.length > 0) io.say(formatPlan({ ...p, notes: [] }).trimEnd());
-          renderer.plan(p, observed.warnings);
-        },
+        // The renderer prints each action as it begins (as `up` does), so the plan is not
+        // printed ahead of it: that said every action twice.
+        onPlan: (p, observed) => renderer.plan(p, observed.warnings),
         onEvent: (e) => renderer.event(e),
         onWaitLock: (holder) => renderer.waitLock(holder),
       },
@@ -99,8 +106,6 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
     if (!result.ok) await io.sayFailure(result.error);
     return result;
   };
-
-  await up(targets);
 
   const managed = () => (targets.length > 0 ? targets : Object.keys(desired.services));
   const rotateLogs = logRotator({ system: io.system, clock: systemClock, warn: io.say });
@@ -115,9 +120,16 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
       return s && { name, restart: s.restart, maxRestarts: s.maxRestarts };
     },
     observe: async () => {
-      const seen = existsSync(desired.stateDir)
+      const found = existsSync(desired.stateDir)
         ? observe(desired.stateDir, io.system, { repair: false })
         : { services: {}, warnings: [] };
+      // A death is recorded in its run record (`ps` shows `exited (3)`), with the code when
+      // this watch started the process (it is its parent).
+      const seen = await noteExits(desired.stateDir, found, {
+        system: io.system,
+        command: 'uiprocs watch',
+        exitOf: (pid) => childExitWithin(pid),
+      });
       const out = new Map<string, ServiceLiveness>();
       for (const name of managed()) {
         const obs = seen.services[name];
@@ -127,7 +139,7 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
         // so `restart: on-failure` can leave a clean exit alone; otherwise it is unknown,
         // which counts as a failure.
         else if (obs?.status === 'stale')
-          out.set(name, { status: 'dead', exitCode: await exitCodeOf(obs.record.pid) });
+          out.set(name, { status: 'dead', exitCode: await exitCodeOf(obs.record) });
         else out.set(name, { status: 'absent' });
       }
       // Each tick also keeps the running services' logs under their max_size (log-rotation.ts).
@@ -148,33 +160,50 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
     onEvent: (e) => io.say(describeLiveness(e)),
   });
 
+  let watcher: FileWatcher | undefined;
+  /**
+   * Reads the manifest (and env files) as they are now and converges to them; an invalid
+   * file changes nothing. The first converge and every reconcile go through here.
+   */
+  const apply = async (): Promise<Result<ConvergeReport> | undefined> => {
+    const next = await loadProject(io.input, options.targets);
+    if (!next.ok) {
+      await io.sayFailure(next.error);
+      io.say('nothing was changed; fix the file and save again');
+      return undefined;
+    }
+    for (const name of Object.keys(desired.services)) {
+      if (next.value.desired.services[name] === undefined) left.add(name);
+    }
+    for (const name of Object.keys(next.value.desired.services)) left.delete(name);
+    desired = next.value.desired;
+    targets = next.value.targets;
+    const result = await up(targets);
+    watcher?.update([manifestPath, ...envFilesOf(desired)]);
+    return result;
+  };
+
   const loop = new ReconcileLoop(
     pausedDuring(liveness, async (cause) => {
       io.say(`${cause.paths.join(', ')} changed; reconciling`);
-      const next = await loadProject(io.input, options.targets);
-      if (!next.ok) {
-        await io.sayFailure(next.error);
-        io.say('nothing was changed; fix the file and save again');
-        return;
-      }
-      for (const name of Object.keys(desired.services)) {
-        if (next.value.desired.services[name] === undefined) left.add(name);
-      }
-      for (const name of Object.keys(next.value.desired.services)) left.delete(name);
-      desired = next.value.desired;
-      targets = next.value.targets;
-      const result = await up(targets);
-      if (result.ok && result.value.plan.actions.length === 0) io.say('nothing to do');
-      watcher.update([manifestPath, ...envFilesOf(desired)]);
+      const result = await apply();
+      if (result?.ok && result.value.plan.actions.length === 0) io.say('nothing to do');
     }),
     { debounceMs: options.debounceMs },
   );
-  const watcher = await watchFiles([manifestPath, ...envFilesOf(desired)], loop.changed, {
-    onRemove: (path) => {
-      if (path === manifestPath)
-        io.say(`${path} was deleted; waiting for it to come back (services keep running)`);
-      else loop.changed(path);
-    },
+  // The first converge is the loop's first reconcile, and the file watcher is armed before
+  // it reads the files: a save made since the first read above is in what it reads, and one
+  // made while it runs (seconds, for a slow server) is queued and reconciled after it.
+  await loop.runNow(async () => {
+    await options.beforeArm?.();
+    watcher = await watchFiles([manifestPath, ...envFilesOf(desired)], loop.changed, {
+      onRemove: (path) => {
+        if (path === manifestPath)
+          io.say(`${path} was deleted; waiting for it to come back (services keep running)`);
+        else loop.changed(path);
+      },
+    });
+    await apply();
   });
   liveness.start();
   // Ctrl-C is heard before "watching" is announced: whoever reacts to that line (a person,
@@ -184,7 +213,7 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
     `watching ${manifestPath} (Ctrl-C leaves the services running${options.downOnExit ? '; --down-on-exit stops them' : ''})`,
   );
   await done;
-  await watcher.close();
+  await watcher?.close();
   await loop.stop();
   await liveness.stop();
   if (!options.downOnExit) return ok(0);
@@ -221,20 +250,10 @@ function describeLiveness(e: LivenessEvent): string {
 }
 
 /**
- * The exit code of a service this process spawned, or null (unknown, or killed by a
- * signal). /proc shows a child dead a moment before Node reaps it and reports the code,
- * so the report is awaited, for at most a second.
+ * The exit code of a service, or null (unknown, or killed by a signal): this process knows
+ * it when it spawned the service; else its record may (another watch was its parent).
  */
-async function exitCodeOf(pid: number): Promise<number | null> {
-  const exit = childExit(pid);
-  if (exit === undefined) return null;
-  let timer: NodeJS.Timeout | undefined;
-  const code = await Promise.race([
-    exit,
-    new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), 1000);
-    }),
-  ]);
-  clearTimeout(timer);
-  return code;
+async function exitCodeOf(record: RunRecord): Promise<number | null> {
+  const exit = (await childExitWithin(record.pid)) ?? record.exit;
+  return exit?.code ?? null;
 }

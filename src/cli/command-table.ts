@@ -187,6 +187,11 @@ export const COMMANDS: readonly CommandSpec[] = [
         description: 'systemd: a folder (default ./systemd); compose, make: a file (default stdout)',
       },
       {
+        long: 'project-dir',
+        value: 'dir',
+        description: "systemd: where the project lives on the target host (default: the manifest's folder)",
+      },
+      {
         long: 'check',
         description: 'write nothing; exit 1 and name the files when the previous export is out of date',
       },

@@ -167,6 +167,30 @@ export interface RunRecord {
   /** ISO-8601. */
   startedAt: string;
   restarts: number;
+  /**
+   * How the process ended, once that is known (state/exits.ts writes it): the record is
+   * stale then, and kept so `ps` can say `exited (3)` until the next `up` or `down` of the
+   * service replaces or removes it.
+   */
+  exit?: ServiceExit;
+}
+
+/**
+ * How a service's process ended. `code` and `signal` are known only to its parent (the
+ * uiprocs process that spawned it, while it still runs); both null means "code unknown".
+ */
+export interface ServiceExit {
+  /** Exit status, or null when a signal killed it or nobody knows. */
+  code: number | null;
+  /** The signal that killed it (`SIGSEGV`), or null. */
+  signal: string | null;
+  /**
+   * ISO-8601: when its parent saw it end, or, with the code unknown, when uiprocs first
+   * found it gone (it ended no later than that).
+   */
+  finishedAt: string;
+  /** Set when uiprocs itself ended it, saying why (`not ready in time`). */
+  cause?: string;
 }
 
 /**

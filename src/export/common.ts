@@ -16,6 +16,12 @@ export interface ExportFile {
   content: string;
 }
 
+/** What an export produces: its files, and what the user should hear about them (stderr). */
+export interface Exported {
+  files: ExportFile[];
+  warnings: string[];
+}
+
 export type ExportFormat = 'systemd' | 'compose' | 'make';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['systemd', 'compose', 'make'];
 

@@ -5,13 +5,17 @@
  * How the manifest maps (and where a container differs from a local process):
  * - image: the service's `image:` (or `defaults.image`), else DEFAULT_IMAGE, which has
  *   Node, Python 3, curl and wget but none of your project's packages: set `image:`.
- * - The project folder is bind-mounted at the same path, so cwd, relative paths in
- *   commands and `${PROJECT_DIR}` keep working; working_dir is the service's cwd.
+ * - The project folder is bind-mounted at CONTAINER_DIR (`/project`), its source written
+ *   relative to the compose file's folder (`fileDir`), which is where compose resolves it:
+ *   the file holds in any checkout. Every path under the project folder (cwd, paths and
+ *   `${PROJECT_DIR}` in commands and env) is written under CONTAINER_DIR (relocate.ts);
+ *   working_dir is the service's cwd there.
  * - command: array form. A string runs as `/bin/sh -c "exec …"` (exec when it is one
  *   simple command, as uiprocs does), so the stop signal reaches the server, not a shell.
  * - ports: `"PORT:PORT"`, and PORT in the environment as uiprocs sets it. Inside a
  *   container the server must listen on 0.0.0.0 to be reachable, and services reach each
- *   other by service name, not 127.0.0.1.
+ *   other by service name, not 127.0.0.1. A command that binds loopback (`--host
+ *   127.0.0.1`, loopback.ts) gets a comment at its ports and a warning naming the flag.
  * - `port: auto`: compose cannot pick a free port either. The port comes from the variable
  *   PORT_<SERVICE> when compose runs (`.env` beside the compose file, or the environment);
  *   compose stops with a message naming it when it is unset. It is published like a
@@ -25,14 +29,25 @@
  * - logs: `docker compose logs`; the manifest's log files are not used.
  * - disabled: in the `disabled` profile, so `docker compose up` leaves it out.
  */
+import { relative } from 'node:path';
 import type { Desired, ServiceSpec } from '../core/model.js';
 import { AUTO_PORT_TOKEN } from '../core/model.js';
 import { shellScript } from '../core/shell-command.js';
 import { goDuration, headerText } from './common.js';
+import { type LoopbackBind, loopbackBinds } from './loopback.js';
 import { ATTEMPT_TIMEOUT_S, probeAttempt } from './probe.js';
+import { relocate } from './relocate.js';
 
 /** Debian with Node 20, Python 3, curl and wget: enough for the probes and the demo UIs. */
 export const DEFAULT_IMAGE = 'node:20';
+
+/** Where the project folder is mounted in every container. */
+export const CONTAINER_DIR = '/project';
+
+export interface ComposeOptions {
+  /** Absolute folder the compose file is written to: the mount's source is relative to it. */
+  fileDir: string;
+}
 
 /** The compose variable that holds an auto port: PORT_ and the service name in capitals. */
 export function portVariable(service: string): string {
@@ -44,18 +59,37 @@ export function composeProjectName(project: string): string {
   return project.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
 }
 
-export function exportCompose(desired: Desired): string {
+export function exportCompose(
+  manifest: Desired,
+  opts: ComposeOptions,
+): { content: string; warnings: string[] } {
+  const rel = relative(opts.fileDir, manifest.projectDir);
+  const source = rel === '' ? '.' : rel.startsWith('..') ? rel : `./${rel}`;
+  const desired = relocate(manifest, CONTAINER_DIR);
   const out: string[] = [
     `# ${headerText('compose', desired)}`,
-    '# Each container mounts the project folder at the same path, so cwd and paths stay valid.',
+    `# Each container mounts the project folder (${source} from this file) at ${CONTAINER_DIR}; cwd and paths point there.`,
     `name: ${str(composeProjectName(desired.project))}`,
     'services:',
   ];
-  for (const s of Object.values(desired.services)) out.push(...service(desired, s));
-  return `${out.join('\n')}\n`;
+  const warnings: string[] = [];
+  for (const s of Object.values(desired.services)) {
+    const binds = s.port === null ? [] : loopbackBinds(s.command);
+    for (const b of binds)
+      warnings.push(
+        `compose: ${s.name} listens on loopback (${b.flag} ${b.value}): its published port is unreachable from outside the container; use ${b.flag} ${anyAddress(b)}`,
+      );
+    out.push(...service(desired, s, source, binds));
+  }
+  return { content: `${out.join('\n')}\n`, warnings };
 }
 
-function service(desired: Desired, s: ServiceSpec): string[] {
+/** The bind's value with its host made 0.0.0.0 (every interface), its port kept. */
+function anyAddress(b: LoopbackBind): string {
+  return b.value.replace(/^(?:\[::1\]|::1|[^:]+)/, '0.0.0.0');
+}
+
+function service(desired: Desired, s: ServiceSpec, source: string, binds: LoopbackBind[]): string[] {
   const text = (v: string) => interp(v, s.name);
   const lines: string[] = [`  ${key(s.name)}:`];
   const add = (line: string) => lines.push(`    ${line}`);
@@ -67,9 +101,7 @@ function service(desired: Desired, s: ServiceSpec): string[] {
   add(`command: ${list(argv.map(text))}`);
   add(`working_dir: ${str(text(s.cwd))}`);
   add('volumes:');
-  add(
-    `  - { type: bind, source: ${str(text(desired.projectDir))}, target: ${str(text(desired.projectDir))} }`,
-  );
+  add(`  - { type: bind, source: ${str(text(source))}, target: ${str(CONTAINER_DIR)} }`);
 
   const env: [string, string][] = Object.entries(s.env).map(([k, v]) => [k, text(v)]);
   if (typeof s.port === 'number') env.push(['PORT', String(s.port)]);
@@ -83,6 +115,10 @@ function service(desired: Desired, s: ServiceSpec): string[] {
   }
   if (s.port !== null) {
     const p = s.port === 'auto' ? `\${${portVariable(s.name)}}` : String(s.port);
+    for (const b of binds)
+      add(
+        `# ${b.flag} ${b.value} listens on loopback: unreachable through this port; use ${b.flag} ${anyAddress(b)}`,
+      );
     add('ports:');
     add(`  - ${str(`${p}:${p}`)}${s.port === 'auto' ? '  # port: auto, from the variable' : ''}`);
   }

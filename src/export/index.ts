@@ -1,20 +1,34 @@
-/** The export formats by name: each a pure function of the resolved manifest to files. */
+/** The export formats by name: each a pure function of the resolved manifest (and explicit inputs) to files. */
 import type { Desired } from '../core/model.js';
-import type { ExportFile, ExportFormat } from './common.js';
+import type { Exported, ExportFormat } from './common.js';
 import { exportCompose } from './compose.js';
+import type { ResolveExecutable } from './executables.js';
 import { exportMake } from './make.js';
 import { exportSystemd } from './systemd.js';
 
 /** Default file names when the output goes to a folder or a file must be named. */
 export const DEFAULT_NAMES = { compose: 'compose.yaml', make: 'uiprocs.mk' } as const;
 
-export function renderExport(format: ExportFormat, desired: Desired, opts: { user: boolean }): ExportFile[] {
+export interface RenderOptions {
+  /** systemd: user units. */
+  user: boolean;
+  /** systemd: where the project lives on the target host (absolute); default the manifest's folder. */
+  projectDir?: string;
+  /** systemd: the file each command's program is on the target host. */
+  resolve: ResolveExecutable;
+  /** compose, make: the absolute folder the file goes to; their paths are relative to it. */
+  fileDir: string;
+}
+
+export function renderExport(format: ExportFormat, desired: Desired, opts: RenderOptions): Exported {
   switch (format) {
     case 'systemd':
       return exportSystemd(desired, opts);
-    case 'compose':
-      return [{ name: DEFAULT_NAMES.compose, content: exportCompose(desired) }];
+    case 'compose': {
+      const { content, warnings } = exportCompose(desired, opts);
+      return { files: [{ name: DEFAULT_NAMES.compose, content }], warnings };
+    }
     case 'make':
-      return [{ name: DEFAULT_NAMES.make, content: exportMake(desired) }];
+      return { files: [{ name: DEFAULT_NAMES.make, content: exportMake(desired, opts) }], warnings: [] };
   }
 }

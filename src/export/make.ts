@@ -4,19 +4,29 @@
  * `serve-<x>` (up), `stop-<x>` (down), `status-<x>` (ps --check: exit 1 unless running)
  * for every service and every group, `stop-all` and `list` (ps). `UIPROCS ?= uiprocs`
  * picks the binary (`make UIPROCS="npx uiprocs" serve-web`); `UIPROCS_MANIFEST ?=` the
- * manifest. A pure function of the resolved manifest.
+ * manifest, as a path relative to the fragment itself (make's `$(MAKEFILE_LIST)` names the
+ * fragment as it was read, so the path holds from any folder and in any checkout). A pure
+ * function of the resolved manifest and the fragment's folder.
  */
+import { relative } from 'node:path';
 import type { Desired } from '../core/model.js';
 import { headerText, shWord } from './common.js';
 
-export function exportMake(desired: Desired): string {
+export interface MakeOptions {
+  /** Absolute folder the fragment is written to: the manifest's path is relative to it. */
+  fileDir: string;
+}
+
+export function exportMake(desired: Desired, opts: MakeOptions): string {
   const names = [...Object.keys(desired.services), ...Object.keys(desired.groups)];
   const targets = names.flatMap((n) => [`serve-${n}`, `stop-${n}`, `status-${n}`]);
   const out: string[] = [
     `# ${headerText('make', desired)}`,
     '# Include it from a Makefile (include uiprocs.mk) or run it: make -f uiprocs.mk serve-<name>.',
     'UIPROCS ?= uiprocs',
-    `UIPROCS_MANIFEST ?= ${makeValue(shWord(desired.manifestPath))}`,
+    "# This fragment's folder, taken while make reads it (the last file read so far).",
+    'UIPROCS_MK_DIR := $(dir $(lastword $(MAKEFILE_LIST)))',
+    `UIPROCS_MANIFEST ?= $(UIPROCS_MK_DIR)${makeValue(shWord(relative(opts.fileDir, desired.manifestPath)))}`,
     'UIPROCS_RUN = $(UIPROCS) -f $(UIPROCS_MANIFEST)',
     '',
     `.PHONY: list stop-all`,

@@ -4,10 +4,16 @@
  * service. A pure function of the resolved manifest.
  *
  * How the manifest maps (and where systemd differs):
+ * - paths: every path under the project folder is written under `projectDir` (where the
+ *   project lives on the target host; default the manifest's folder), see relocate.ts.
  * - command: a string runs as `/bin/sh -c "exec …"` (exec when it is one simple command,
- *   as uiprocs does, so the main PID is the server); an array runs as is, through
- *   `/usr/bin/env` unless its program is an absolute path, because systemd wants an
- *   absolute executable and `env` finds the name on the unit's PATH at start.
+ *   as uiprocs does, so the main PID is the server); an array runs as is. A program
+ *   named without a path is written as the file `uiprocs up` would run (the resolver's
+ *   answer, see executables.ts), and a comment says so; one not found is kept as written
+ *   (through `/usr/bin/env` in an array, because systemd wants an absolute executable)
+ *   and left to systemd's PATH, and the comment says that. The comments are also the
+ *   record `--check` reads back (recordedExecutables), so a runner with another PATH
+ *   compares everything else and does not call a fresh export stale.
  * - env: every resolved variable (env_file entries included, with uiprocs' precedence) as
  *   `Environment=`, plus PORT as uiprocs sets it. Not `EnvironmentFile=`: systemd lets an
  *   environment file override `Environment=`, the opposite of uiprocs, and its parser is
@@ -25,8 +31,12 @@
  *   KillSignal=stop_signal, TimeoutStopSec=stop_timeout, then SIGKILL.
  * - logs: StandardOutput/StandardError=append:<log>; the log's folder must exist, and
  *   rotation (max_size, keep) is left to logrotate.
- * - restart: Restart=no|on-failure|always; max_restarts and uiprocs' backoff are not
- *   exported (systemd's StartLimitBurst= counts differently).
+ * - restart: Restart=no|on-failure|always (no when max_restarts is 0: uiprocs never
+ *   restarts then), RestartSec=1s (uiprocs' first backoff delay; systemd does not double
+ *   it). max_restarts N: StartLimitBurst=N+1 (the first start and N restarts) within
+ *   StartLimitIntervalSec=N × 61s. uiprocs counts a restart streak until the service stays
+ *   up 60 s; N+1 starts each less than 60 s + RestartSec apart fall in that window, and
+ *   starts further apart do not, so systemd gives up where uiprocs would.
  * - disabled: the unit is written but no target wants it.
  *
  * Quoting follows systemd.syntax(7): arguments in double quotes with C escapes, `%` as
@@ -35,12 +45,24 @@
 import type { Desired, Millis, ServiceSpec } from '../core/model.js';
 import { AUTO_PORT_TOKEN } from '../core/model.js';
 import { shellScript } from '../core/shell-command.js';
-import { type ExportFile, enabledServices, headerText, seconds } from './common.js';
+import { type Exported, type ExportFile, enabledServices, headerText, seconds, shWord } from './common.js';
+import { lookedUpProgram, type ResolveExecutable } from './executables.js';
 import { attemptScript, probeAttempt } from './probe.js';
+import { relocate } from './relocate.js';
 
 export interface SystemdOptions {
   /** A user unit (`systemctl --user`): the project target is wanted by default.target. */
   user: boolean;
+  /** Absolute: where the project lives on the target host. Default: the manifest's folder. */
+  projectDir?: string;
+  /** The file each command's program is on the target host (see executables.ts). */
+  resolve: ResolveExecutable;
+}
+
+/** What a unit runs for its command's program: the file found, or null (kept as written). */
+interface Executable {
+  program: string;
+  path: string | null;
 }
 
 export const unitName = (project: string, service: string): string => `${project}-${service}.service`;
@@ -51,10 +73,21 @@ export const groupTarget = (project: string, group: string): string => `${projec
 // biome-ignore lint/suspicious/noTemplateCurlyInString: systemd's own ${VAR} syntax
 const PORT_REF = '${PORT}';
 
-export function exportSystemd(desired: Desired, opts: SystemdOptions): ExportFile[] {
+export function exportSystemd(manifest: Desired, opts: SystemdOptions): Exported {
+  const desired = relocate(manifest, opts.projectDir ?? manifest.projectDir);
   const files: ExportFile[] = [];
+  const warnings: string[] = [];
   for (const s of Object.values(desired.services)) {
-    files.push({ name: unitName(desired.project, s.name), content: serviceUnit(desired, s) });
+    const original = manifest.services[s.name]!;
+    const program = lookedUpProgram(original);
+    const exe = program === null ? null : { program, path: opts.resolve(original, program) };
+    const note = exe !== null ? executableNote(exe) : scriptOnSystemdPath(s) ? SCRIPT_NOTE : null;
+    if (exe?.path === null)
+      warnings.push(
+        `systemd: ${s.name}: ${JSON.stringify(exe.program)} is not on the PATH uiprocs up uses here`,
+      );
+    if (note === SCRIPT_NOTE) warnings.push(`systemd: ${s.name}: ${SCRIPT_NOTE}`);
+    files.push({ name: unitName(desired.project, s.name), content: serviceUnit(desired, s, exe, note) });
   }
   for (const [group, members] of Object.entries(desired.groups)) {
     const wanted = members.filter((m) => !desired.services[m]!.disabled);
@@ -68,7 +101,49 @@ export function exportSystemd(desired: Desired, opts: SystemdOptions): ExportFil
     name: projectTarget(desired.project),
     content: target(desired, `${desired.project} (all services)`, enabledServices(desired), installTarget),
   });
-  return files;
+  return { files, warnings };
+}
+
+const SCRIPT_NOTE =
+  "a shell script: its programs are found on systemd's PATH, not the one uiprocs up uses (use absolute paths or env: PATH)";
+
+/** A compound shell command with no PATH of the manifest's: no single program to resolve. */
+function scriptOnSystemdPath(s: ServiceSpec): boolean {
+  return (
+    typeof s.command === 'string' &&
+    shellScript(s.command).head === undefined &&
+    !Object.hasOwn(s.env, 'PATH')
+  );
+}
+
+/** The comment that says which file a unit runs; {@link recordedExecutables} reads it back. */
+function executableNote(exe: Executable): string {
+  const name = JSON.stringify(exe.program);
+  return exe.path === null
+    ? `executable ${name} was not found on the PATH uiprocs up uses (at export): kept as written for systemd's PATH`
+    : `executable ${name} = ${JSON.stringify(exe.path)}: found on the PATH uiprocs up uses (at export)`;
+}
+
+const RECORD = /^# executable ("(?:[^"\\]|\\.)*")(?: = ("(?:[^"\\]|\\.)*"):| was not found)/;
+
+/**
+ * The executables a unit's comments record (program → file, or null: not found), so that
+ * `--check` can compare a unit with the files the export resolved rather than with what
+ * this machine's PATH holds.
+ */
+export function recordedExecutables(unit: string): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  for (const line of unit.split('\n')) {
+    if (!line.startsWith('#')) break;
+    const m = RECORD.exec(line);
+    if (m === null) continue;
+    try {
+      out.set(JSON.parse(m[1]!) as string, m[2] === undefined ? null : (JSON.parse(m[2]) as string));
+    } catch {
+      // not a record we wrote
+    }
+  }
+  return out;
 }
 
 function target(desired: Desired, description: string, services: string[], wantedBy: string | null): string {
@@ -82,9 +157,11 @@ function target(desired: Desired, description: string, services: string[], wante
   return `${lines.join('\n')}\n`;
 }
 
-function serviceUnit(desired: Desired, s: ServiceSpec): string {
+/** `note`: what the unit runs (executableNote or SCRIPT_NOTE), the unit's first comment. */
+function serviceUnit(desired: Desired, s: ServiceSpec, exe: Executable | null, note: string | null): string {
   const p = desired.project;
-  const notes: string[] = [];
+  const notes: string[] = note === null ? [] : [note];
+  const restart = s.maxRestarts === 0 ? 'no' : s.restart;
   const unit: string[] = [`Description=${value(`${p} ${s.name} (from ${desired.manifestPath})`)}`];
   if (!s.disabled) unit.push(`PartOf=${projectTarget(p)}`);
   for (const g of s.groups) if (!s.disabled) unit.push(`PartOf=${groupTarget(p, g)}`);
@@ -92,6 +169,11 @@ function serviceUnit(desired: Desired, s: ServiceSpec): string {
     unit.push(`After=${unitName(p, dep)}`);
     unit.push(`${condition === 'ready' ? 'Requires' : 'Wants'}=${unitName(p, dep)}`);
   }
+  if (restart !== 'no')
+    unit.push(
+      `StartLimitBurst=${s.maxRestarts + 1}`,
+      `StartLimitIntervalSec=${s.maxRestarts * (RESTART_RESET_S + RESTART_SEC_S)}s`,
+    );
 
   const service: string[] = ['Type=simple', `WorkingDirectory=${value(s.cwd)}`];
   const portEnv: [string, string][] = [];
@@ -108,7 +190,7 @@ function serviceUnit(desired: Desired, s: ServiceSpec): string {
     const check = `test -n "$PORT" || { echo "${s.name}: PORT is not set (port: auto in the manifest); add Environment=PORT=<port> with systemctl edit" >&2; exit 1; }`;
     service.push(`ExecStartPre=/bin/sh -c ${execWord(check)}`);
   }
-  service.push(`ExecStart=${execStart(s, portEnv)}`);
+  service.push(`ExecStart=${execStart(s, portEnv, exe?.path ?? null)}`);
 
   const attempt = probeAttempt(s);
   if (attempt !== null) {
@@ -121,7 +203,8 @@ function serviceUnit(desired: Desired, s: ServiceSpec): string {
     'KillMode=control-group',
     `KillSignal=${s.stopSignal}`,
     `TimeoutStopSec=${span(s.stopTimeout)}`,
-    `Restart=${s.restart}`,
+    `Restart=${restart}`,
+    ...(restart === 'no' ? [] : [`RestartSec=${RESTART_SEC_S}s`]),
     `StandardOutput=${value(`append:${s.log.path}`)}`,
     `StandardError=${value(`append:${s.log.path}`)}`,
   );
@@ -140,13 +223,23 @@ function serviceUnit(desired: Desired, s: ServiceSpec): string {
   return `${lines.join('\n')}\n`;
 }
 
-function execStart(s: ServiceSpec, portEnv: [string, string][]): string {
+/** uiprocs' backoff: the first restart after 1 s; a streak ends after 60 s of uptime (watch/backoff.ts). */
+const RESTART_SEC_S = 1;
+const RESTART_RESET_S = 60;
+
+/** `file`: the resolved program, written in place of the name the command looks up. */
+function execStart(s: ServiceSpec, portEnv: [string, string][], file: string | null): string {
   const prefix = portEnv.length > 0 ? ['/usr/bin/env', ...portEnv.map(([k, v]) => `${k}=${v}`)] : [];
   if (typeof s.command === 'string') {
-    const { script } = shellScript(s.command);
-    return [...prefix, '/bin/sh', '-c', script].map(execWord).join(' ');
+    const { script, head } = shellScript(s.command);
+    const run =
+      file === null || head === undefined
+        ? script
+        : `exec ${shWord(file)}${script.slice(`exec ${head}`.length)}`;
+    return [...prefix, '/bin/sh', '-c', run].map(execWord).join(' ');
   }
-  const [program = '', ...args] = s.command;
+  const [written = '', ...args] = s.command;
+  const program = file ?? written;
   const viaEnv = prefix.length === 0 && !program.startsWith('/') ? ['/usr/bin/env'] : [];
   return [...prefix, ...viaEnv, program, ...args].map(execWord).join(' ');
 }

@@ -1,5 +1,14 @@
 import type { Clock } from '../core/clock.js';
-import { AUTO_PORT_TOKEN, type Failure, fail, ok, type ReadySpec, type Result } from '../core/model.js';
+import { describeExit, exitKnown } from '../core/exit.js';
+import {
+  AUTO_PORT_TOKEN,
+  type Failure,
+  fail,
+  ok,
+  type ReadySpec,
+  type Result,
+  type ServiceExit,
+} from '../core/model.js';
 import { createListenRounds, LISTEN_ROUND_MS, type ListenRounds } from './listen-rounds.js';
 import { LogFollower, tailLines } from './log-tail.js';
 import { type Attempt, commandAttempt, httpAttempt, httpUrls, tcpAttempt } from './probe-checks.js';
@@ -61,6 +70,8 @@ export interface WaitReadyInput {
   cwd?: string;
   /** … with the service's environment (defaults to this process's). */
   env?: Record<string, string | undefined>;
+  /** How the process ended, once dead, when the caller is its parent (spawn.ts childExitWithin). */
+  exitOf?: () => Promise<ServiceExit | undefined>;
 }
 
 export interface WaitReadyDeps {
@@ -227,10 +238,15 @@ function makeProbe(input: WaitReadyInput, started: number, clock: Clock): Result
   }
 }
 
+/** `exited with code 3 after 0.2 s while starting (pid …); last lines of …:`, or `killed by SIGSEGV …`. */
 async function died(input: WaitReadyInput, elapsed: number): Promise<Failure> {
+  const exit = await input.exitOf?.();
+  const known = exit !== undefined && exitKnown(exit);
+  const how = known ? describeExit(exit) : 'exited';
+  const pid = `pid ${input.pid}${known ? '' : ', exit code unknown'}`;
   return {
     reason: 'service-failed',
-    message: `exited while starting (after ${seconds(elapsed)}, pid ${input.pid}); last lines of ${input.logPath}:`,
+    message: `${how} after ${(elapsed / 1000).toFixed(1)} s while starting (${pid}); last lines of ${input.logPath}:`,
     details: await tailLines(input.logPath, PROBE_DEFAULTS.failureTailLines),
   };
 }

@@ -3,7 +3,16 @@ import { closeSync, fstatSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
-import { AUTO_PORT_TOKEN, type Failure, fail, ok, type Result, type ServiceSpec } from '../core/model.js';
+import { describeExit } from '../core/exit.js';
+import {
+  AUTO_PORT_TOKEN,
+  type Failure,
+  fail,
+  ok,
+  type Result,
+  type ServiceExit,
+  type ServiceSpec,
+} from '../core/model.js';
 import { prepareCommand } from './command-line.js';
 import { getSystem, type System } from './system.js';
 
@@ -39,17 +48,36 @@ export interface SpawnDeps {
   clock?: Clock;
 }
 
-const childExits = new Map<number, Promise<number | null>>();
+const childExits = new Map<number, Promise<ServiceExit>>();
 
 /**
  * How a service this process spawned (and is still the parent of) ended: its exit code,
- * or null when a signal killed it. Resolves once Node has reaped it, which comes a moment
- * after /proc already shows it dead, so watch waits for it rather than call the exit
- * "unknown". undefined for a PID this process did not spawn. Kept for the life of the
- * process (one entry per spawn), since every liveness tick may ask again.
+ * or the signal that killed it, and when. Resolves once Node has reaped it, which comes a
+ * moment after /proc already shows it dead. undefined for a PID this process did not
+ * spawn. Kept for the life of the process (one entry per spawn), since every liveness
+ * tick may ask again.
  */
-export function childExit(pid: number): Promise<number | null> | undefined {
+export function childExit(pid: number): Promise<ServiceExit> | undefined {
   return childExits.get(pid);
+}
+
+/**
+ * {@link childExit}, waited for at most `ms`: /proc shows a child dead a moment before Node
+ * reaps it and reports the code, so a caller that saw it dead waits for that report
+ * rather than call the exit unknown. undefined: not our child, or no report in time.
+ */
+export async function childExitWithin(pid: number, ms = 1000): Promise<ServiceExit | undefined> {
+  const exit = childExit(pid);
+  if (exit === undefined) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([exit, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -105,7 +133,9 @@ export async function spawnService(input: SpawnInput, deps: SpawnDeps = {}): Pro
       childExits.set(
         child.pid,
         new Promise((resolve) =>
-          child.once('exit', (code, signal) => resolve(signal === null ? code : null)),
+          child.once('exit', (code, signal) =>
+            resolve({ code: signal === null ? code : null, signal, finishedAt: new Date().toISOString() }),
+          ),
         ),
       );
     }
@@ -123,7 +153,11 @@ export async function spawnService(input: SpawnInput, deps: SpawnDeps = {}): Pro
   }
 
   const identity = await readBack(system, clock, pid);
-  if (!identity) return fail(failedToStart(spec.name, `process ${pid} exited before it could be recorded`));
+  if (!identity) {
+    const exit = await childExitWithin(pid);
+    const how = exit === undefined ? 'exited' : describeExit(exit);
+    return fail(failedToStart(spec.name, `process ${pid} ${how} before it could be recorded`));
+  }
   return ok({
     ...identity,
     bootId: system.bootId(),

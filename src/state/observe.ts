@@ -5,6 +5,7 @@
  * word of a stale record, and observe removes nothing: dropping stale records is an action
  * the plan decides on (pruneStale).
  */
+import { describeExit, exitKnown } from '../core/exit.js';
 import type { Observed, ObservedService, Result, RunRecord } from '../core/model.js';
 import { ok } from '../core/model.js';
 import type { System } from '../runtime/system.js';
@@ -48,14 +49,26 @@ export function judge(record: RunRecord, system: System, bootId: string): Observ
   const stale = (why: string): ObservedService => ({ name: record.name, status: 'stale', record, why });
   if (record.bootId !== bootId) return stale(`record from a previous boot (pid ${record.pid})`);
   const info = system.proc(record.pid);
-  if (info === undefined) return stale(`process ${record.pid} is gone`);
+  if (info === undefined) return stale(exitWhy(record) ?? `process ${record.pid} is gone`);
   if (info.state === 'Z' || info.state === 'X') {
-    return stale(`process ${record.pid} has exited (zombie, waiting to be reaped)`);
+    return stale(exitWhy(record) ?? `process ${record.pid} has exited (zombie, waiting to be reaped)`);
   }
   if (info.startTime !== record.startTime) {
     return stale(`pid ${record.pid} now belongs to another process (start time differs)`);
   }
   return { name: record.name, status: 'running', record };
+}
+
+/** Whether some stale record does not say yet how its process ended (state/exits.ts records it). */
+export function hasUnrecordedExit(observed: Observed): boolean {
+  return Object.values(observed.services).some((o) => o.status === 'stale' && o.record.exit === undefined);
+}
+
+/** `process 123 exited with code 3`, when the record knows how its process ended. */
+export function exitWhy(record: RunRecord): string | undefined {
+  const exit = record.exit;
+  if (exit === undefined || !exitKnown(exit)) return undefined;
+  return `process ${record.pid} ${describeExit(exit)}${exit.cause ? ` (${exit.cause})` : ''}`;
 }
 
 /**
@@ -80,6 +93,7 @@ export function pruneStale(
   return ok(removed);
 }
 
-function sameProcess(a: RunRecord, b: RunRecord): boolean {
+/** Whether two records describe the same process (a PID is reused; its start time is not). */
+export function sameProcess(a: RunRecord, b: RunRecord): boolean {
   return a.pid === b.pid && a.startTime === b.startTime && a.bootId === b.bootId;
 }

@@ -34,6 +34,19 @@ export function recordShapeProblem(value: unknown): string | undefined {
   if (!commandOk) return 'command must be a non-empty string or array of strings';
   if (!(Number.isInteger(r.restarts) && (r.restarts as number) >= 0))
     return 'restarts must be a non-negative integer';
+  if (r.exit !== undefined) return exitShapeProblem(r.exit);
+  return undefined;
+}
+
+/** `exit`, when present: a code (integer) or a signal (`SIG…`) or neither, and a finish time. */
+function exitShapeProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'exit must be an object';
+  const e = value as Record<string, unknown>;
+  if (e.code !== null && !Number.isInteger(e.code)) return 'exit.code must be null or an integer';
+  if (e.signal !== null && !(typeof e.signal === 'string' && /^SIG[A-Z0-9]+$/.test(e.signal)))
+    return 'exit.signal must be null or a signal name';
+  if (typeof e.finishedAt !== 'string') return 'exit.finishedAt must be a string';
+  if (e.cause !== undefined && typeof e.cause !== 'string') return 'exit.cause must be a string';
   return undefined;
 }
 

@@ -1,4 +1,5 @@
 import type { Status, StatusRow } from '../app/status.js';
+import { exitStatus } from '../core/exit.js';
 import { type Colors, createColors } from './ansi.js';
 import { formatUptime } from './format.js';
 
@@ -18,7 +19,7 @@ export function formatPsTable(rows: StatusRow[], color: boolean): string {
   const cells = rows.map((r) => [
     r.name,
     r.group.join(',') || '-',
-    r.status,
+    r.status === 'exited' ? exitStatus({ code: r.exit_code, signal: r.exit_signal }) : r.status,
     r.pid?.toString() ?? '-',
     r.port?.toString() ?? '-',
     r.url ?? '-',

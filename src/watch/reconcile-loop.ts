@@ -17,6 +17,7 @@
  *                                                                       changed(): no-op
  *
  *      stop(), from any state --> stopped   (resolves after an in-flight reconcile ends)
+ *      runNow(task): idle --> reconciling, debouncing --> queued   (task runs at once)
  * ```
  *
  * Why each rule:
@@ -120,6 +121,37 @@ export class ReconcileLoop {
   };
 
   /**
+   * Run `task` now as this loop's reconcile: edits that come while it runs are queued and
+   * reconciled after it, as edits during any reconcile. Watch's first converge runs this
+   * way with the file watcher already armed, so a save made while it runs (a slow server
+   * can take seconds to become ready) is applied, never lost. A batch still debouncing is
+   * kept for after `task`: it may have been read by `task` or not. Settles as `task` does
+   * (its caller, not `onError`, hears a rejection). Calling it while a reconcile runs is a
+   * bug.
+   */
+  async runNow(task: () => Promise<void>): Promise<void> {
+    if (this.current === 'stopped') return;
+    if (this.current === 'reconciling' || this.current === 'queued')
+      throw new Error('ReconcileLoop.runNow while a reconcile runs');
+    if (this.current === 'debouncing') {
+      this.disarm();
+      this.transition('queued');
+    } else {
+      this.transition('reconciling');
+    }
+    let failed: { error: unknown } | undefined;
+    this.inFlight = this.run(async () => {
+      try {
+        await task();
+      } catch (error) {
+        failed = { error };
+      }
+    });
+    await this.inFlight;
+    if (failed) throw failed.error;
+  }
+
+  /**
    * Stop reacting to edits. Resolves once an in-flight reconcile has finished (watch must
    * not exit, or take `--down-on-exit` action, while a reconcile holds the lock); a queued
    * or debouncing batch is dropped. Idempotent.
@@ -157,12 +189,12 @@ export class ReconcileLoop {
     };
     this.pending = new Set();
     this.transition('reconciling');
-    this.inFlight = this.run(cause);
+    this.inFlight = this.run(() => this.reconcile(cause));
   }
 
-  private async run(cause: ReconcileCause): Promise<void> {
+  private async run(task: () => Promise<void>): Promise<void> {
     try {
-      await this.reconcile(cause);
+      await task();
     } catch (error) {
       this.onError(error);
     }

@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
+import type { StatusRow } from '../../src/app/status.js';
 import { projectId } from '../../src/core/identity.js';
 import type { RunRecord } from '../../src/core/model.js';
 import { isGone, pidsTagged } from '../helpers/procs.js';
@@ -131,6 +132,29 @@ export function e2eProject(name = `e2e${Math.random().toString(36).slice(2, 8)}`
       }
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** `uiprocs ps --json [args]`, expected to exit 0, parsed. */
+export async function psRows(p: E2eProject, ...args: string[]): Promise<StatusRow[]> {
+  const r = await p.run(['ps', '--json', ...args]);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as StatusRow[];
+}
+
+/**
+ * For a test file with one project per test: returns `track`, which remembers the test's
+ * project, and registers the afterEach that cleans it up.
+ */
+export function trackProjects(): (p: E2eProject) => E2eProject {
+  let project: E2eProject | undefined;
+  afterEach(async () => {
+    await project?.cleanup();
+    project = undefined;
+  });
+  return (p) => {
+    project = p;
+    return p;
   };
 }
 

@@ -128,13 +128,15 @@ services:
     expect(up.value.code).toBe(1);
     expect(up.ms).toBeLessThan(Math.max(2000, 2 * baseline.ms));
     // The death itself is seen at once, not after a probe timeout.
-    const seenAfter = Number(/exited while starting \(after ([\d.]+)s/.exec(up.value.stderr)?.[1]);
+    const seenAfter = Number(/exited with code 2 after ([\d.]+) s while starting/.exec(up.value.stderr)?.[1]);
     expect(seenAfter).toBeLessThan(2); // the probe timeout is 60 s
     for (const line of ['line 1', 'line 2', 'line 3', 'fatal: exiting with 2']) {
       expect(up.value.stderr).toContain(line);
     }
     expect(up.value.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    expect(p.record('broken')).toBeUndefined();
+    // Stopped, its record kept with how it ended (ps: `exited (2)`).
+    expect(p.record('broken')!.exit).toMatchObject({ code: 2, signal: null });
+    expect(isGone(p.record('broken')!.pid)).toBe(true);
     expect(p.tagged()).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ import { answers, type E2eProject, e2eProject, isGone, programs } from './harnes
 
 const serve = join(programs, 'serve.mjs');
 const exitWith = join(programs, 'exit-with.mjs');
+const slowServe = join(programs, 'slow-serve.mjs');
 
 /** Fast liveness and backoff, so crash tests take seconds, not minutes. */
 const FAST = { UIPROCS_WATCH_INTERVAL_MS: '200', UIPROCS_BACKOFF_BASE_MS: '200' };
@@ -99,6 +100,10 @@ const pidOf = (p: E2eProject, name: string) => p.record(name)?.pid;
 const serviceLine = (name: string, port: number, extra = '') =>
   `  ${name}: { command: node ${serve} ${port} 127.0.0.1, port: ${port}${extra} }\n`;
 
+/** How many lines of `text` match `pattern` (a line-anchored count of printed actions). */
+const linesMatching = (text: string, pattern: RegExp) =>
+  text.split('\n').filter((line) => pattern.test(line)).length;
+
 /** Ends watch with `signal`, expects exit 0 and every listed port still answering. */
 async function endLeavingRunning(w: Watch, ports: number[], signal: NodeJS.Signals = 'SIGINT') {
   expect(await w.end(signal), w.err()).toBe(0);
@@ -119,7 +124,10 @@ describe('uiprocs watch: manifest edits', () => {
     const before = { a: pidOf(p, 'a'), b: pidOf(p, 'b') };
     p.write(`services:\n${serviceLine('a', a)}${serviceLine('b', b)}${serviceLine('c', c)}`);
     await waitFor(() => answers(c), { timeout: 10_000, what: 'added service c to answer' });
-    at = await w.saw(/start\s+c\s+not running/, { from: at });
+    const addedAt = at;
+    at = await w.saw(/c\s+ready in/, { from: at });
+    // Each action is printed once, as `up` prints it (not also as a plan line before it).
+    expect(linesMatching(w.err().slice(addedAt, at), /not running/)).toBe(1);
     expect({ a: pidOf(p, 'a'), b: pidOf(p, 'b') }).toEqual(before);
 
     // Changed command → only that service's PID changes. Saved as vim and `sed -i` do:
@@ -131,11 +139,14 @@ describe('uiprocs watch: manifest edits', () => {
       `version: 1\nproject: ${p.project}\nservices:\n${serviceLine('a', a)}  b: { command: node ${serve} ${b}, port: ${b} }\n${serviceLine('c', c)}`,
     );
     renameSync(tmp, join(p.dir, 'ui-procs.yaml'));
-    at = await w.saw(/recreate\s+b\s+config changed: command/, { from: at });
+    const changedAt = at;
+    at = await w.saw(/b\s+recreate: config changed: command/, { from: at });
     await waitFor(() => pidOf(p, 'b') !== undefined && pidOf(p, 'b') !== before.b, {
       what: 'b recreated',
     });
     await waitFor(() => answers(b), { what: 'b to answer again' });
+    at = await w.saw(/b\s+ready in/, { from: at });
+    expect(linesMatching(w.err().slice(changedAt, at), /config changed: command/)).toBe(1);
     expect(isGone(before.b!)).toBe(true);
     expect(pidOf(p, 'a')).toBe(before.a);
     expect(pidOf(p, 'c')).toBe(cBefore);
@@ -143,14 +154,45 @@ describe('uiprocs watch: manifest edits', () => {
     // Removed → it stops: watch treats the manifest as the truth (remove-orphans for
     // services that leave it while watch runs).
     p.write(`services:\n${serviceLine('a', a)}  b: { command: node ${serve} ${b}, port: ${b} }\n`);
-    at = await w.saw(/stop\s+c\s+removed from manifest/, { from: at });
+    const removedAt = at;
+    at = await w.saw(/c\s+stop: removed from manifest/, { from: at });
     at = await w.saw(/c\s+stopped in/, { from: at });
+    expect(linesMatching(w.err().slice(removedAt, at), /removed from manifest/)).toBe(1);
     expect(isGone(cBefore)).toBe(true);
     await waitFor(async () => !(await answers(c)), { what: 'c port closed' });
     expect(p.record('c')).toBeUndefined();
     expect(pidOf(p, 'a')).toBe(before.a);
 
     await endLeavingRunning(w, [a, b]);
+    await p.ok(['down']);
+    expect(p.tagged()).toEqual([]);
+  });
+
+  it('applies a save made while the first converge waits for a slow service', async () => {
+    const p = track(e2eProject());
+    const [a, b] = [await freePort(), await freePort()];
+    // a opens its port 3 s after it starts: a Streamlit or Jupyter taking its time.
+    const slow = `  a: { command: node ${slowServe} 3000 ${a}, port: ${a} }\n`;
+    p.write(`services:\n${slow}`);
+    const w = startWatch(p);
+    await w.saw(/a\s+started pid/);
+    p.write(`services:\n${slow}${serviceLine('b', b)}`);
+    // The save fell inside the first converge: a is not ready, watch is not "watching" yet.
+    expect(w.err()).not.toMatch(/a\s+ready in|watching/);
+    expect(await answers(a)).toBe(false);
+
+    const at = await w.saw('watching', { timeout: 20_000 });
+    await waitFor(() => answers(b), {
+      timeout: 15_000,
+      what: 'b, saved during the first converge, to answer',
+    });
+    await w.saw(/b\s+ready in/);
+    const aPid = pidOf(p, 'a');
+    expect(aPid).toBeDefined();
+    expect(w.err().slice(at)).not.toMatch(/\ba\s+(start|recreate|stop):/);
+
+    await endLeavingRunning(w, [a, b]);
+    expect(pidOf(p, 'a')).toBe(aPid);
     await p.ok(['down']);
     expect(p.tagged()).toEqual([]);
   });
@@ -176,7 +218,7 @@ describe('uiprocs watch: manifest edits', () => {
     const c = await freePort();
     p.write(`${good}${serviceLine('c', c)}`);
     await waitFor(() => answers(c), { timeout: 10_000, what: 'c after the fix' });
-    at = await w.saw(/start\s+c/, { from: at });
+    at = await w.saw(/c\s+start: not running/, { from: at });
 
     // Schema error (port out of range): errors shown, nothing changed.
     const running = p.tagged().sort();
@@ -204,7 +246,7 @@ describe('uiprocs watch: manifest edits', () => {
     let at = await w.saw('watching');
     const before = { a: pidOf(p, 'a')!, b: pidOf(p, 'b')! };
     writeFileSync(join(p.dir, 'a.env'), 'MODEL=large\n');
-    at = await w.saw(/recreate\s+a\s+config changed: env\.MODEL/, { from: at });
+    at = await w.saw(/a\s+recreate: config changed: env\.MODEL/, { from: at });
     at = await w.saw(/a\s+ready in/, { from: at });
     expect(pidOf(p, 'a')).not.toBe(before.a);
     expect(pidOf(p, 'b')).toBe(before.b);
@@ -289,7 +331,7 @@ describe('uiprocs watch: liveness', () => {
       w
         .err()
         .slice(at)
-        .match(/^start\s+crashy\s/gm),
+        .match(/^· crashy\s+start: /gm),
     ).toHaveLength(2);
     const row = (await ps(p, 'crashy'))[0]!;
     expect(row.status).toBe('exited');
@@ -318,7 +360,13 @@ describe('uiprocs watch: liveness', () => {
     await w.saw(/done stays down/, { from: at, timeout: 15_000 });
     await w.saw(/broken restarted/, { from: at, timeout: 15_000 });
     expect(w.err().slice(at)).not.toMatch(/done restarted/);
+    // Watch was its parent: it recorded the code, so ps says `exited (0)`, not "unknown",
+    // and still does once watch is gone.
+    const done = { status: 'exited', exit_code: 0, exit_signal: null, finished_at: expect.any(String) };
+    await waitFor(async () => (await ps(p, 'done'))[0]!.exit_code === 0, { what: 'ps: done exited (0)' });
+    expect((await ps(p, 'done'))[0]).toMatchObject(done);
     await endLeavingRunning(w, [port]);
+    expect((await ps(p, 'done'))[0]).toMatchObject(done);
     await p.ok(['down']);
   });
 

@@ -1,7 +1,9 @@
 /**
  * The exported units pass `systemd-analyze verify` (systemd's own parser: quoting,
  * escapes, specifiers, executables that exist, dependencies between the units), for
- * system and user units. Skipped, with the reason printed, only where systemd-analyze
+ * system and user units, in place and moved elsewhere with --project-dir, with executables
+ * resolved on this machine's PATH (verify checks that an ExecStart program exists, so a
+ * fixed table of made-up paths would not do). Skipped, with the reason printed, only where systemd-analyze
  * cannot run at all (`.ci/run` installs Debian's systemd package).
  */
 import { spawnSync } from 'node:child_process';
@@ -9,6 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pathResolver } from '../../src/export/executables.js';
 import { renderExport } from '../../src/export/index.js';
 import { EXPORT_CASES, loadCase } from '../unit/export-cases.js';
 
@@ -41,11 +44,23 @@ describe.skipIf(unavailable !== null)('export systemd passes systemd-analyze ver
   });
 
   for (const [name, dir] of Object.entries(EXPORT_CASES)) {
-    for (const user of [false, true]) {
-      it(`${name}${user ? ' --user' : ''}`, async () => {
-        const out = join(work, `${name}${user ? '-user' : ''}`);
+    for (const [user, projectDir] of [
+      [false, undefined],
+      [true, undefined],
+      [false, '/srv/elsewhere'],
+    ] as const) {
+      const label = `${name}${user ? ' --user' : ''}${projectDir ? ` --project-dir ${projectDir}` : ''}`;
+      it(label, async () => {
+        const out = join(work, label.replace(/[^\w-]+/g, '_'));
         mkdirSync(out);
-        const files = renderExport('systemd', await loadCase(dir), { user });
+        const desired = await loadCase(dir);
+        const target = projectDir ?? desired.projectDir;
+        const { files } = renderExport('systemd', desired, {
+          user,
+          projectDir: target,
+          resolve: pathResolver(desired, process.env, target),
+          fileDir: desired.projectDir,
+        });
         for (const f of files) writeFileSync(join(out, f.name), f.content);
         const r = verify(
           files.map((f) => join(out, f.name)),

@@ -5,8 +5,8 @@ import { systemClock } from '../../src/core/clock.js';
 import type { ReadyCheck, ServiceSpec } from '../../src/core/model.js';
 import { createLinuxSystem } from '../../src/runtime/linux-system.js';
 import { createListenRounds, LISTEN_ROUND_MS, type ListenRounds } from '../../src/runtime/listen-rounds.js';
-import { tailLines, waitReady } from '../../src/runtime/probes.js';
-import { type SpawnedService, spawnService } from '../../src/runtime/spawn.js';
+import { tailLines, type WaitReadyInput, waitReady } from '../../src/runtime/probes.js';
+import { childExitWithin, type SpawnedService, spawnService } from '../../src/runtime/spawn.js';
 import { isLive, type System } from '../../src/runtime/system.js';
 import { freePort } from '../helpers/procs.js';
 import { program, type TempProject, tempProject } from '../helpers/temp-project.js';
@@ -31,7 +31,7 @@ function ready(
   s: SpawnedService,
   check: ReadyCheck,
   timeout = 10_000,
-  extra: { cwd?: string } = {},
+  extra: Pick<WaitReadyInput, 'cwd' | 'exitOf'> = {},
   probeSystem: System = system,
   listen?: ListenRounds,
 ) {
@@ -194,21 +194,41 @@ describe('waitReady', () => {
     expect(result.ok && result.value.ms).toBeLessThan(3000);
   });
 
-  it('fails at once when the process exits while starting, with its last log lines', async () => {
+  it('fails at once when the process exits while starting, with its exit code and last log lines', async () => {
     project = tempProject();
     const port = await freePort();
     const s = await start(project.spec('dies', `node ${program('exit-with.mjs')} 2 0 25`), port);
     const t0 = performance.now();
-    const result = await ready(s, { kind: 'tcp' }, 30_000);
+    const result = await ready(s, { kind: 'tcp' }, 30_000, { exitOf: () => childExitWithin(s.pid) });
     const elapsed = performance.now() - t0;
     expect(result.ok).toBe(false);
     expect(elapsed).toBeLessThan(5000); // at once, not after the 30 s timeout
     if (!result.ok && result.error.reason === 'service-failed') {
-      expect(result.error.message).toMatch(/exited while starting/);
+      expect(result.error.message).toMatch(
+        new RegExp(`^exited with code 2 after \\d+\\.\\d s while starting \\(pid ${s.pid}\\)`),
+      );
       expect(result.error.details).toHaveLength(20);
       expect(result.error.details!.at(-1)).toBe('fatal: exiting with 2');
       expect(result.error.details![0]).toBe('line 7');
     }
+  });
+});
+
+describe('the failure line of a death names how it ended', () => {
+  it('killed by a signal: the signal; not our child (no exitOf): exit code unknown', async () => {
+    project = tempProject();
+    const killed = await start(project.spec('seg', ['sh', '-c', 'kill -SEGV $$']), null);
+    const bySignal = await ready(killed, { kind: 'alive' }, 10_000, {
+      exitOf: () => childExitWithin(killed.pid),
+    });
+    expect(!bySignal.ok && bySignal.error.reason === 'service-failed' && bySignal.error.message).toMatch(
+      new RegExp(`^killed by SIGSEGV after \\d+\\.\\d s while starting \\(pid ${killed.pid}\\)`),
+    );
+    const gone = await start(project.spec('gone', ['sh', '-c', 'exit 5']), null);
+    const unknown = await ready(gone, { kind: 'alive' });
+    expect(!unknown.ok && unknown.error.reason === 'service-failed' && unknown.error.message).toMatch(
+      new RegExp(`^exited after \\d+\\.\\d s while starting \\(pid ${gone.pid}, exit code unknown\\)`),
+    );
   });
 });
 

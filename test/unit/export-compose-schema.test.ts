@@ -9,8 +9,12 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import type { Desired } from '../../src/core/model.js';
 import { exportCompose } from '../../src/export/compose.js';
 import { EXPORT_CASES, loadCase, root } from './export-cases.js';
+
+/** The compose file as written beside the manifest. */
+const compose = (desired: Desired) => exportCompose(desired, { fileDir: desired.projectDir }).content;
 
 const schema = JSON.parse(
   readFileSync(join(root, 'test/fixtures/compose-spec/compose-spec.schema.json'), 'utf8'),
@@ -37,7 +41,7 @@ describe('export compose against the compose-spec schema', () => {
 
   for (const [name, dir] of Object.entries(EXPORT_CASES)) {
     it(name, async () => {
-      const text = exportCompose(await loadCase(dir));
+      const text = compose(await loadCase(dir));
       const doc = parse(text) as Record<string, unknown>;
       const valid = validate(doc);
       expect(valid, JSON.stringify(validate.errors, null, 2)).toBe(true);
@@ -45,12 +49,12 @@ describe('export compose against the compose-spec schema', () => {
   }
 
   it('keeps literal dollars literal and gives an auto port its variable', async () => {
-    const interp = parse(exportCompose(await loadCase(EXPORT_CASES.interpolation!))) as {
+    const interp = parse(compose(await loadCase(EXPORT_CASES.interpolation!))) as {
       services: { api: { environment: Record<string, string> } };
     };
     // `$$` is compose's escape for `$`: after its interpolation the process sees `costs $5`.
     expect(interp.services.api.environment.PRICE).toBe('costs $$5');
-    const auto = parse(exportCompose(await loadCase(EXPORT_CASES['auto-port']!))) as {
+    const auto = parse(compose(await loadCase(EXPORT_CASES['auto-port']!))) as {
       services: { notebook: { command: string[]; ports: string[]; environment: Record<string, string> } };
     };
     // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own ${VAR} syntax

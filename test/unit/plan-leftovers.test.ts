@@ -4,37 +4,11 @@
  * still stop them (by tag: remove-stale), and only `down` plans for them.
  */
 import { describe, expect, it } from 'vitest';
-import type { Desired, Observed, ServiceSpec } from '../../src/core/model.js';
+import type { Desired, Observed } from '../../src/core/model.js';
 import { formatPlan, plan } from '../../src/core/plan.js';
+import { desired as desiredOf, service } from '../helpers/desired.js';
 
-function service(name: string, dependsOn: string[] = []): ServiceSpec {
-  return {
-    name,
-    command: `serve ${name}`,
-    port: null,
-    groups: [],
-    cwd: '/p',
-    env: {},
-    envFiles: [],
-    log: { path: `/p/.uiprocs/logs/${name}.log`, maxSize: 10_000_000, keep: 3 },
-    dependsOn: Object.fromEntries(dependsOn.map((d) => [d, 'started' as const])),
-    ready: { check: { kind: 'alive' }, timeout: 60_000, interval: 100 },
-    stopSignal: 'SIGTERM',
-    stopTimeout: 10_000,
-    restart: 'no',
-    maxRestarts: 5,
-    disabled: false,
-  };
-}
-
-const desired: Desired = {
-  project: 'p',
-  projectDir: '/p',
-  manifestPath: '/p/ui-procs.yaml',
-  stateDir: '/p/.uiprocs',
-  services: { api: service('api'), web: service('web', ['api']) },
-  groups: {},
-};
+const desired: Desired = desiredOf(service('api'), service('web', { dependsOn: { api: 'started' } }));
 
 describe('down with leftovers', () => {
   it('stops by tag what no record covers: manifest services and names that left the manifest', () => {

@@ -1,39 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { configHash, shapeOf } from '../../src/core/hash.js';
-import type { Desired, Observed, RunRecord, ServiceSpec } from '../../src/core/model.js';
+import type { Observed, RunRecord, ServiceSpec } from '../../src/core/model.js';
 import { formatPlan, plan } from '../../src/core/plan.js';
-
-function service(name: string, extra: Partial<ServiceSpec> = {}): ServiceSpec {
-  return {
-    name,
-    command: `serve ${name}`,
-    port: null,
-    groups: [],
-    cwd: '/p',
-    env: {},
-    envFiles: [],
-    log: { path: `/p/.uiprocs/logs/${name}.log`, maxSize: 10_000_000, keep: 3 },
-    dependsOn: {},
-    ready: { check: { kind: 'alive' }, timeout: 60_000, interval: 100 },
-    stopSignal: 'SIGTERM',
-    stopTimeout: 10_000,
-    restart: 'no',
-    maxRestarts: 5,
-    disabled: false,
-    ...extra,
-  };
-}
-
-function desired(...services: ServiceSpec[]): Desired {
-  return {
-    project: 'p',
-    projectDir: '/p',
-    manifestPath: '/p/ui-procs.yaml',
-    stateDir: '/p/.uiprocs',
-    services: Object.fromEntries(services.map((s) => [s.name, s])),
-    groups: {},
-  };
-}
+import { desired, service } from '../helpers/desired.js';
 
 function record(spec: ServiceSpec, pid = 100): RunRecord {
   const shape = shapeOf(spec);

@@ -241,3 +241,83 @@ describe('ReconcileLoop', () => {
     expect(seen).toEqual(['debouncing', 'reconciling', 'queued', 'debouncing', 'reconciling', 'idle']);
   });
 });
+
+describe('ReconcileLoop.runNow (watch’s first converge)', () => {
+  it('runs the task at once; edits made meanwhile get exactly one reconcile after it, never beside it', async () => {
+    const s = new FakeScheduler();
+    const r = controllableReconcile();
+    const loop = new ReconcileLoop(r.fn(s), { scheduler: s, debounceMs: 100 });
+    let finishTask!: () => void;
+    let taskRunning = false;
+    const first = loop.runNow(async () => {
+      taskRunning = true;
+      await new Promise<void>((resolve) => {
+        finishTask = resolve;
+      });
+      taskRunning = false;
+    });
+    expect(loop.state).toBe('reconciling');
+    for (let i = 0; i < 5; i++) {
+      loop.changed('/p/uiprocs.yaml');
+      await s.advance(500); // a slow first converge: seconds pass
+    }
+    expect(loop.state).toBe('queued');
+    expect(r.calls).toHaveLength(0);
+    finishTask();
+    await first;
+    expect(taskRunning).toBe(false);
+    expect(loop.state).toBe('debouncing');
+    await s.advance(100);
+    expect(r.calls).toHaveLength(1);
+    expect(r.calls[0]!.cause.paths).toEqual(['/p/uiprocs.yaml']);
+    r.finish();
+    await s.advance(5000);
+    expect(r.calls).toHaveLength(1);
+    expect(loop.state).toBe('idle');
+  });
+
+  it('keeps a batch that was debouncing for after the task', async () => {
+    const s = new FakeScheduler();
+    const r = controllableReconcile();
+    const loop = new ReconcileLoop(r.fn(s), { scheduler: s, debounceMs: 100 });
+    loop.changed('/p/a.env');
+    await s.advance(50);
+    const first = loop.runNow(() => s.sleep(300));
+    expect(loop.state).toBe('queued');
+    await s.advance(299);
+    expect(r.calls).toHaveLength(0); // its debounce timer (due at 150) did not fire beside the task
+    await s.advance(1);
+    await first;
+    // Its quiet time is long over, so it runs as soon as the task ends.
+    expect(r.calls.map((c) => [c.startedAt, c.cause.paths])).toEqual([[350, ['/p/a.env']]]);
+  });
+
+  it("rejects with the task's error, and the loop carries on", async () => {
+    const s = new FakeScheduler();
+    const errors: unknown[] = [];
+    const r = timedReconcile(s, 10);
+    const loop = new ReconcileLoop(r.fn, { scheduler: s, onError: (e) => errors.push(e) });
+    await expect(loop.runNow(async () => Promise.reject(new Error('EMFILE')))).rejects.toThrow('EMFILE');
+    expect(errors).toEqual([]);
+    expect(loop.state).toBe('idle');
+    loop.changed('/p/m');
+    await s.advance(200);
+    expect(r.starts).toHaveLength(1);
+  });
+
+  it('refuses to run beside a reconcile, and does nothing once stopped', async () => {
+    const s = new FakeScheduler();
+    const r = controllableReconcile();
+    const loop = new ReconcileLoop(r.fn(s), { scheduler: s, debounceMs: 100 });
+    loop.changed('/p/m');
+    await s.advance(100);
+    await expect(loop.runNow(async () => {})).rejects.toThrow(/while a reconcile runs/);
+    r.finish();
+    await loop.stop();
+    let ran = false;
+    await loop.runNow(async () => {
+      ran = true;
+    });
+    expect(ran).toBe(false);
+  });
+});

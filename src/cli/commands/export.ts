@@ -7,14 +7,21 @@
  * export of this project wrote that would not be written now; compose and make print to
  * stdout unless `-o FILE`. `--check` writes nothing: exit 1 and the stale files when the
  * previous export differs, 0 when it is up to date.
+ *
+ * The explicit inputs come from here: `--project-dir` (systemd), the folder of the file
+ * written (compose and make paths are relative to it; the current folder for stdout), and
+ * which file each command's program is (this machine's PATH when writing; when checking,
+ * what the previous units recorded, so a runner with another PATH checks the rest).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Result } from '../../core/model.js';
 import { fail, ok } from '../../core/model.js';
 import { previousUnits, readText, type Stale, staleFiles } from '../../export/check.js';
 import { EXPORT_FORMATS, type ExportFile, type ExportFormat } from '../../export/common.js';
+import { pathResolver, type ResolveExecutable } from '../../export/executables.js';
 import { renderExport } from '../../export/index.js';
+import { recordedExecutables, unitName } from '../../export/systemd.js';
 import { displayPath } from '../../manifest/display.js';
 import { loadManifest } from '../../manifest/load.js';
 import type { Context } from '../context.js';
@@ -23,6 +30,7 @@ export interface ExportOptions {
   user?: boolean;
   output?: string;
   check?: boolean;
+  projectDir?: string;
 }
 
 /** Where systemd units go without `-o`. */
@@ -44,36 +52,68 @@ export default async function exportCommand(
       message: `export ${format} --check: name the exported file with -o FILE`,
     });
 
+  if (opts.projectDir !== undefined && format !== 'systemd')
+    return fail({
+      reason: 'usage',
+      message: `export ${format}: --project-dir applies to systemd units only (${format} paths are relative to the file)`,
+    });
+  if (opts.projectDir !== undefined && !isAbsolute(opts.projectDir))
+    return fail({
+      reason: 'usage',
+      message: `export systemd: --project-dir must be an absolute path on the target host, not ${JSON.stringify(opts.projectDir)}`,
+    });
+
   const loaded = await loadManifest({ file: ctx.file, cwd: ctx.cwd, env: ctx.env });
   if (!loaded.ok) return loaded;
   const desired = loaded.value;
-  const files = renderExport(format, desired, { user: opts.user === true });
+  const projectDir = opts.projectDir === undefined ? desired.projectDir : resolve(opts.projectDir);
+  // systemd: the units' folder; compose, make: the file (undefined: stdout).
+  const out = format === 'systemd' ? resolve(ctx.cwd, opts.output ?? DEFAULT_SYSTEMD_DIR) : undefined;
+  const file = format !== 'systemd' && opts.output !== undefined ? resolve(ctx.cwd, opts.output) : undefined;
+  const onPath = pathResolver(desired, ctx.env, projectDir);
+  const { files, warnings } = renderExport(format, desired, {
+    user: opts.user === true,
+    projectDir,
+    resolve: out !== undefined && opts.check ? recordedFirst(out, desired.project, onPath) : onPath,
+    fileDir: file === undefined ? ctx.cwd : dirname(file),
+  });
+  if (!opts.check) for (const w of warnings) ctx.err(`warning: ${w}\n`);
 
-  if (format === 'systemd') {
-    const dir = resolve(ctx.cwd, opts.output ?? DEFAULT_SYSTEMD_DIR);
-    const previous = previousUnits(dir, desired.project);
+  if (out !== undefined) {
+    const previous = previousUnits(out, desired.project);
     if (opts.check)
       return report(
         ctx,
-        staleFiles(files, (n) => readText(join(dir, n)), previous),
-        dir,
+        staleFiles(files, (n) => readText(join(out, n)), previous),
+        out,
         files,
       );
     return write(
       ctx,
-      files.map((f) => ({ path: join(dir, f.name), content: f.content })),
-      previous.filter((n) => !files.some((f) => f.name === n)).map((n) => join(dir, n)),
+      files.map((f) => ({ path: join(out, f.name), content: f.content })),
+      previous.filter((n) => !files.some((f) => f.name === n)).map((n) => join(out, n)),
     );
   }
 
   const content = files[0]!.content;
-  if (opts.output === undefined) {
+  if (file === undefined) {
     ctx.out(content);
     return ok(0);
   }
-  const path = resolve(ctx.cwd, opts.output);
-  if (opts.check) return report(ctx, staleFiles([{ name: path, content }], readText), null, files);
-  return write(ctx, [{ path, content }], []);
+  if (opts.check) return report(ctx, staleFiles([{ name: file, content }], readText), null, files);
+  return write(ctx, [{ path: file, content }], []);
+}
+
+/**
+ * For `--check`: the file a previous unit of this service recorded for a program, else
+ * `fallback`. Which file a name is on PATH is a fact of the machine that exported, not of
+ * the manifest; a CI runner without the developer's venv must not call the units stale.
+ */
+function recordedFirst(dir: string, project: string, fallback: ResolveExecutable): ResolveExecutable {
+  return (s, program) => {
+    const recorded = recordedExecutables(readText(join(dir, unitName(project, s.name))) ?? '');
+    return recorded.has(program) ? recorded.get(program)! : fallback(s, program);
+  };
 }
 
 function report(ctx: Context, stale: Stale[], dir: string | null, files: ExportFile[]): Result<number> {

@@ -5,15 +5,16 @@ import { projectId } from '../../core/identity.js';
 import { type Desired, type Observed, ok, type Result } from '../../core/model.js';
 import { taggedProcesses } from '../../runtime/service-processes.js';
 import { getSystem, type System } from '../../runtime/system.js';
-import { observe, runningGroups } from '../../state/observe.js';
+import { hasUnrecordedExit, observe, runningGroups } from '../../state/observe.js';
 import { checkPrivateDir } from '../../state/paths.js';
 import { formatPsTable } from '../../ui/ps-table.js';
 import type { Context } from '../context.js';
 
 /**
- * `uiprocs ps`: read-only; takes no lock, so it answers at once even while an `up`
- * runs. `--check` makes it a health check for scripts: exit 1 unless every target runs
- * and answers on its port.
+ * `uiprocs ps`: read-only; waits for no lock, so it answers at once even while an `up`
+ * runs (its one write, a death nobody recorded yet, tries the lock once). `--check`
+ * makes it a health check for scripts: exit 1 unless every target runs and answers on
+ * its port.
  */
 export default async function ps(
   ctx: Context,
@@ -30,9 +31,15 @@ export default async function ps(
   const trusted = exists ? checkPrivateDir(desired.stateDir) : undefined;
   if (trusted !== undefined && !trusted.ok && 'message' in trusted.error)
     ctx.err(`warning: ${trusted.error.message}\n`);
-  const observed = exists
+  let observed = exists
     ? observe(desired.stateDir, system, { repair: trusted?.ok === true })
     : { services: {}, warnings: [] };
+  // A death nobody recorded yet is recorded now, once ("code unknown", found gone now),
+  // so every later ps shows the same finished_at; see state/exits.ts.
+  if (trusted?.ok === true && hasUnrecordedExit(observed)) {
+    const { noteExits } = await import('../../state/exits.js');
+    observed = await noteExits(desired.stateDir, observed, { system, command: 'uiprocs ps' });
+  }
   const untracked = untrackedProcesses(desired, observed, system);
   const rows = await statusRows(desired, observed, system, project.value.targets, Date.now(), untracked);
   if (opts.json) ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
