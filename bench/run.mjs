@@ -9,6 +9,8 @@
  *               every 10 ms (N = 10, 50)
  *   ps / no-op  `ps` and a no-op `up` with N services running (ps right after the up: the
  *               machine is still settling from starting N servers)
+ *   many        `ps` and a no-op `up` with 200 services running (BENCH_MANY), each timed
+ *               once the servers have settled: what every look costs a project that size
  *   down        `down` of N well-behaved servers vs a bare script that sends SIGTERM to
  *               their PIDs and polls until they are gone
  *   validate    `uiprocs validate` on a 500-service manifest (cold cache and warm)
@@ -223,6 +225,33 @@ async function lifecycle(n) {
   );
 }
 
+/**
+ * `ps` and a no-op `up` of one project of many services (BENCH_MANY, default 200), started
+ * once and settled, then timed turn about. A no-op `up` confirms every service ready by the
+ * kernel's socket table; it should cost about what `ps` does, which reads that table once.
+ */
+async function many(n) {
+  const { dir, ports } = await project(n);
+  try {
+    cli(dir, ['up']);
+    await allOpen(ports);
+    const pss = [];
+    const noops = [];
+    const nodes = [];
+    for (let r = 0; r < runs; r++) {
+      nodes.push(timeCmd(process.execPath, ['-e', '0']));
+      pss.push(cli(dir, ['ps']));
+      noops.push(cli(dir, ['up']));
+    }
+    say(
+      `N=${n} running: ps ${ms(median(pss))}; no-op up ${ms(median(noops))} (node -e 0 meanwhile: ${ms(median(nodes))})`,
+    );
+  } finally {
+    cli(dir, ['down']);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function validate500() {
   const dir = mkdtempSync(join(tmpdir(), 'uiprocs-bench-'));
   const services = Array.from(
@@ -326,9 +355,14 @@ async function watchLatency() {
   rmSync(dir, { recursive: true, force: true });
 }
 
-// BENCH_ONLY=watch or lifecycle: just that measurement (while working on it).
+// BENCH_ONLY=watch, lifecycle or many: just that measurement (while working on it).
 if (process.env.BENCH_ONLY === 'watch') {
   await watchLatency();
+  process.exit(0);
+}
+const manySize = Number(process.env.BENCH_MANY ?? 200);
+if (process.env.BENCH_ONLY === 'many') {
+  await many(manySize);
   process.exit(0);
 }
 if (process.env.BENCH_ONLY === 'lifecycle') {
@@ -337,6 +371,7 @@ if (process.env.BENCH_ONLY === 'lifecycle') {
 }
 await startup();
 for (const n of sizes) await lifecycle(n);
+await many(manySize);
 await validate500();
 await watchLatency();
 console.log('\nsummary\n' + report.join('\n'));

@@ -8,6 +8,7 @@ import type { Clock } from '../core/clock.js';
 import { configHash, shapeOf } from '../core/hash.js';
 import { type Desired, fail, type Observed, ok, type Result, type RunRecord } from '../core/model.js';
 import type { Effects } from '../runtime/executor.js';
+import { createListenRounds } from '../runtime/listen-rounds.js';
 import type { ProcessSnapshot } from '../runtime/service-processes.js';
 import type { SpawnedService } from '../runtime/spawn.js';
 import {
@@ -17,7 +18,7 @@ import {
   taggedIn,
   taggedProcesses,
 } from '../runtime/stop.js';
-import { isLive, portListening, type System } from '../runtime/system.js';
+import { isLive, type System } from '../runtime/system.js';
 import { recordExit, unknownExit } from '../state/exits.js';
 import { rememberedPort, rememberPort } from '../state/port-memory.js';
 import { removeRecord, writeRecord } from '../state/store.js';
@@ -70,6 +71,8 @@ export function makeEffects(input: EffectsInput): Effects {
   let tagged: Map<string, unknown> | undefined;
   /** Stops running in parallel share their looks at /proc (see createSweeper). */
   const sweep = createSweeper(system, projectId);
+  /** So do the port checks and ready waits at the socket table: one read per round (listen-rounds.ts). */
+  const listen = createListenRounds(system, clock);
 
   /** Ports chosen by this converge's starts: two `auto` services started together never share one. */
   const chosen = new Set<number>();
@@ -94,9 +97,9 @@ export function makeEffects(input: EffectsInput): Effects {
     const spec = desired.services[name]!;
     if (spec.port === null) return ok({ port: null });
     if (spec.port !== 'auto') {
-      // Preflight has just read the socket table; a "not listening" that the socket
-      // counters still vouch for costs no second read per start.
-      if (portListening(system, spec.port) === false) return ok({ port: spec.port });
+      // The starts of one level ask together: one read answers them all, and a "not
+      // listening" that the socket counters still vouch for since preflight costs none.
+      if ((await listen.look(spec.port)) === false) return ok({ port: spec.port });
       const owners = system.portOwners(spec.port);
       if (owners.length > 0) {
         const { describeOwners } = await import('../runtime/ports.js');
@@ -293,7 +296,7 @@ export function makeEffects(input: EffectsInput): Effects {
         cwd: spec.cwd,
         exitOf: fresh && (() => childExitWithin(proc.pid)),
       },
-      { system, clock, isAlive: alive },
+      { system, clock, isAlive: alive, listen },
     );
     if (res.ok) return ok({ message: `ready in ${formatMs(res.value.ms)}` });
     if (fresh === undefined) return res;

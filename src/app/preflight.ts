@@ -13,7 +13,7 @@ import type { Plan } from '../core/plan.js';
 import { ensureLogWritable } from '../logs/rotate.js';
 import { prepareCommand } from '../runtime/command-line.js';
 import { describeOwners } from '../runtime/ports.js';
-import { portListening, type System } from '../runtime/system.js';
+import { listeningAmong, type System } from '../runtime/system.js';
 
 export function checkStarts(
   desired: Desired,
@@ -23,19 +23,23 @@ export function checkStarts(
   baseEnv: Record<string, string | undefined> = {},
 ): Result<void> {
   const problems: string[] = [];
-  for (const action of plan.actions) {
-    if (action.kind !== 'start' && action.kind !== 'recreate') continue;
-    const spec = desired.services[action.service];
-    if (spec === undefined) continue;
+  const starting = plan.actions
+    .filter((action) => action.kind === 'start' || action.kind === 'recreate')
+    .flatMap((action) => desired.services[action.service] ?? []);
+  // One read of the socket table answers for every port at once; only a port someone
+  // listens on is worth the search for its owners. undefined: no table, search them all.
+  const open = listeningAmong(
+    system,
+    starting.flatMap((spec) => (typeof spec.port === 'number' ? [spec.port] : [])),
+  );
+  for (const spec of starting) {
     const writable = ensureLogWritable(spec.log);
     if (!writable.ok)
       problems.push(`${spec.name}: ${'message' in writable.error ? writable.error.message : ''}`);
     const runnable = checkRunnable(spec, baseEnv);
     if (runnable !== undefined) problems.push(`${spec.name}: ${runnable}`);
     if (typeof spec.port !== 'number') continue;
-    // One read of the socket table answers "not listening" for every port at once; only a
-    // port someone listens on is worth the search for its owners.
-    if (portListening(system, spec.port) === false) continue;
+    if (open !== undefined && !open.has(spec.port)) continue;
     // Our own processes (the one a recreate replaces, leftovers of a killed up) are stopped
     // by the plan before the start; only a process without this project's tag is foreign.
     const foreign = system

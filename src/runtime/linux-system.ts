@@ -12,13 +12,14 @@ import type { PortOwner, ProcInfo, ServiceTag, System } from './system.js';
  * How long one read of the listening-socket table answers `listeningPorts()` and
  * `portOwners()`. One read of tcp and tcp6 costs ~2.6 ms of CPU here even when they list
  * two sockets (the kernel walks every bucket of its socket hash tables), and an `up` of 10
- * asked 20 times.
+ * asked 20 times. Waits that poll for a port to open never take a "listening" from it:
+ * they share one fresh read per round instead (`listeningAmong`, listen-rounds.ts).
  */
 export const LISTENING_TTL_MS = 5;
 
 /**
  * How long a table read may keep saying "not listening" while the kernel's socket
- * counters stand still (`isListening`). A new listening socket raises `inuse` in
+ * counters stand still (`listeningAmong`). A new listening socket raises `inuse` in
  * /proc/net/sockstat or sockstat6, which costs ~0.05 ms to read against ~2 ms for the
  * table; so a wait for ten ports reads the table when some socket appeared, not at every
  * check. Only an unrelated socket closing in the same instant can hide a new listener from
@@ -205,8 +206,13 @@ export function createLinuxSystem(procRoot = '/proc', now: () => number = monoto
 
   /** Both socket tables in one read, shared for LISTENING_TTL_MS; undefined when neither can be read. */
   function listenTable(): { table: ListenTable | undefined; ports: Set<number> | undefined } {
+    if (listening && now() - listening.at < LISTENING_TTL_MS) return listening;
+    return readListenTable();
+  }
+
+  /** Both socket tables, read now. */
+  function readListenTable(): { table: ListenTable | undefined; ports: Set<number> | undefined } {
     const at = now();
-    if (listening && at - listening.at < LISTENING_TTL_MS) return listening;
     // Read before the table: a socket created during the table read shows as a change next time.
     const counters = socketCounters();
     const [v4, v6] = counters?.split('/') ?? [];
@@ -229,27 +235,32 @@ export function createLinuxSystem(procRoot = '/proc', now: () => number = monoto
   }
 
   /**
-   * Whether something listens on the port, for waits that poll for the moment it opens.
-   * A "no" from an older read still holds while no socket was added (LISTENING_MAX_AGE_MS);
-   * a "yes" always comes from a read within LISTENING_TTL_MS, since a socket that closed
-   * and one that opened leave the counters as they were (a recreate on the same port).
+   * Which of the ports something listens on, for waits that poll for the moment they open;
+   * one read of the table at most, for all of them. "None of them" from an older read
+   * still holds while no socket was added (LISTENING_MAX_AGE_MS). A "yes" always comes
+   * from a read made in this call, since a socket that closed and one that opened leave
+   * the counters as they were (a recreate on the same port): the time-to-live of
+   * listenTable is no guarantee when a read itself can take longer than it (~1 ms with a
+   * few hundred listeners here, and more on a machine with a larger connection hash or
+   * busy cores), and a "yes" from before the question was asked may be the old server's.
    */
-  function isListening(port: number): boolean | undefined {
+  function listeningAmong(ports: readonly number[]): Set<number> | undefined {
     const at = now();
     const last = listening;
     if (
       last?.ports !== undefined &&
       last.counters !== undefined &&
-      !last.ports.has(port) &&
-      at - last.at < LISTENING_MAX_AGE_MS
+      at - last.at < LISTENING_MAX_AGE_MS &&
+      !ports.some((port) => last.ports!.has(port))
     ) {
-      if (at - last.checked < LISTENING_TTL_MS) return false;
+      if (at - last.checked < LISTENING_TTL_MS) return new Set();
       if (socketCounters() === last.counters) {
         last.checked = at;
-        return false;
+        return new Set();
       }
     }
-    return listenTable().ports?.has(port);
+    const open = readListenTable().ports;
+    return open && new Set(ports.filter((port) => open.has(port)));
   }
 
   /** The `inuse` counts of TCP and TCP6 sockets, as one string; undefined when unreadable. */
@@ -286,7 +297,7 @@ export function createLinuxSystem(procRoot = '/proc', now: () => number = monoto
     // Many readiness waits ask at once; one read of the table serves them for a few ms.
     // Neither file readable (no /proc/net here): "unknown", never "nothing listens".
     listeningPorts: () => listenTable().ports,
-    isListening,
+    listeningAmong,
     table() {
       if (snapshot) return snapshot.table;
       const out: ProcInfo[] = [];

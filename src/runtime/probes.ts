@@ -9,9 +9,10 @@ import {
   type Result,
   type ServiceExit,
 } from '../core/model.js';
+import { createListenRounds, LISTEN_ROUND_MS, type ListenRounds } from './listen-rounds.js';
 import { LogFollower, tailLines } from './log-tail.js';
 import { type Attempt, commandAttempt, httpAttempt, httpUrls, tcpAttempt } from './probe-checks.js';
-import { portListening, type System } from './system.js';
+import type { System } from './system.js';
 
 export { tailLines } from './log-tail.js';
 
@@ -49,11 +50,11 @@ export const PROBE_DEFAULTS = {
   deathCheckMs: 50,
   /**
    * With a port, the kernel's table of listening sockets is looked at this often between
-   * attempts (one small read, shared by all waiters): the moment the port is listening,
-   * the next attempt runs, so `up` notices an opened port within this, not a whole
-   * backed-off interval.
+   * attempts (one read per round, shared by all waiters: listen-rounds.ts): the moment the
+   * port is listening, the next attempt runs, so `up` notices an opened port within this,
+   * not a whole backed-off interval.
    */
-  listenCheckMs: 15,
+  listenCheckMs: LISTEN_ROUND_MS,
   /** Log lines attached to a failure. */
   failureTailLines: 20,
 } as const;
@@ -78,6 +79,11 @@ export interface WaitReadyDeps {
   clock: Clock;
   /** Whether the service's process is still alive (identity-checked by the caller; zombie = dead). */
   isAlive: () => boolean;
+  /**
+   * The socket-table rounds shared by every wait of one converge, so N waits cost one read
+   * of the table per round, not N; a wait without it has rounds of its own.
+   */
+  listen?: ListenRounds;
 }
 
 /**
@@ -90,15 +96,15 @@ export async function waitReady(input: WaitReadyInput, deps: WaitReadyDeps): Pro
   const started = clock.now();
   const timeout = input.ready.timeout > 0 ? input.ready.timeout : PROBE_DEFAULTS.timeoutMs;
   const deadline = started + timeout;
-  const probe = makeProbe(input, started, clock, deps.system);
+  const probe = makeProbe(input, started, clock);
   if (!probe.ok) return probe;
-  const { port } = input;
-  const listening =
-    port !== null &&
-    portListening(deps.system, port) !== undefined &&
-    (input.ready.check.kind === 'tcp' || input.ready.check.kind === 'http')
-      ? () => portListening(deps.system, port) ?? false
-      : undefined;
+  const kind = input.ready.check.kind;
+  const port = kind === 'tcp' || kind === 'http' ? input.port : null;
+  const rounds = deps.listen ?? createListenRounds(deps.system, clock);
+  // The latest look at the socket table, shared with every wait asking in the same round;
+  // it is the tcp probe's answer and tells when an http probe is worth retrying early.
+  // undefined: no port to watch, or no table to read.
+  let listening = port === null ? undefined : await rounds.look(port);
   let interval = input.ready.interval > 0 ? input.ready.interval : PROBE_DEFAULTS.intervalMs;
   // A manifest interval above the cap is honoured as is; only the backoff is capped.
   const maxInterval = Math.max(interval, PROBE_DEFAULTS.maxIntervalMs);
@@ -113,10 +119,7 @@ export async function waitReady(input: WaitReadyInput, deps: WaitReadyDeps): Pro
       probe.value.attemptTimeout,
       Math.max(PROBE_DEFAULTS.minAttemptMs, remaining),
     );
-    // Only the change from "not listening" to "listening" cuts a wait short; a port that
-    // listens but answers 503 is retried at the regular, backed-off pace.
-    const listenedBefore = listening?.() ?? true;
-    const attempt = await probe.value.attempt(attemptTimeout);
+    const attempt = await probe.value.attempt(attemptTimeout, listening);
     // Keep the most telling failure: an answer (503) says more than a later timeout.
     if (attempt.ok || !/timed out/.test(attempt.detail) || /timed out|no attempt/.test(last.detail))
       last = attempt;
@@ -125,11 +128,15 @@ export async function waitReady(input: WaitReadyInput, deps: WaitReadyDeps): Pro
     if (clock.now() >= deadline) break;
     // Sleep the interval in slices so a death between attempts is noticed at once.
     const wakeAt = Math.min(deadline, clock.now() + interval, probe.value.wakeBy ?? Number.POSITIVE_INFINITY);
-    const slice = listening ? PROBE_DEFAULTS.listenCheckMs : PROBE_DEFAULTS.deathCheckMs;
+    // Until the port listens, each slice is a shared round of the table (listenCheckMs).
+    // Only the change from "not listening" to "listening" cuts a wait short; a port that
+    // listens but answers 503 is retried at the regular, backed-off pace.
+    const polling = port !== null && listening === false;
     while (clock.now() < wakeAt) {
-      await clock.sleep(Math.min(slice, wakeAt - clock.now()));
+      if (polling) listening = await rounds.nextRound(port);
+      else await clock.sleep(Math.min(PROBE_DEFAULTS.deathCheckMs, wakeAt - clock.now()));
       if (!isAlive()) return fail(await died(input, clock.now() - started));
-      if (!listenedBefore && listening?.()) break;
+      if (polling && listening !== false) break;
     }
     interval = Math.min(interval * PROBE_DEFAULTS.backoffFactor, maxInterval);
   }
@@ -147,10 +154,11 @@ interface Probe {
   attemptTimeout: number;
   /** When the next attempt could first pass (the alive period's end): wake no later. */
   wakeBy?: number;
-  attempt(timeoutMs: number): Promise<Attempt>;
+  /** `listening`: the latest look at the socket table for the port (undefined: none). */
+  attempt(timeoutMs: number, listening: boolean | undefined): Promise<Attempt>;
 }
 
-function makeProbe(input: WaitReadyInput, started: number, clock: Clock, system: System): Result<Probe> {
+function makeProbe(input: WaitReadyInput, started: number, clock: Clock): Result<Probe> {
   const { check } = input.ready;
   const port = input.port;
   switch (check.kind) {
@@ -164,8 +172,7 @@ function makeProbe(input: WaitReadyInput, started: number, clock: Clock, system:
         // without a connect. Connecting while ten servers boot was CPU taken from their
         // start on a 2-core machine. Only where the table cannot be read does a real
         // connect decide.
-        attempt: (t) => {
-          const listening = portListening(system, port);
+        attempt: (t, listening) => {
           if (listening === undefined) return tcpAttempt(port, t);
           return Promise.resolve(
             listening

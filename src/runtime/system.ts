@@ -53,11 +53,14 @@ export interface System {
    */
   listeningPorts?(): Set<number> | undefined;
   /**
-   * `listeningPorts().has(port)` for waits that poll until a port opens, answered more
-   * cheaply where the System can tell that no socket was added since its last read.
-   * Optional; undefined when the table cannot be read.
+   * Which of `ports` something listens on, for waits that poll until ports open: one call
+   * reads the table at most once, however many ports it asks about, so one call per poll
+   * round serves every waiter of the round (see listen-rounds.ts). A "listening" answer
+   * comes from a read made during the call; "none of them" may come from an earlier read
+   * where the System can tell that no socket was added since. Optional; undefined when the
+   * table cannot be read.
    */
-  isListening?(port: number): boolean | undefined;
+  listeningAmong?(ports: readonly number[]): Set<number> | undefined;
   /**
    * Optional bulk reads. A sweep over every process (the service-tag search) would cost one
    * `ps` run per PID on the fallback; implementations that can answer in one go say so
@@ -75,9 +78,11 @@ export function isLive(info: ProcInfo | undefined): info is ProcInfo {
   return info !== undefined && info.state !== 'Z' && info.state !== 'X';
 }
 
-/** Whether something listens on the port, by the cheapest look the System has; undefined when it cannot tell. */
-export function portListening(system: System, port: number): boolean | undefined {
-  return system.isListening ? system.isListening(port) : system.listeningPorts?.()?.has(port);
+/** Which of the ports something listens on, by the cheapest look the System has; undefined when it cannot tell. */
+export function listeningAmong(system: System, ports: readonly number[]): Set<number> | undefined {
+  if (system.listeningAmong) return system.listeningAmong(ports);
+  const all = system.listeningPorts?.();
+  return all && new Set(ports.filter((port) => all.has(port)));
 }
 
 /** Every process visible now, in one snapshot when the System can take one. */

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/core/clock.js';
 import type { ReadyCheck, ServiceSpec } from '../../src/core/model.js';
 import { createLinuxSystem } from '../../src/runtime/linux-system.js';
+import { createListenRounds, LISTEN_ROUND_MS, type ListenRounds } from '../../src/runtime/listen-rounds.js';
 import { tailLines, type WaitReadyInput, waitReady } from '../../src/runtime/probes.js';
 import { childExitWithin, type SpawnedService, spawnService } from '../../src/runtime/spawn.js';
 import { isLive, type System } from '../../src/runtime/system.js';
@@ -32,6 +33,7 @@ function ready(
   timeout = 10_000,
   extra: Pick<WaitReadyInput, 'cwd' | 'exitOf'> = {},
   probeSystem: System = system,
+  listen?: ListenRounds,
 ) {
   const alive = () => {
     const info = system.proc(s.pid);
@@ -46,7 +48,7 @@ function ready(
       logOffset: s.logOffset,
       ...extra,
     },
-    { system: probeSystem, clock, isAlive: alive },
+    { system: probeSystem, clock, isAlive: alive, listen },
   );
 }
 
@@ -86,12 +88,53 @@ describe('waitReady', () => {
   it('tcp without a readable socket table connects instead, and still waits for the opening', async () => {
     project = tempProject();
     const port = await freePort();
-    const blind: System = { ...system, listeningPorts: () => undefined };
+    const blind: System = { ...system, listeningPorts: () => undefined, listeningAmong: () => undefined };
     const s = await start(project.spec('slow', `node ${program('slow-serve.mjs')} 600 ${port}`), port);
     const t0 = performance.now();
     const result = await ready(s, { kind: 'tcp' }, 10_000, {}, blind);
     expect(result.ok).toBe(true);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(500);
+  });
+
+  it('waits for 6 real servers share one read of the socket table per round, and a no-op confirm is one read', async () => {
+    project = tempProject();
+    let reads = 0;
+    const counting: System = {
+      ...system,
+      listeningAmong: (ports) => {
+        reads++;
+        return system.listeningAmong!(ports);
+      },
+    };
+    const listen = createListenRounds(counting, clock);
+    const servers: SpawnedService[] = [];
+    // Ports that open 300 to 800 ms after the start: the waits span dozens of rounds.
+    for (let i = 0; i < 6; i++) {
+      const port = await freePort();
+      servers.push(
+        await start(
+          project.spec(`s${i}`, `node ${program('slow-serve.mjs')} ${300 + 100 * i} ${port}`),
+          port,
+        ),
+      );
+    }
+    const t0 = performance.now();
+    const results = await Promise.all(
+      servers.map((s) => ready(s, { kind: 'tcp' }, 10_000, {}, counting, listen)),
+    );
+    const elapsed = performance.now() - t0;
+    expect(results.map((r) => r.ok)).toEqual(servers.map(() => true));
+    expect(servers.filter((s) => system.portOwners(s.port!).length === 0)).toEqual([]);
+    // The first look, then at most one read per round; a wait of its own per server would
+    // read six times as often.
+    expect(reads).toBeLessThanOrEqual(2 + elapsed / LISTEN_ROUND_MS);
+    // Confirming them all again (a no-op up) is one read.
+    reads = 0;
+    const again = await Promise.all(
+      servers.map((s) => ready(s, { kind: 'tcp' }, 10_000, {}, counting, listen)),
+    );
+    expect(again.every((r) => r.ok)).toBe(true);
+    expect(reads).toBe(1);
   });
 
   it('http: 503 while warming up, ready on the first 200', async () => {

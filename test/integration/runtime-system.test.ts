@@ -182,20 +182,41 @@ describe('linux System', () => {
     expect(createLinuxSystem(project.dir).listeningPorts?.()).toBeUndefined();
   });
 
-  it('isListening: one System sees a port open, and a recreate on the same port is not taken for ready', async () => {
+  it('listeningAmong: one System sees a port open, and a recreate on the same port is not taken for ready', async () => {
     project = tempProject();
     const port = await freePort();
     const system = createLinuxSystem();
-    expect(system.isListening?.(port)).toBe(false);
+    const isListening = () => system.listeningAmong?.([port])?.has(port);
+    expect(isListening()).toBe(false);
     const first = start(process.execPath, [program('serve.mjs'), String(port), '127.0.0.1']);
-    await waitFor(() => system.isListening?.(port) === true, { timeout: 5000, what: 'the port listening' });
+    await waitFor(() => isListening() === true, { timeout: 5000, what: 'the port listening' });
     first.kill('SIGKILL');
-    await waitFor(() => system.isListening?.(port) === false, { timeout: 5000, what: 'the port closed' });
+    await waitFor(() => isListening() === false, { timeout: 5000, what: 'the port closed' });
     start(process.execPath, [program('serve.mjs'), String(port), '127.0.0.1']);
-    await waitFor(() => system.isListening?.(port) === true, { timeout: 5000, what: 'the port open again' });
+    await waitFor(() => isListening() === true, { timeout: 5000, what: 'the port open again' });
   });
 
-  it('isListening reads the socket table again only when the socket counters moved, or after the max age', () => {
+  it('listeningAmong never answers "listening" from an earlier read, however little time has passed', async () => {
+    project = tempProject();
+    const port = await freePort();
+    // The System's clock stands still: to its cache, every earlier read is of this instant.
+    const system = createLinuxSystem('/proc', () => 0);
+    const server = start(process.execPath, [program('serve.mjs'), String(port), '127.0.0.1']);
+    await waitFor(() => createLinuxSystem().listeningPorts?.()?.has(port) === true, {
+      timeout: 5000,
+      what: 'the server listening',
+    });
+    expect(system.listeningAmong?.([port])).toEqual(new Set([port]));
+    server.kill('SIGKILL');
+    await waitFor(() => isGone(server.pid!) && createLinuxSystem().listeningPorts?.()?.has(port) === false, {
+      timeout: 5000,
+      what: 'the old server gone and its port closed',
+    });
+    // A read made before the question may show the old server's socket: never reused for a "yes".
+    expect(system.listeningAmong?.([port])).toEqual(new Set());
+  });
+
+  it('listeningAmong reads the socket table again only when the socket counters moved, or after the max age', () => {
     project = tempProject();
     const row = (port: number, inode: number) =>
       `   0: 0100007F:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 100 0 0 10 0\n`;
@@ -214,23 +235,30 @@ describe('linux System', () => {
     counters(1);
     let now = 0;
     const system = createLinuxSystem(project.dir, () => now);
-    expect(system.isListening?.(2000)).toBe(false);
+    const isListening = (port: number) => system.listeningAmong?.([port])?.has(port);
+    expect(isListening(2000)).toBe(false);
     // The table changes behind the counters' back: a "no" holds until the max age…
     put('net/tcp', header + row(1000, 11) + row(2000, 22));
     now += LISTENING_TTL_MS * 3;
-    expect(system.isListening?.(2000)).toBe(false);
+    expect(isListening(2000)).toBe(false);
     now = LISTENING_MAX_AGE_MS;
-    expect(system.isListening?.(2000)).toBe(true);
+    expect(isListening(2000)).toBe(true);
     // … and a moved counter makes the next look read the table at once.
     put('net/tcp', header + row(1000, 11) + row(2000, 22) + row(3000, 33));
     counters(3);
     now += LISTENING_TTL_MS;
-    expect(system.isListening?.(3000)).toBe(true);
-    // A "yes" is never served from an old read: the port closed and another socket opened
-    // (counters unchanged), and the port is seen closed once the short TTL has passed.
+    expect(isListening(3000)).toBe(true);
+    // A "yes" is never served from an old read, not even one of this instant: the port
+    // closed and another socket opened (counters unchanged).
     put('net/tcp', header + row(1000, 11) + row(2000, 22) + row(4000, 44));
-    now += LISTENING_TTL_MS;
-    expect(system.isListening?.(3000)).toBe(false);
+    expect(isListening(3000)).toBe(false);
+    // One call answers for many ports, and a "no" for all of them holds as one for one port
+    // does (5000 opened behind the counters' back).
+    expect(system.listeningAmong?.([1000, 3000, 4000, 5000])).toEqual(new Set([1000, 4000]));
+    put('net/tcp', header + row(1000, 11) + row(2000, 22) + row(4000, 44) + row(5000, 55));
+    expect(system.listeningAmong?.([3000, 5000])).toEqual(new Set());
+    now += LISTENING_MAX_AGE_MS;
+    expect(system.listeningAmong?.([3000, 5000])).toEqual(new Set([5000]));
   });
 
   it('reads the whole socket table, not the first page of it: 200 listeners are all seen', async () => {
@@ -302,7 +330,7 @@ describe('linux System', () => {
       if (bound) {
         const port = (server.address() as import('node:net').AddressInfo).port;
         expect(createLinuxSystem().listeningPorts?.()?.has(port)).toBe(true);
-        expect(createLinuxSystem().isListening?.(port)).toBe(true);
+        expect(createLinuxSystem().listeningAmong?.([port])?.has(port)).toBe(true);
       }
     } finally {
       if (bound) await new Promise((r) => server.close(r));
