@@ -6,6 +6,10 @@
  *
  * Every output file is two folders deep (dist/cli, dist/manifest), because core/version.ts
  * finds package.json at `../../package.json` from wherever its code ends up.
+ *
+ * The bundle is all the package ships: every library it uses is inside it (they are
+ * devDependencies), so installing uiprocs installs one package. `npm run build` runs this
+ * config through scripts/bundle.mjs, which prints nothing unless something is wrong.
  */
 import { defineConfig } from 'rolldown';
 
@@ -27,6 +31,10 @@ export default defineConfig({
     format: 'cjs',
     entryFileNames: '[name].cjs',
     chunkFileNames: 'cli/[name]-[hash].cjs',
+    // For `node --enable-source-maps bin/uiprocs.js` in a checkout, not for the package
+    // (package.json `files` leaves them out): Node reads them only with that flag, the
+    // bundle is not minified, so a stack trace from it reads well without them, and they
+    // were 2.2 MB of the package's 3.3 MB.
     sourcemap: true,
     cleanDir: true,
   },
