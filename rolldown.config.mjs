@@ -11,6 +11,7 @@
  * devDependencies), so installing uiprocs installs one package. `npm run build` runs this
  * config through scripts/bundle.mjs, which prints nothing unless something is wrong.
  */
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'rolldown';
 
 export default defineConfig({
@@ -20,6 +21,11 @@ export default defineConfig({
     'manifest/load': 'src/manifest/load.ts',
   },
   platform: 'node',
+  resolve: {
+    // One js-yaml, not two: cosmiconfig's require() would resolve to its CommonJS build and
+    // our import to its ES module build, and both landed in the bundle (+90 kB).
+    alias: { 'js-yaml': fileURLToPath(import.meta.resolve('js-yaml')) },
+  },
   // cosmiconfig asks for typescript only to read a uiprocs.config.ts, and it is not ours to ship.
   external: ['typescript', /^node:/],
   output: {
