@@ -5,47 +5,18 @@
  * take: the make targets are checked with `make -n` (the commands they would run), and the
  * demo itself runs for real from a temp copy whose ports are rewritten to free ones.
  */
-import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshCopy } from '../helpers/fresh-copy.js';
 import { freePort } from '../helpers/procs.js';
+import { type CommandResult, runAsUser } from '../helpers/user-command.js';
 import { type E2eProject, e2eProject, isGone, root } from './harness.js';
 
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+const make = (args: string[], cwd = root, env: Record<string, string> = {}): Promise<CommandResult> =>
+  runAsUser('make', ['--no-print-directory', ...args], cwd, env);
 
-/**
- * Runs a command as a user's shell would, not as part of the suite: make runs as a
- * top-level make even when the suite itself runs under `make test` (as CI does; a sub-make
- * prints "Entering directory" lines and inherits the parent's flags), and npm does not
- * inherit the `npm test` around the suite (npm_* variables).
- */
-function run(
-  command: string,
-  args: string[],
-  cwd: string,
-  env: Record<string, string> = {},
-): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const base: Record<string, string | undefined> = { ...process.env, ...env };
-    for (const key of Object.keys(base)) {
-      if (/^(MAKELEVEL|MAKEFLAGS|MFLAGS|MAKEOVERRIDES)$|^npm_/i.test(key)) delete base[key];
-    }
-    execFile(command, args, { cwd, env: base, timeout: 240_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-const make = (args: string[], cwd = root, env: Record<string, string> = {}): Promise<RunResult> =>
-  run('make', ['--no-print-directory', ...args], cwd, env);
-
-const makeDryRun = (args: string[]): Promise<RunResult> => make(['-n', ...args]);
+const makeDryRun = (args: string[]): Promise<CommandResult> => make(['-n', ...args]);
 
 describe('make targets (make -n: what they would run)', () => {
   const cases: Array<[string[], string]> = [
@@ -215,7 +186,7 @@ describe('make install', () => {
     dep('dep-a');
     dep('dep-b');
     manifest({ 'dep-a': 'file:dep-a' });
-    const lock = await run(
+    const lock = await runAsUser(
       'npm',
       ['install', '--package-lock-only', '--offline', '--no-audit', '--no-fund'],
       p.dir,

@@ -6,7 +6,6 @@
  * node_modules of this checkout can be found. Before: a 5-file package whose binary said
  * "Cannot find module '../dist/cli/main.cjs'", and 53 packages when it was built.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -14,27 +13,14 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusRow } from '../../src/app/status.js';
 import { freshCopy } from '../helpers/fresh-copy.js';
+import { type CommandResult, runAsUser } from '../helpers/user-command.js';
 import { answers, e2eProject, isGone, programs } from './harness.js';
-
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** Node's own folder first on PATH: the installed bin starts with `#!/usr/bin/env node`. */
 const PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
 
-/** npm as a user runs it, not as the `npm test` around this suite (no npm_* variables). */
-function npm(args: string[], cwd: string): Promise<RunResult> {
-  const env: Record<string, string | undefined> = { ...process.env, PATH };
-  for (const key of Object.keys(env)) if (/^npm_/i.test(key)) delete env[key];
-  return new Promise((done) => {
-    execFile('npm', args, { cwd, env, timeout: 240_000 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+/** npm as a user runs it (see runAsUser), with this Node first on PATH. */
+const npm = (args: string[], cwd: string): Promise<CommandResult> => runAsUser('npm', args, cwd, { PATH });
 
 interface Packed {
   filename: string;
@@ -58,9 +44,9 @@ describe('npm pack → npm install -g → uiprocs', () => {
   const clone = join(work, 'clone');
   const prefix = join(work, 'prefix');
   const installed = join(prefix, 'lib/node_modules/uiprocs');
-  let pack: RunResult;
+  let pack: CommandResult;
   let packed: Packed;
-  let install: RunResult;
+  let install: CommandResult;
 
   beforeAll(async () => {
     freshCopy(clone);
