@@ -1,21 +1,25 @@
 # uiprocs — make targets. `make up` installs, builds and starts the bundled ui-procs.yaml;
 # `make test` runs every test. Pass a service or group with S=name (make up S=inference),
 # or use the pattern targets (make up-inference, make down-ui, make ps-ui).
+#
+# Installing and building print nothing unless they fail (npm's errors go to stderr, and
+# tsc and rolldown print their own), and the uiprocs commands are not echoed: `make up`
+# shows what uiprocs says, the UIs and their URLs, not a build log.
 UIPROCS := node bin/uiprocs.js
 S ?=
 
 .PHONY: install build test lint format bench soak up down ps logs restart watch clean
 
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	@npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	@touch $@
 
 install: node_modules/.package-lock.json
 
-SOURCES := $(shell find src schemas -type f 2>/dev/null)
+SOURCES := $(shell find src schemas scripts -type f 2>/dev/null) rolldown.config.mjs
 
 dist/cli/main.cjs: node_modules/.package-lock.json $(SOURCES)
-	npm run build --silent
+	@npm run build --silent
 	@touch $@
 
 # Sources are never made: without this, the pattern targets below match them by file name
@@ -40,31 +44,31 @@ soak: build
 	npm run soak
 
 up: build
-	$(UIPROCS) up $(S)
+	@$(UIPROCS) up $(S)
 
 down: build
-	$(UIPROCS) down $(S)
+	@$(UIPROCS) down $(S)
 
 ps: build
-	$(UIPROCS) ps $(S)
+	@$(UIPROCS) ps $(S)
 
 logs: build
-	$(UIPROCS) logs $(S)
+	@$(UIPROCS) logs $(S)
 
 restart: build
-	$(UIPROCS) restart $(S)
+	@$(UIPROCS) restart $(S)
 
 watch: build
-	$(UIPROCS) watch $(S)
+	@$(UIPROCS) watch $(S)
 
 up-%: build
-	$(UIPROCS) up $*
+	@$(UIPROCS) up $*
 
 down-%: build
-	$(UIPROCS) down $*
+	@$(UIPROCS) down $*
 
 ps-%: build
-	$(UIPROCS) ps $*
+	@$(UIPROCS) ps $*
 
 clean:
 	rm -rf dist

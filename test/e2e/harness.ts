@@ -44,7 +44,16 @@ export interface E2eProject {
   cleanup(): Promise<void>;
 }
 
-export function e2eProject(name = `e2e${Math.random().toString(36).slice(2, 8)}`): E2eProject {
+export interface E2eOptions {
+  /** The command that runs uiprocs, before its arguments; default `node bin/uiprocs.js` of this checkout. */
+  cli?: string[];
+}
+
+export function e2eProject(
+  name = `e2e${Math.random().toString(36).slice(2, 8)}`,
+  options: E2eOptions = {},
+): E2eProject {
+  const [command = process.execPath, ...before] = options.cli ?? [process.execPath, bin];
   const dir = mkdtempSync(join(tmpdir(), 'uiprocs-e2e-'));
   const stateDir = join(dir, '.uiprocs');
   const id = projectId(name, stateDir);
@@ -69,8 +78,8 @@ export function e2eProject(name = `e2e${Math.random().toString(36).slice(2, 8)}`
     run(args, env = {}) {
       return new Promise((resolveRun) => {
         execFile(
-          process.execPath,
-          [bin, ...args],
+          command,
+          [...before, ...args],
           { cwd: dir, env: { ...baseEnv, ...env }, timeout: 60_000 },
           (error, stdout, stderr) => {
             const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
@@ -85,7 +94,7 @@ export function e2eProject(name = `e2e${Math.random().toString(36).slice(2, 8)}`
       return result;
     },
     start(args, env = {}) {
-      const child = spawn(process.execPath, [bin, ...args], {
+      const child = spawn(command, [...before, ...args], {
         cwd: dir,
         env: { ...baseEnv, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
