@@ -82,7 +82,11 @@ export interface LogSpec {
 }
 
 export type RestartPolicy = 'no' | 'on-failure' | 'always';
-export type DependencyCondition = 'started' | 'ready';
+/**
+ * When a dependent may start: its dependency was spawned (`started`), passes its ready probe
+ * (`ready`), or, for a one-shot task (core/task.ts), exited 0 (`completed`).
+ */
+export type DependencyCondition = 'started' | 'ready' | 'completed';
 
 /**
  * Placeholder left in commands and env values for `${PORT}` when `port: auto`: the port
