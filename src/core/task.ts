@@ -26,6 +26,7 @@ export function isTask(desired: WithDependencies, name: string): boolean {
 export function taskNames(desired: WithDependencies): Set<string> {
   const out = new Set<string>();
   for (const spec of Object.values(desired.services))
-    for (const [dep, condition] of Object.entries(spec.dependsOn)) if (condition === 'completed') out.add(dep);
+    for (const [dep, condition] of Object.entries(spec.dependsOn))
+      if (condition === 'completed') out.add(dep);
   return out;
 }
