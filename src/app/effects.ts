@@ -351,8 +351,16 @@ export function makeEffects(input: EffectsInput): Effects {
     const { childExit } = await import('../runtime/spawn.js');
     const own = fresh && childExit(proc.pid);
     let exit: ServiceExit;
-    if (own !== undefined) exit = await own;
-    else {
+    if (own !== undefined) {
+      // The child is unref'd (a CLI that exits must not wait for its services): hold the
+      // event loop open until the report of its exit arrives.
+      const hold = setInterval(() => {}, 60_000);
+      try {
+        exit = await own;
+      } finally {
+        clearInterval(hold);
+      }
+    } else {
       while (isLive(system.proc(proc.pid)) && system.proc(proc.pid)?.startTime === proc.startTime)
         await clock.sleep(100);
       exit = unknownExit();
