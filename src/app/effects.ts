@@ -374,7 +374,9 @@ export function makeEffects(input: EffectsInput): Effects {
     const took = formatMs(clock.now() - began);
     if (exit.code === 0) return ok({ message: `completed in ${took} (exit 0)` });
     const { tailLines } = await import('../runtime/log-tail.js');
-    const known = exitKnown(exit) ? '' : ', exit code unknown: the uiprocs that started it is gone';
+    const known = exitKnown(exit)
+      ? ''
+      : ': the uiprocs that started it is gone, so the next up runs it again';
     return fail({
       reason: 'service-failed',
       message: `task ${describeExit(exit)} after ${took} (pid ${proc.pid}${known}); its dependents were not started; last lines of ${spec.log.path}:`,

@@ -158,6 +158,56 @@ describe('a task that exits 1', () => {
   });
 });
 
+describe('a task whose up was killed while it ran', () => {
+  it('is waited for by the next up, which cannot know its code; the one after runs it again', async () => {
+    const p = track(e2eProject());
+    const port = await freePort();
+    chain(p, port, 'while [ ! -f go ]; do sleep 0.05; done; echo prepared > prepared.txt');
+    const first = p.start(['up']);
+    const gone = new Promise((resolve) => first.once('exit', resolve));
+    const task = await waitFor(() => p.record('setup'), { timeout: 10_000, what: 'the task to be recorded' });
+    first.kill('SIGKILL');
+    await gone;
+    // The task lives on (its own session); ps says it runs, and web never started.
+    expect(isGone(task.pid)).toBe(false);
+    expect(await row(p, 'setup')).toMatchObject({ status: 'running', task: true });
+    expect(p.record('web')).toBeUndefined();
+
+    // The next up waits for it rather than start a second copy or kill it …
+    const second = p.start(['up']);
+    let err = '';
+    second.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
+    const code = new Promise<number | null>((resolve) => second.once('exit', (c) => resolve(c)));
+    // It holds the lock (it broke the killed up's) while it waits: let the task finish then.
+    const lockedBy = () => {
+      try {
+        return (JSON.parse(readFileSync(join(p.stateDir, 'lock'), 'utf8')) as { pid: number }).pid;
+      } catch {
+        return undefined;
+      }
+    };
+    await waitFor(() => lockedBy() === second.pid, {
+      timeout: 10_000,
+      what: 'the second up to take the lock',
+    });
+    writeFileSync(join(p.dir, 'go'), '');
+    const r = { code: await code, stderr: err };
+    expect(runs(p)).toBe(1);
+    // … but it was not its parent: the code is unknown, which is not a success.
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/setup +task exited \(code unknown\) after .*the next up runs it again/);
+    expect(p.record('web')).toBeUndefined();
+
+    const third = await p.ok(['up']);
+    expect(third.stderr).toMatch(/setup +start: its last run's exit code is unknown/);
+    expect(runs(p)).toBe(2);
+    expect(await answers(port)).toBe(true);
+    await p.ok(['down']);
+  });
+});
+
 describe('a task under watch', () => {
   it('is not restarted by the liveness loop once it completed, while a crashed service is', async () => {
     const p = track(e2eProject());
