@@ -15,9 +15,16 @@
 import { existsSync } from 'node:fs';
 import { type Clock, systemClock } from '../core/clock.js';
 import { projectIdOf } from '../core/identity.js';
-import { type Desired, fail, type Observed, ok, type Result, type RunRecord } from '../core/model.js';
+import {
+  type Desired,
+  fail,
+  type Observed,
+  ok,
+  type Result,
+  type RunRecord,
+  taskNames,
+} from '../core/model.js';
 import { type Plan, type PlanRequest, plan } from '../core/plan.js';
-import { taskNames } from '../core/task.js';
 import { type ExecEvent, type ExecResult, execute } from '../runtime/executor.js';
 import { type ProcessSnapshot, snapshotProcesses, taggedIn } from '../runtime/service-processes.js';
 import type { System } from '../runtime/system.js';

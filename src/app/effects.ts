@@ -331,7 +331,7 @@ export function makeEffects(input: EffectsInput): Effects {
   };
 
   /**
-   * A one-shot task (core/task.ts): wait for it to exit, with no timeout (a build or a
+   * A one-shot task (isTask in core/model.ts): wait for it to exit, with no timeout (a build or a
    * model download takes as long as it takes; Ctrl-C ends `up`). This process spawned it,
    * so Node reports the code; a task found running (an `up` killed while it ran) is only
    * seen gone, with the code unknown, which counts as a failure and runs it again next

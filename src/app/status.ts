@@ -7,7 +7,7 @@
  */
 import { builtin } from '../core/builtin.js';
 import type { Desired, Observed } from '../core/model.js';
-import { taskNames } from '../core/task.js';
+import { taskNames } from '../core/model.js';
 import { isLive, type System } from '../runtime/system.js';
 import { urlFor } from '../ui/format.js';
 
@@ -40,7 +40,7 @@ export interface StatusRow {
   /** Why a record is stale, or that a service is not in the manifest any more. */
   note: string | null;
   /**
-   * A one-shot task (core/task.ts): `completed` once it exited 0 (with its record kept,
+   * A one-shot task (isTask in core/model.ts): `completed` once it exited 0 (with its record kept,
    * until the next run or a `down`), `exited (N)` when it failed.
    */
   task: boolean;

@@ -11,7 +11,7 @@ import { exitKnown } from './exit.js';
 import { topoLevels } from './graph.js';
 import { configHash, shapeChanges, shapeOf } from './hash.js';
 import type { Desired, Observed, ObservedService } from './model.js';
-import { isTask } from './task.js';
+import { isTask } from './model.js';
 
 export type Action =
   /** Spawn a service that does not run (its stale record, if any, is replaced). */
@@ -120,7 +120,7 @@ function ago(ms: number): string {
 }
 
 /**
- * A one-shot task (core/task.ts) runs again only when its last run did not complete (it
+ * A one-shot task (isTask in core/model.ts) runs again only when its last run did not complete (it
  * failed, or nobody knows how it ended) or its config changed since it completed; a run
  * still going (an `up` interrupted while it ran) is waited for like a start.
  *

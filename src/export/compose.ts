@@ -25,7 +25,7 @@
  * - ready → healthcheck (see probe.ts; start_period = ready.timeout); `depends_on` with
  *   `condition: service_healthy` for `ready` when the dependency has a healthcheck,
  *   `service_started` otherwise (log and alive probes have no healthcheck), and
- *   `service_completed_successfully` for `completed`: a one-shot task (core/task.ts),
+ *   `service_completed_successfully` for `completed`: a one-shot task (isTask in core/model.ts),
  *   written with `restart: "no"` (compose would otherwise run it again and again).
  * - stop_signal, stop_grace_period = stop_timeout; restart `no` | `on-failure:<max_restarts>` | `always`.
  * - logs: `docker compose logs`; the manifest's log files are not used.
@@ -33,9 +33,8 @@
  */
 import { relative } from 'node:path';
 import type { Desired, ServiceSpec } from '../core/model.js';
-import { AUTO_PORT_TOKEN } from '../core/model.js';
+import { AUTO_PORT_TOKEN, isTask } from '../core/model.js';
 import { shellScript } from '../core/shell-command.js';
-import { isTask } from '../core/task.js';
 import { goDuration, headerText } from './common.js';
 import { type LoopbackBind, loopbackBinds } from './loopback.js';
 import { ATTEMPT_TIMEOUT_S, probeAttempt } from './probe.js';

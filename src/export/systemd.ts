@@ -27,7 +27,7 @@
  *   within TimeoutStartSec = ready.timeout, so `After=` waits for readiness like
  *   `condition: ready`. log and alive have no equivalent: the unit is up once started.
  * - depends_on: After= always; Requires= for `ready` and `completed`, Wants= for `started`.
- * - a one-shot task (core/task.ts): Type=oneshot + RemainAfterExit=yes, no start timeout,
+ * - a one-shot task (isTask in core/model.ts): Type=oneshot + RemainAfterExit=yes, no start timeout,
  *   Restart=no; its dependents' After= then waits for its exit 0, and Requires= keeps
  *   them down when it fails.
  * - stop: KillMode=control-group (the whole cgroup, like uiprocs' group + tag sweep),
@@ -46,9 +46,8 @@
  * `%%` (specifiers) everywhere, `$` as `$$` in command lines (variable substitution).
  */
 import type { Desired, Millis, ServiceSpec } from '../core/model.js';
-import { AUTO_PORT_TOKEN } from '../core/model.js';
+import { AUTO_PORT_TOKEN, isTask } from '../core/model.js';
 import { shellScript } from '../core/shell-command.js';
-import { isTask } from '../core/task.js';
 import { type Exported, type ExportFile, enabledServices, headerText, seconds, shWord } from './common.js';
 import { lookedUpProgram, type ResolveExecutable } from './executables.js';
 import { attemptScript, probeAttempt } from './probe.js';
@@ -165,7 +164,7 @@ function target(desired: Desired, description: string, services: string[], wante
 function serviceUnit(desired: Desired, s: ServiceSpec, exe: Executable | null, note: string | null): string {
   const p = desired.project;
   const notes: string[] = note === null ? [] : [note];
-  // A one-shot task (core/task.ts) runs once to its end; resolve already gave it restart: no.
+  // A one-shot task (isTask in core/model.ts) runs once to its end; resolve already gave it restart: no.
   const task = isTask(desired, s.name);
   const restart = s.maxRestarts === 0 || task ? 'no' : s.restart;
   const unit: string[] = [`Description=${value(`${p} ${s.name} (from ${desired.manifestPath})`)}`];

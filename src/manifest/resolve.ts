@@ -98,7 +98,7 @@ class Resolver {
   private readonly files = new Set<string>();
   private readonly projectDir: string;
   private readonly dotenv: Record<string, string>;
-  /** One-shot tasks (core/task.ts): `port`, `ready` and `restart` from defaults do not apply to them. */
+  /** One-shot tasks (isTask in core/model.ts): `port`, `ready` and `restart` from defaults do not apply to them. */
   private readonly tasks: Set<string>;
 
   constructor(

@@ -49,7 +49,7 @@ export function entryCondition(m: RawManifest, name: string, target: string): De
 }
 
 /**
- * The one-shot tasks of a raw manifest (core/task.ts says what a task is), each with the
+ * The one-shot tasks of a raw manifest (isTask in core/model.ts says what a task is), each with the
  * first service that waits for it to complete: the rules name it, resolve needs the set.
  */
 export function rawTasks(m: RawManifest): Map<string, string> {

@@ -9,7 +9,7 @@
  * services stop and start in parallel. In phase 2 a dependent waits for each planned
  * dependency to be `started`, `ready` or `completed` (its depends_on condition); when a
  * dependency fails, the dependent is skipped with that reason rather than started against
- * nothing. A one-shot task (core/task.ts) is not waited for to be ready but to exit: its
+ * nothing. A one-shot task (isTask in core/model.ts) is not waited for to be ready but to exit: its
  * "ready" moment is its exit 0, and a non-zero exit is its failure.
  *
  * The side effects are injected (`Effects`), which is what lets this file be tested
@@ -55,7 +55,7 @@ export interface ExecOptions {
   /** depends_on of each desired service: name → (dependency → condition). */
   dependsOn: (service: string) => Record<string, DependencyCondition>;
   emit: (event: ExecEvent) => void;
-  /** Whether the service is a one-shot task (core/task.ts): its start ends with its exit. */
+  /** Whether the service is a one-shot task (isTask in core/model.ts): its start ends with its exit. */
   isTask?: (service: string) => boolean;
 }
 

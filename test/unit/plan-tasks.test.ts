@@ -1,13 +1,13 @@
 /**
- * The plan of one-shot tasks (core/task.ts): a task runs again only when its last run did
+ * The plan of one-shot tasks (isTask in core/model.ts): a task runs again only when its last run did
  * not complete with exit 0 or its config changed since, `restart` runs it on request, and
  * the plan says why it does or does not act.
  */
 import { describe, expect, it } from 'vitest';
 import { configHash, shapeOf } from '../../src/core/hash.js';
 import type { Observed, RunRecord, ServiceExit, ServiceSpec } from '../../src/core/model.js';
+import { isTask, taskNames } from '../../src/core/model.js';
 import { formatPlan, plan } from '../../src/core/plan.js';
-import { isTask, taskNames } from '../../src/core/task.js';
 import { desired, service } from '../helpers/desired.js';
 
 const NOW = Date.parse('2026-01-01T01:00:00.000Z');
