@@ -148,7 +148,9 @@ function taskAction(
   const exit = obs.record.exit;
   if (exit?.code === 0) {
     if (!same) return { kind: 'start', service: obs.name, cause: changes() };
-    const age = now === undefined ? '' : ` ${ago(now - Date.parse(exit.finishedAt))} ago`;
+    // The record comes from disk: a finish time that does not parse just goes unsaid.
+    const finished = Date.parse(exit.finishedAt);
+    const age = now === undefined || Number.isNaN(finished) ? '' : ` ${ago(now - finished)} ago`;
     return { note: `${obs.name} completed${age}, unchanged` };
   }
   const cause =

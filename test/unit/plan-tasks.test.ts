@@ -89,6 +89,12 @@ describe('plan up of a task', () => {
     expect(p.notes).toEqual(['setup completed, unchanged']);
   });
 
+  it('says no age when the recorded finish time does not parse', () => {
+    const odd = { ...ended(0), finishedAt: 'yesterday' };
+    const p = plan(all, observed(stale(setup, odd)), { command: 'up', targets: [], now: NOW });
+    expect(p.notes).toEqual(['setup completed, unchanged']);
+  });
+
   it('runs a task again that failed last time, naming the exit code or signal', () => {
     const p = plan(all, observed(stale(setup, ended(1))), { command: 'up', targets: [], now: NOW });
     expect(formatPlan(p)).toBe('start        setup  failed last time (exit 1)\n');
