@@ -15,7 +15,15 @@
 import { existsSync } from 'node:fs';
 import { type Clock, systemClock } from '../core/clock.js';
 import { projectIdOf } from '../core/identity.js';
-import { type Desired, fail, type Observed, ok, type Result, type RunRecord } from '../core/model.js';
+import {
+  type Desired,
+  fail,
+  type Observed,
+  ok,
+  type Result,
+  type RunRecord,
+  taskNames,
+} from '../core/model.js';
 import { type Plan, type PlanRequest, plan } from '../core/plan.js';
 import { type ExecEvent, type ExecResult, execute } from '../runtime/executor.js';
 import { type ProcessSnapshot, snapshotProcesses, taggedIn } from '../runtime/service-processes.js';
@@ -101,7 +109,7 @@ export async function converge(
   if (request.dryRun) {
     const seen = observeIfAny(desired, system);
     const { observed } = withLeftovers(seen, request, system, projectIdOf(desired, seen));
-    const p = plan(desired, observed, request);
+    const p = plan(desired, observed, { now: Date.now(), ...request });
     hooks.onPlan?.(p, observed);
     return ok({ plan: p, exec: undefined, started: [], observed });
   }
@@ -129,7 +137,7 @@ export async function converge(
     if (request.guard && !(await request.guard(observed))) {
       return ok({ plan: { actions: [], notes: [], awaitReady: [] }, exec: undefined, started: [], observed });
     }
-    const p = plan(desired, observed, request);
+    const p = plan(desired, observed, { now: Date.now(), ...request });
     hooks.onPlan?.(p, observed);
     if (p.actions.some((a) => a.kind === 'start' || a.kind === 'recreate')) {
       const { checkStarts } = await import('./preflight.js');
@@ -150,8 +158,10 @@ export async function converge(
       seen: swept,
       onStarted: (record) => started.push(record),
     });
+    const tasks = taskNames(desired);
     const exec = await execute(p, effects, {
       dependsOn: (name) => desired.services[name]?.dependsOn ?? {},
+      isTask: (name) => tasks.has(name),
       emit: (event) => hooks.onEvent?.(event),
     });
     if (!exec.ok) {

@@ -5,8 +5,17 @@
  * renderer; none decides *whether* to act — the plan did.
  */
 import type { Clock } from '../core/clock.js';
+import { describeExit, exitKnown } from '../core/exit.js';
 import { configHash, shapeOf } from '../core/hash.js';
-import { type Desired, fail, type Observed, ok, type Result, type RunRecord } from '../core/model.js';
+import {
+  type Desired,
+  fail,
+  type Observed,
+  ok,
+  type Result,
+  type RunRecord,
+  type ServiceExit,
+} from '../core/model.js';
 import type { Effects } from '../runtime/executor.js';
 import { createListenRounds } from '../runtime/listen-rounds.js';
 import type { ProcessSnapshot } from '../runtime/service-processes.js';
@@ -321,5 +330,59 @@ export function makeEffects(input: EffectsInput): Effects {
     return res;
   };
 
-  return { prepareStop, stop, removeStale, start, waitReady: ready };
+  /**
+   * A one-shot task (isTask in core/model.ts): wait for it to exit, with no timeout (a build or a
+   * model download takes as long as it takes; Ctrl-C ends `up`). This process spawned it,
+   * so Node reports the code; a task found running (an `up` killed while it ran) is only
+   * seen gone, with the code unknown, which counts as a failure and runs it again next
+   * time. Whatever it left behind in its group or with its tag is stopped (as a container's
+   * processes end with it), and its record stays, stale, with how it ended: that is what
+   * tells the next `up` it completed, and with which config.
+   */
+  const completed: NonNullable<Effects['waitCompleted']> = async (name) => {
+    const spec = desired.services[name]!;
+    const fresh = spawned.get(name);
+    const obs = observed.services[name];
+    const proc = fresh ?? (obs?.status === 'running' ? obs.record : undefined);
+    const record = written.get(name) ?? (obs?.status === 'running' ? obs.record : undefined);
+    if (proc === undefined || record === undefined)
+      return fail({ reason: 'service-failed', message: `${name} is not running` });
+    const began = clock.now();
+    const { childExit } = await import('../runtime/spawn.js');
+    const own = fresh && childExit(proc.pid);
+    let exit: ServiceExit;
+    if (own !== undefined) {
+      // The child is unref'd (a CLI that exits must not wait for its services): hold the
+      // event loop open until the report of its exit arrives.
+      const hold = setInterval(() => {}, 60_000);
+      try {
+        exit = await own;
+      } finally {
+        clearInterval(hold);
+      }
+    } else {
+      while (isLive(system.proc(proc.pid)) && system.proc(proc.pid)?.startTime === proc.startTime)
+        await clock.sleep(100);
+      exit = unknownExit();
+    }
+    await stopService(
+      { pid: proc.pid, pgid: proc.pgid, projectId, service: name, startTime: proc.startTime },
+      { signal: spec.stopSignal, timeoutMs: Math.min(spec.stopTimeout, 2000), system, clock, sweep },
+    );
+    const saved = recordExit(desired.stateDir, record, exit);
+    if (!saved.ok) return saved;
+    const took = formatMs(clock.now() - began);
+    if (exit.code === 0) return ok({ message: `completed in ${took} (exit 0)` });
+    const { tailLines } = await import('../runtime/log-tail.js');
+    const known = exitKnown(exit)
+      ? ''
+      : ': the uiprocs that started it is gone, so the next up runs it again';
+    return fail({
+      reason: 'service-failed',
+      message: `task ${describeExit(exit)} after ${took} (pid ${proc.pid}${known}); its dependents were not started; last lines of ${spec.log.path}:`,
+      details: await tailLines(spec.log.path, 20),
+    });
+  };
+
+  return { prepareStop, stop, removeStale, start, waitReady: ready, waitCompleted: completed };
 }

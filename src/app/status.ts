@@ -7,6 +7,7 @@
  */
 import { builtin } from '../core/builtin.js';
 import type { Desired, Observed } from '../core/model.js';
+import { taskNames } from '../core/model.js';
 import { isLive, type System } from '../runtime/system.js';
 import { urlFor } from '../ui/format.js';
 
@@ -15,7 +16,7 @@ import { urlFor } from '../ui/format.js';
  * them (a CLI killed between spawn and record, a removed record). uiprocs started them, so
  * the next `up` or `down` stops them; until then `ps` must not call the service stopped.
  */
-export type Status = 'running' | 'starting' | 'exited' | 'stale' | 'stopped' | 'untracked';
+export type Status = 'running' | 'starting' | 'completed' | 'exited' | 'stale' | 'stopped' | 'untracked';
 
 export interface StatusRow {
   name: string;
@@ -38,6 +39,11 @@ export interface StatusRow {
   finished_at: string | null;
   /** Why a record is stale, or that a service is not in the manifest any more. */
   note: string | null;
+  /**
+   * A one-shot task (isTask in core/model.ts): `completed` once it exited 0 (with its record kept,
+   * until the next run or a `down`), `exited (N)` when it failed.
+   */
+  task: boolean;
 }
 
 /** Resolves true when something accepts a connection on the loopback port within `ms`. */
@@ -67,6 +73,7 @@ export async function statusRows(
   // One read of the kernel's socket table answers for every port; connecting is the fallback.
   const listening = system.listeningPorts?.();
   const answers = (port: number) => (listening ? Promise.resolve(listening.has(port)) : portAnswers(port));
+  const tasks = taskNames(desired);
   const names = [
     ...new Set([
       ...Object.keys(desired.services),
@@ -91,6 +98,7 @@ export async function statusRows(
         exit_code: null,
         exit_signal: null,
         finished_at: null,
+        task: tasks.has(name),
         note:
           spec === undefined
             ? desired.recordsOnly
@@ -122,13 +130,15 @@ export async function statusRows(
       if (obs.status === 'stale') {
         const gone = !isLive(system.proc(record.pid));
         const exit = record.exit;
+        const completed = gone && row.task && exit?.code === 0;
         return {
           ...row,
-          status: gone ? 'exited' : 'stale',
+          status: completed ? 'completed' : gone ? 'exited' : 'stale',
           exit_code: exit?.code ?? null,
           exit_signal: exit?.signal ?? null,
           finished_at: exit?.finishedAt ?? null,
-          note: obs.why,
+          // "process 123 exited with code 0" says nothing `completed` does not.
+          note: completed ? null : obs.why,
         };
       }
       const answering = record.port === null || (await answers(record.port));

@@ -20,7 +20,7 @@
  */
 import { existsSync } from 'node:fs';
 import { systemClock } from '../core/clock.js';
-import { type Desired, type Failure, ok, type Result, type RunRecord } from '../core/model.js';
+import { type Desired, type Failure, isTask, ok, type Result, type RunRecord } from '../core/model.js';
 import { childExitWithin } from '../runtime/spawn.js';
 import type { System } from '../runtime/system.js';
 import { noteExits } from '../state/exits.js';
@@ -115,9 +115,12 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
       options.backoffBaseMs === undefined
         ? undefined
         : { ...DEFAULT_BACKOFF, initialDelayMs: options.backoffBaseMs },
+    // A one-shot task is not watched: its exit is its end (isTask in core/model.ts), not a crash.
     policyOf: (name) => {
       const s = desired.services[name];
-      return s && { name, restart: s.restart, maxRestarts: s.maxRestarts };
+      return s && !isTask(desired, name)
+        ? { name, restart: s.restart, maxRestarts: s.maxRestarts }
+        : undefined;
     },
     observe: async () => {
       const found = existsSync(desired.stateDir)

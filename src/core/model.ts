@@ -82,7 +82,39 @@ export interface LogSpec {
 }
 
 export type RestartPolicy = 'no' | 'on-failure' | 'always';
-export type DependencyCondition = 'started' | 'ready';
+/**
+ * When a dependent may start: its dependency was spawned (`started`), passes its ready probe
+ * (`ready`), or, for a one-shot task (isTask below), exited 0 (`completed`).
+ */
+export type DependencyCondition = 'started' | 'ready' | 'completed';
+
+/** Anything with services that have `dependsOn` (a Desired, or a test's stand-in). */
+interface WithDependencies {
+  services: Readonly<Record<string, { dependsOn: Readonly<Record<string, DependencyCondition>> }>>;
+}
+
+/**
+ * Whether `name` is a one-shot task: a service that runs to completion instead of staying
+ * up, because some service depends on it with `condition: completed` (compose's
+ * `service_completed_successfully`). There is no explicit marker: a task nothing waits for
+ * would be a service that happens to exit. The one rule the manifest checks, the plan, the
+ * executor's wiring, `ps`, watch and a supervisor all ask. It lives here, not in a module
+ * of its own, so it travels in the chunk every command loads: on its own it was one more
+ * file for `ps` to load (~0.4 ms).
+ */
+export function isTask(desired: WithDependencies, name: string): boolean {
+  for (const spec of Object.values(desired.services)) if (spec.dependsOn[name] === 'completed') return true;
+  return false;
+}
+
+/** Every one-shot task of the manifest (see isTask), for callers asking about many services. */
+export function taskNames(desired: WithDependencies): Set<string> {
+  const out = new Set<string>();
+  for (const spec of Object.values(desired.services))
+    for (const [dep, condition] of Object.entries(spec.dependsOn))
+      if (condition === 'completed') out.add(dep);
+  return out;
+}
 
 /**
  * Placeholder left in commands and env values for `${PORT}` when `port: auto`: the port

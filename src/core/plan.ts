@@ -6,9 +6,12 @@
  * the actions without decisions of its own, and `formatPlan` is both the `--dry-run`
  * output and the oracle of the plan's unit tests.
  */
+
+import { exitKnown } from './exit.js';
 import { topoLevels } from './graph.js';
 import { configHash, shapeChanges, shapeOf } from './hash.js';
 import type { Desired, Observed, ObservedService } from './model.js';
+import { isTask } from './model.js';
 
 export type Action =
   /** Spawn a service that does not run (its stale record, if any, is replaced). */
@@ -31,6 +34,8 @@ export interface PlanRequest {
    * watch passes the ones removed from the manifest while it watched.
    */
   removeNames?: readonly string[];
+  /** Epoch ms, for notes like `setup completed 5m ago, unchanged`; without it they say no age. */
+  now?: number;
 }
 
 export interface Plan {
@@ -105,6 +110,56 @@ function upAction(desired: Desired, obs: ObservedService): Action | undefined {
   return { kind: 'recreate', service: obs.name, cause };
 }
 
+/** `12s`, `5m`, `3h`, `2d`: how long ago, for a note. */
+function ago(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}
+
+/**
+ * A one-shot task (isTask in core/model.ts) runs again only when its last run did not complete (it
+ * failed, or nobody knows how it ended) or its config changed since it completed; a run
+ * still going (an `up` interrupted while it ran) is waited for like a start.
+ *
+ *   absent ──────────────────────────────> start  `not run yet`
+ *   running, same config ────────────────> await its exit (awaitReady)
+ *   running, config changed ─────────────> recreate
+ *   ended with exit 0, same config ──────> nothing; note `completed 5m ago, unchanged`
+ *   ended with exit 0, config changed ───> start  `config changed: command`
+ *   ended otherwise ─────────────────────> start  `failed last time (exit 1)`
+ */
+function taskAction(
+  desired: Desired,
+  obs: ObservedService,
+  now: number | undefined,
+): Action | { note: string } | undefined {
+  if (obs.status === 'absent') return { kind: 'start', service: obs.name, cause: 'not run yet' };
+  const shape = shapeOf(desired.services[obs.name]!);
+  const changes = () => {
+    const named = shapeChanges(obs.record.shape, shape);
+    return named.length > 0 ? `config changed: ${named.join(', ')}` : 'config changed';
+  };
+  const same = obs.record.configHash === configHash(shape);
+  if (obs.status === 'running')
+    return same ? undefined : { kind: 'recreate', service: obs.name, cause: changes() };
+  const exit = obs.record.exit;
+  if (exit?.code === 0) {
+    if (!same) return { kind: 'start', service: obs.name, cause: changes() };
+    // The record comes from disk: a finish time that does not parse just goes unsaid.
+    const finished = Date.parse(exit.finishedAt);
+    const age = now === undefined || Number.isNaN(finished) ? '' : ` ${ago(now - finished)} ago`;
+    return { note: `${obs.name} completed${age}, unchanged` };
+  }
+  const cause =
+    exit !== undefined && exitKnown(exit)
+      ? `failed last time (${exit.code !== null ? `exit ${exit.code}` : exit.signal})`
+      : `its last run's exit code is unknown (${obs.why})`;
+  return { kind: 'start', service: obs.name, cause };
+}
+
 function planUp(desired: Desired, observed: Observed, request: PlanRequest): Plan {
   const notes: string[] = [];
   const explicit = new Set(request.targets);
@@ -138,7 +193,15 @@ function planUp(desired: Desired, observed: Observed, request: PlanRequest): Pla
       continue;
     }
     if (!wanted.has(name)) continue;
-    const action = upAction(desired, obs);
+    const decided = isTask(desired, name) ? taskAction(desired, obs, request.now) : upAction(desired, obs);
+    if (decided !== undefined && 'note' in decided) {
+      // `restart setup` runs a completed task again on request (its dependents stay as they are).
+      const asked = request.command === 'restart' && (explicit.size === 0 || explicit.has(name));
+      if (asked) starts.push({ kind: 'start', service: name, cause: 'restart requested' });
+      else notes.push(decided.note);
+      continue;
+    }
+    const action = decided;
     if (action === undefined) {
       awaitReady.push(name);
       continue;
@@ -214,8 +277,9 @@ function planRestart(desired: Desired, observed: Observed, request: PlanRequest)
   const actions = up.actions.slice();
   for (const name of dependencyOrder(desired, [])) {
     const obs = observedOf(observed, name);
-    if (!targets.has(name) || planned.has(name) || obs.status !== 'running') continue;
-    actions.push({ kind: 'recreate', service: name, cause: 'restart requested' });
+    if (!targets.has(name) || planned.has(name)) continue;
+    if (obs.status === 'running')
+      actions.push({ kind: 'recreate', service: name, cause: 'restart requested' });
   }
   // Keep dependency order among the starts and recreates.
   const order = dependencyOrder(desired, []);

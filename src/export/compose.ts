@@ -24,14 +24,16 @@
  *   interpolates `$` in the whole file, so a literal `$` is written `$$`.
  * - ready → healthcheck (see probe.ts; start_period = ready.timeout); `depends_on` with
  *   `condition: service_healthy` for `ready` when the dependency has a healthcheck,
- *   `service_started` otherwise (log and alive probes have no healthcheck).
+ *   `service_started` otherwise (log and alive probes have no healthcheck), and
+ *   `service_completed_successfully` for `completed`: a one-shot task (isTask in core/model.ts),
+ *   written with `restart: "no"` (compose would otherwise run it again and again).
  * - stop_signal, stop_grace_period = stop_timeout; restart `no` | `on-failure:<max_restarts>` | `always`.
  * - logs: `docker compose logs`; the manifest's log files are not used.
  * - disabled: in the `disabled` profile, so `docker compose up` leaves it out.
  */
 import { relative } from 'node:path';
 import type { Desired, ServiceSpec } from '../core/model.js';
-import { AUTO_PORT_TOKEN } from '../core/model.js';
+import { AUTO_PORT_TOKEN, isTask } from '../core/model.js';
 import { shellScript } from '../core/shell-command.js';
 import { goDuration, headerText } from './common.js';
 import { type LoopbackBind, loopbackBinds } from './loopback.js';
@@ -91,6 +93,7 @@ function anyAddress(b: LoopbackBind): string {
 
 function service(desired: Desired, s: ServiceSpec, source: string, binds: LoopbackBind[]): string[] {
   const text = (v: string) => interp(v, s.name);
+  const task = isTask(desired, s.name);
   const lines: string[] = [`  ${key(s.name)}:`];
   const add = (line: string) => lines.push(`    ${line}`);
   if (s.image === undefined) add(`image: ${str(DEFAULT_IMAGE)}  # default: set image: in the manifest`);
@@ -127,6 +130,10 @@ function service(desired: Desired, s: ServiceSpec, source: string, binds: Loopba
   if (deps.length > 0) {
     add('depends_on:');
     for (const [dep, condition] of deps) {
+      if (condition === 'completed') {
+        add(`  ${key(dep)}: { condition: service_completed_successfully }`);
+        continue;
+      }
       const healthy = condition === 'ready' && probeAttempt(desired.services[dep]!) !== null;
       const note =
         condition === 'ready' && !healthy ? `  # ${dep} has no healthcheck (ready: log or alive)` : '';
@@ -149,7 +156,9 @@ function service(desired: Desired, s: ServiceSpec, source: string, binds: Loopba
   }
   add(`stop_signal: ${s.stopSignal}`);
   add(`stop_grace_period: ${goDuration(s.stopTimeout)}`);
-  add(`restart: ${str(restartPolicy(s))}`);
+  add(
+    `restart: ${str(task ? 'no' : restartPolicy(s))}${task ? '  # a one-shot task: its dependents wait for its exit 0' : ''}`,
+  );
   return lines;
 }
 

@@ -26,7 +26,10 @@
  * - ready: tcp, http and command probes are looped in ExecStartPost until they pass,
  *   within TimeoutStartSec = ready.timeout, so `After=` waits for readiness like
  *   `condition: ready`. log and alive have no equivalent: the unit is up once started.
- * - depends_on: After= always; Requires= for `ready`, Wants= for `started`.
+ * - depends_on: After= always; Requires= for `ready` and `completed`, Wants= for `started`.
+ * - a one-shot task (isTask in core/model.ts): Type=oneshot + RemainAfterExit=yes, no start timeout,
+ *   Restart=no; its dependents' After= then waits for its exit 0, and Requires= keeps
+ *   them down when it fails.
  * - stop: KillMode=control-group (the whole cgroup, like uiprocs' group + tag sweep),
  *   KillSignal=stop_signal, TimeoutStopSec=stop_timeout, then SIGKILL.
  * - logs: StandardOutput/StandardError=append:<log>; the log's folder must exist, and
@@ -43,7 +46,7 @@
  * `%%` (specifiers) everywhere, `$` as `$$` in command lines (variable substitution).
  */
 import type { Desired, Millis, ServiceSpec } from '../core/model.js';
-import { AUTO_PORT_TOKEN } from '../core/model.js';
+import { AUTO_PORT_TOKEN, isTask } from '../core/model.js';
 import { shellScript } from '../core/shell-command.js';
 import { type Exported, type ExportFile, enabledServices, headerText, seconds, shWord } from './common.js';
 import { lookedUpProgram, type ResolveExecutable } from './executables.js';
@@ -161,13 +164,15 @@ function target(desired: Desired, description: string, services: string[], wante
 function serviceUnit(desired: Desired, s: ServiceSpec, exe: Executable | null, note: string | null): string {
   const p = desired.project;
   const notes: string[] = note === null ? [] : [note];
-  const restart = s.maxRestarts === 0 ? 'no' : s.restart;
+  // A one-shot task (isTask in core/model.ts) runs once to its end; resolve already gave it restart: no.
+  const task = isTask(desired, s.name);
+  const restart = s.maxRestarts === 0 || task ? 'no' : s.restart;
   const unit: string[] = [`Description=${value(`${p} ${s.name} (from ${desired.manifestPath})`)}`];
   if (!s.disabled) unit.push(`PartOf=${projectTarget(p)}`);
   for (const g of s.groups) if (!s.disabled) unit.push(`PartOf=${groupTarget(p, g)}`);
   for (const [dep, condition] of Object.entries(s.dependsOn)) {
     unit.push(`After=${unitName(p, dep)}`);
-    unit.push(`${condition === 'ready' ? 'Requires' : 'Wants'}=${unitName(p, dep)}`);
+    unit.push(`${condition === 'started' ? 'Wants' : 'Requires'}=${unitName(p, dep)}`);
   }
   if (restart !== 'no')
     unit.push(
@@ -175,7 +180,12 @@ function serviceUnit(desired: Desired, s: ServiceSpec, exe: Executable | null, n
       `StartLimitIntervalSec=${s.maxRestarts * (RESTART_RESET_S + RESTART_SEC_S)}s`,
     );
 
-  const service: string[] = ['Type=simple', `WorkingDirectory=${value(s.cwd)}`];
+  // oneshot: "started" means exited 0, so After= makes dependents wait for its exit and
+  // Requires= keeps them from starting when it fails; RemainAfterExit keeps it active
+  // (done) so starting a dependent later does not run it again. No start timeout, as in up.
+  const service: string[] = task
+    ? ['Type=oneshot', 'RemainAfterExit=yes', 'TimeoutStartSec=infinity', `WorkingDirectory=${value(s.cwd)}`]
+    : ['Type=simple', `WorkingDirectory=${value(s.cwd)}`];
   const portEnv: [string, string][] = [];
   for (const [k, v] of Object.entries(s.env)) {
     if (v.includes(AUTO_PORT_TOKEN)) portEnv.push([k, v]);

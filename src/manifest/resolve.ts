@@ -37,7 +37,7 @@ import { parseEnvFile } from './envfile.js';
 
 import { interpolate } from './interpolate.js';
 import { diagnostic, type Locator, SourceText } from './locate.js';
-import { dependencyEntries } from './rules.js';
+import { dependencyEntries, rawTasks } from './rules.js';
 import {
   type Path,
   PROBE_KINDS,
@@ -98,6 +98,8 @@ class Resolver {
   private readonly files = new Set<string>();
   private readonly projectDir: string;
   private readonly dotenv: Record<string, string>;
+  /** One-shot tasks (isTask in core/model.ts): `port`, `ready` and `restart` from defaults do not apply to them. */
+  private readonly tasks: Set<string>;
 
   constructor(
     private readonly m: RawManifest,
@@ -106,6 +108,7 @@ class Resolver {
   ) {
     this.projectDir = dirname(ctx.manifestPath);
     this.dotenv = this.readEnvFile(resolvePath(this.projectDir, '.env'), null) ?? {};
+    this.tasks = new Set(rawTasks(m).keys());
   }
 
   run(): Result<{ desired: Desired; inputs: ResolveInputs }> {
@@ -134,7 +137,12 @@ class Resolver {
 
   private service(name: string, stateDir: string): ServiceSpec {
     const s = this.m.services[name]!;
-    const d = this.m.defaults ?? {};
+    const task = this.tasks.has(name);
+    // A task's own port/ready/restart are errors (rules.ts); those of defaults are meant for
+    // the services that stay up, so a task drops them.
+    const d: RawServiceFields = task
+      ? { ...this.m.defaults, port: undefined, ready: undefined, restart: undefined }
+      : (this.m.defaults ?? {});
     const port = s.port ?? d.port ?? null;
     const vars = (v: string): string | undefined => {
       if (v === 'PORT') return port === null ? undefined : port === 'auto' ? AUTO_PORT_TOKEN : String(port);
@@ -175,7 +183,7 @@ class Resolver {
     }
 
     const log = this.log(name, stateDir, d.log, s.log, str);
-    const ready = this.ready(port, d.ready, s.ready, name, str);
+    const ready = this.ready(port, d.ready, task ? undefined : s.ready, name, str);
 
     const dependsOn: Record<string, DependencyCondition> = {};
     const [deps] = field('depends_on');

@@ -6,7 +6,7 @@
  * `resolveTargets`, the same "does this name exist" question asked of command-line TARGETs.
  */
 import { topoLevels } from '../core/graph.js';
-import type { Desired, Diagnostic, Result } from '../core/model.js';
+import type { DependencyCondition, Desired, Diagnostic, Result } from '../core/model.js';
 import { fail, ok } from '../core/model.js';
 import { diagnostic, type Locator } from './locate.js';
 import { closest, didYouMean } from './suggest.js';
@@ -39,6 +39,82 @@ export function dependencyEntries(
   if (Array.isArray(deps))
     return deps.map((target, i) => ({ target, path: [...at, i], which: 'value' as const }));
   return Object.keys(deps).map((target) => ({ target, path: [...at, target], which: 'key' as const }));
+}
+
+/** The condition a dependency entry asks for, as resolve fills it in (default `ready`). */
+export function entryCondition(m: RawManifest, name: string, target: string): DependencyCondition {
+  const deps = effective(m, name, 'depends_on');
+  const written = deps === undefined || Array.isArray(deps) ? undefined : deps[target]?.condition;
+  return written ?? 'ready';
+}
+
+/**
+ * The one-shot tasks of a raw manifest (isTask in core/model.ts says what a task is), each with the
+ * first service that waits for it to complete: the rules name it, resolve needs the set.
+ */
+export function rawTasks(m: RawManifest): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const name of Object.keys(m.services))
+    for (const dep of dependencyEntries(m, name))
+      if (entryCondition(m, name, dep.target) === 'completed' && !out.has(dep.target))
+        out.set(dep.target, name);
+  return out;
+}
+
+/**
+ * What a task may not say on itself: a `port` or a `ready` probe (a task is done when it
+ * exits 0, nothing listens), a `restart` other than `no` (a task that ran would be run
+ * again and again), and a dependent that waits for anything but its completion (`ready`
+ * has no meaning for a task). The same fields inherited from `defaults` are not errors:
+ * they are meant for the long-running services, and resolve leaves them off a task.
+ */
+function taskRules(m: RawManifest, locator: Locator): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const tasks = rawTasks(m);
+  for (const [task, waiter] of tasks) {
+    const own = m.services[task];
+    if (own === undefined) continue; // an unknown depends_on target, reported above
+    const why = `services.${task} is a one-shot task (services.${waiter} waits for it to complete)`;
+    if (own.port !== undefined)
+      out.push(
+        diagnostic(
+          locator.at(['services', task, 'port'], 'key'),
+          `${why}, so it cannot have a port`,
+          'a task runs to completion; give the port to a service that stays up',
+        ),
+      );
+    if (own.ready !== undefined)
+      out.push(
+        diagnostic(
+          locator.at(['services', task, 'ready'], 'key'),
+          `${why}, so it has no ready probe: it is done when it exits 0`,
+          'remove ready:, or make it a service (condition: ready) if it stays up',
+        ),
+      );
+    if (own.restart !== undefined && own.restart !== 'no')
+      out.push(
+        diagnostic(
+          locator.at(['services', task, 'restart']),
+          `${why}, so it cannot have restart: ${own.restart}`,
+          'a task that exits 0 is done; remove restart: or write restart: "no"',
+        ),
+      );
+  }
+  for (const name of Object.keys(m.services)) {
+    for (const dep of dependencyEntries(m, name)) {
+      const waiter = tasks.get(dep.target);
+      const condition = entryCondition(m, name, dep.target);
+      if (waiter === undefined || condition === 'completed') continue;
+      out.push(
+        diagnostic(
+          locator.at(dep.path, dep.which),
+          `${showPath(dep.path)} waits for ${dep.target} to be ${condition}, but ${dep.target} is a one-shot task (services.${waiter} waits for it to complete)`,
+          `write "${dep.target}: { condition: completed }"`,
+        ),
+      );
+    }
+  }
+  return out;
 }
 
 export function checkRules(m: RawManifest, locator: Locator): Diagnostic[] {
@@ -103,6 +179,7 @@ export function checkRules(m: RawManifest, locator: Locator): Diagnostic[] {
   }
 
   for (const name of names) out.push(...readyRules(m, name, locator));
+  out.push(...taskRules(m, locator));
   out.push(...checkValues(m, locator));
 
   // A group named like a service would make a TARGET ambiguous.

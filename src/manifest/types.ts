@@ -22,7 +22,9 @@ export interface RawReady {
   interval?: Duration;
 }
 
-export type RawDependsOn = string[] | Record<string, { condition?: 'started' | 'ready' } | null>;
+export type RawDependsOn =
+  | string[]
+  | Record<string, { condition?: 'started' | 'ready' | 'completed' } | null>;
 
 /** Every service field; `defaults` holds the same fields but `command`. */
 export interface RawServiceFields {

@@ -7,8 +7,10 @@
  *
  * Within a phase every action waits only for the actions it must follow, so independent
  * services stop and start in parallel. In phase 2 a dependent waits for each planned
- * dependency to be `started` or `ready` (its depends_on condition); when a dependency
- * fails, the dependent is skipped with that reason rather than started against nothing.
+ * dependency to be `started`, `ready` or `completed` (its depends_on condition); when a
+ * dependency fails, the dependent is skipped with that reason rather than started against
+ * nothing. A one-shot task (isTask in core/model.ts) is not waited for to be ready but to exit: its
+ * "ready" moment is its exit 0, and a non-zero exit is its failure.
  *
  * The side effects are injected (`Effects`), which is what lets this file be tested
  * with fakes and the effects be tested with real processes.
@@ -32,6 +34,8 @@ export interface Effects {
   start(service: string): Promise<Result<{ message: string }>>;
   /** Wait until the started service passes its ready probe. */
   waitReady(service: string): Promise<Result<{ message: string }>>;
+  /** A task: wait until it exits; ok for exit 0, a failure naming the code otherwise. */
+  waitCompleted?(service: string): Promise<Result<{ message: string }>>;
 }
 
 export type ExecEvent =
@@ -51,11 +55,13 @@ export interface ExecOptions {
   /** depends_on of each desired service: name → (dependency → condition). */
   dependsOn: (service: string) => Record<string, DependencyCondition>;
   emit: (event: ExecEvent) => void;
+  /** Whether the service is a one-shot task (isTask in core/model.ts): its start ends with its exit. */
+  isTask?: (service: string) => boolean;
 }
 
 type Outcome = { ok: true } | { ok: false; why: string };
 
-/** A start that others may wait on at two moments: spawned, and ready. */
+/** A start that others may wait on at two moments: spawned, and ready (for a task: completed). */
 interface StartHandle {
   started: Promise<Outcome>;
   ready: Promise<Outcome>;
@@ -78,7 +84,7 @@ export async function execute(plan: Plan, effects: Effects, options: ExecOptions
 
   const handles = new Map<string, StartHandle>();
   for (const service of plan.awaitReady) {
-    handles.set(service, confirmReady(service, effects, fail));
+    handles.set(service, confirmReady(service, effects, options, fail));
   }
   const starts = plan.actions.filter((a) => a.kind === 'start' || a.kind === 'recreate');
   const stopFailed = new Set(result.failed.map((f) => f.action.service));
@@ -136,14 +142,25 @@ async function runStops(
 function confirmReady(
   service: string,
   effects: Effects,
+  options: ExecOptions,
   fail: (action: Action, failure: Failure) => void,
 ): StartHandle {
-  const ready = effects.waitReady(service).then((res): Outcome => {
+  const ready = settled(service, effects, options).then((res): Outcome => {
     if (res.ok) return { ok: true };
     fail({ kind: 'start', service, cause: 'already running, not ready' }, res.error);
     return { ok: false, why: 'not ready' };
   });
   return { started: Promise.resolve({ ok: true }), ready };
+}
+
+/** The moment a started service is settled: ready, or for a task, exited. */
+function settled(
+  service: string,
+  effects: Effects,
+  options: ExecOptions,
+): Promise<Result<{ message: string }>> {
+  if (options.isTask?.(service) && effects.waitCompleted) return effects.waitCompleted(service);
+  return effects.waitReady(service);
 }
 
 function startOne(
@@ -185,7 +202,7 @@ function startOne(
     }
     markStarted({ ok: true });
     options.emit({ type: 'progress', action, message: spawned.value.message });
-    const isReady = await effects.waitReady(action.service);
+    const isReady = await settled(action.service, effects, options);
     if (!isReady.ok) {
       fail(action, isReady.error);
       return { ok: false, why: 'not ready' };

@@ -6,6 +6,7 @@ import { formatUptime } from './format.js';
 const paint: Record<Status, (c: Colors, s: string) => string> = {
   running: (c, s) => c.green(s),
   starting: (c, s) => c.yellow(s),
+  completed: (c, s) => c.green(s),
   exited: (c, s) => c.red(s),
   stale: (c, s) => c.red(s),
   stopped: (c, s) => c.dim(s),

@@ -4,7 +4,7 @@ import type { Action, Plan } from '../../src/core/plan.js';
 import { type Effects, type ExecEvent, execute } from '../../src/runtime/executor.js';
 
 /** Effects that record the order of calls and finish when the test says so. */
-function fakeEffects(failing: Record<string, 'start' | 'ready' | 'stop'> = {}) {
+function fakeEffects(failing: Record<string, 'start' | 'ready' | 'stop' | 'complete'> = {}) {
   const log: string[] = [];
   const gates = new Map<string, () => void>();
   const step = (what: string, service: string, failsHere: boolean): Promise<Result<{ message: string }>> => {
@@ -24,6 +24,7 @@ function fakeEffects(failing: Record<string, 'start' | 'ready' | 'stop'> = {}) {
     removeStale: (s) => step('forget', s, false),
     start: (s) => step('start', s, failing[s] === 'start'),
     waitReady: (s) => step('ready', s, failing[s] === 'ready'),
+    waitCompleted: (s) => step('complete', s, failing[s] === 'complete'),
   };
   /** Let every pending gate whose name matches finish, then let promises settle. */
   const release = async (name: string) => {
@@ -135,5 +136,52 @@ describe('execute', () => {
     const result = await done;
     expect(fx.log).not.toContain('start stuck');
     expect(result.failed.map((f) => f.action.service)).toEqual(['stuck']);
+  });
+
+  it('waits for a task to exit, not to be ready, before its dependent starts', async () => {
+    const fx = fakeEffects();
+    const plan: Plan = { actions: [a('start', 'setup'), a('start', 'web')], notes: [], awaitReady: [] };
+    const graph = deps({ web: { setup: 'completed' } });
+    const isTask = (s: string) => s === 'setup';
+    const done = execute(plan, fx.effects, { dependsOn: graph, emit: () => {}, isTask });
+    await fx.release('start setup');
+    expect(fx.pending()).toEqual(['complete setup']);
+    await fx.release('complete setup');
+    await fx.release('start web');
+    await fx.release('ready web');
+    expect((await done).ok).toBe(true);
+    expect(fx.log).toEqual(['start setup', 'complete setup', 'start web', 'ready web']);
+  });
+
+  it('skips the dependents of a task that failed, and fails', async () => {
+    const fx = fakeEffects({ setup: 'complete' });
+    const plan: Plan = { actions: [a('start', 'setup'), a('start', 'web')], notes: [], awaitReady: [] };
+    const events: ExecEvent[] = [];
+    const done = execute(plan, fx.effects, {
+      dependsOn: deps({ web: { setup: 'completed' } }),
+      emit: (e) => events.push(e),
+      isTask: (s) => s === 'setup',
+    });
+    await fx.release('start setup');
+    await fx.release('complete setup');
+    const result = await done;
+    expect(result.ok).toBe(false);
+    expect(result.failed.map((f) => f.action.service)).toEqual(['setup']);
+    expect(result.skipped).toEqual([{ action: a('start', 'web'), why: 'dependency setup failed' }]);
+    expect(fx.log).toEqual(['start setup', 'complete setup']);
+  });
+
+  it('a task found running (an interrupted up) is waited for to exit', async () => {
+    const fx = fakeEffects();
+    const plan: Plan = { actions: [a('start', 'web')], notes: [], awaitReady: ['setup'] };
+    const done = execute(plan, fx.effects, {
+      dependsOn: deps({ web: { setup: 'completed' } }),
+      emit: () => {},
+      isTask: (s) => s === 'setup',
+    });
+    await fx.release('complete setup');
+    await fx.release('start web');
+    await fx.release('ready web');
+    expect((await done).ok).toBe(true);
   });
 });

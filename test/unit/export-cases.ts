@@ -29,6 +29,7 @@ export const EXPORT_CASES: Record<string, string> = {
       'interpolation',
       'prototype-names',
       'ready-kinds',
+      'task-chain',
     ].map((n) => [n, join(good, n)]),
   ),
 };

@@ -61,7 +61,7 @@ export default async function ps(
     const checked = rows.filter(
       (r) => desired.services[r.name] !== undefined && !desired.services[r.name]!.disabled,
     );
-    const down = checked.filter((r) => r.status !== 'running');
+    const down = checked.filter((r) => r.status !== 'running' && r.status !== 'completed');
     if (down.length > 0) {
       ctx.err(`not running: ${down.map((r) => `${r.name} (${r.status})`).join(', ')}\n`);
       return ok(1);
