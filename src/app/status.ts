@@ -38,6 +38,8 @@ export interface StatusRow {
   finished_at: string | null;
   /** Why a record is stale, or that a service is not in the manifest any more. */
   note: string | null;
+  /** A live supervisor (or a foreground watch) keeps it alive: it runs and has a restart policy. */
+  supervised: boolean;
 }
 
 /** Resolves true when something accepts a connection on the loopback port within `ms`. */
@@ -91,6 +93,7 @@ export async function statusRows(
         exit_code: null,
         exit_signal: null,
         finished_at: null,
+        supervised: false,
         note:
           spec === undefined
             ? desired.recordsOnly
