@@ -11,7 +11,6 @@
  * loads no manifest code (no yaml, no validator), no file watcher and no renderer.
  */
 import { writeSync } from 'node:fs';
-import { converge } from '../app/converge.js';
 import { type Duties, startDuties } from '../app/keep-alive.js';
 import { systemClock } from '../core/clock.js';
 import type { Desired } from '../core/model.js';
@@ -164,6 +163,9 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
     managed,
     startAgain: async (name, guard) => {
       try {
+        // Loaded at the first restart: an idle supervisor never needs the planner and
+        // executor (a few MB of RSS; see the idle budget in docs/DESIGN.md).
+        const { converge } = await import('../app/converge.js');
         return await converge(
           desired,
           {

@@ -10,9 +10,11 @@
  * inherits the caller's environment (the base of the services it restarts, and the knobs
  * UIPROCS_WATCH_INTERVAL_MS / UIPROCS_BACKOFF_BASE_MS).
  *
- * V8 flags keep an idle Node small: `--max-semi-space-size=1` (MB) shrinks the young
- * generation, the bulk of a fresh heap's RSS; `--max-old-space-size` caps what a leak
- * could take. Measured in bench/run.mjs (supervisor).
+ * V8 flags keep an idle Node small: `--max-semi-space-size=1` (MB) keeps the young
+ * generation small, and `--lite-mode` runs only V8's interpreter — no optimising compiler,
+ * no feedback for it — which took ~4.5 MB off the supervisor's RSS (50 → 45.5 MB with one
+ * service here); a tick is a few syscalls, nothing a JIT would speed up. Measured in
+ * bench/run.mjs (supervisor) and docs/DESIGN.md.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
@@ -24,7 +26,7 @@ import { statePaths } from '../state/paths.js';
 import type { HolderRecord } from './record.js';
 
 export const SUPERVISE_COMMAND = '__supervise';
-export const NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=64'];
+export const NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode'];
 
 export function supervisorLogPath(stateDir: string): string {
   return `${statePaths(stateDir).logs}/supervisor.log`;
