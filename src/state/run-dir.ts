@@ -14,9 +14,16 @@
  * clock (a few ms), so a change made in the same instant as the previous read could leave
  * the mtime equal. As git does for its index ("racy git"), a listing is trusted only once
  * the mtime it was read at is older than {@link RACY_MS}; until then every look re-reads.
+ *
+ * On Linux the cached observer also keeps `/proc/<pid>/stat` open for each running record
+ * ({@link StatHandles}): one pread per process per tick instead of open, read and close,
+ * and no string made. The descriptor is bound to that very process (the kernel's
+ * `struct pid`), so once it is reaped the read fails (ESRCH) even if its PID is reused:
+ * the identity checked when the file was opened stays checked.
  */
-import { type BigIntStats, readdirSync, statSync } from 'node:fs';
-import type { Observed, RunRecord } from '../core/model.js';
+import { type BigIntStats, closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import type { Observed, ObservedService, RunRecord } from '../core/model.js';
+import { parseStat } from '../runtime/linux-system.js';
 import type { System } from '../runtime/system.js';
 import { judge } from './observe.js';
 import { errnoCode, statePaths } from './paths.js';
@@ -51,6 +58,7 @@ export function runDirObserver(system: System, options: { cached: boolean }): Ru
   let records: RunRecord[] = [];
   let warnings: string[] = [];
   let stopped = new Set<string>();
+  const handles = options.cached && system.kind === 'linux' ? new StatHandles() : undefined;
   return {
     look(stateDir) {
       const run = statePaths(stateDir).run;
@@ -74,7 +82,11 @@ export function runDirObserver(system: System, options: { cached: boolean }): Ru
       }
       const bootId = system.bootId();
       const services: Observed['services'] = {};
-      for (const record of records) services[record.name] = judge(record, system, bootId);
+      for (const record of records)
+        services[record.name] = handles
+          ? handles.judge(record, system, bootId)
+          : judge(record, system, bootId);
+      if (reread) handles?.keepOnly(records);
       return { kind: 'seen', observed: { services, warnings }, stopped, reread };
     },
   };
@@ -92,4 +104,79 @@ function stopMarkers(run: string): Set<string> {
     if (name.endsWith('.stopped') && !name.startsWith('.')) out.add(name.slice(0, -'.stopped'.length));
   }
   return out;
+}
+
+/**
+ * Open `/proc/<pid>/stat` descriptors of running records, by pid and start time. A record
+ * is `running` while a pread of its descriptor works and shows a state other than zombie;
+ * anything else (no descriptor yet, a failed read, a zombie, a record from another boot)
+ * goes through observe.ts `judge`, which also says why a record is stale.
+ */
+export class StatHandles {
+  private readonly fds = new Map<string, number>();
+  private readonly buffer = Buffer.allocUnsafe(1024);
+
+  judge(record: RunRecord, system: System, bootId: string): ObservedService {
+    const key = `${record.pid}:${record.startTime}`;
+    const fd = this.fds.get(key);
+    if (fd !== undefined && record.bootId === bootId) {
+      const state = this.stateOf(fd);
+      if (state !== undefined && state !== 'Z' && state !== 'X')
+        return { name: record.name, status: 'running', record };
+      this.close(key);
+    }
+    const judged = judge(record, system, bootId);
+    if (judged.status === 'running' && fd === undefined) this.open(key, record);
+    return judged;
+  }
+
+  /** Close the descriptors of records no longer listed. */
+  keepOnly(records: readonly RunRecord[]): void {
+    const keys = new Set(records.map((r) => `${r.pid}:${r.startTime}`));
+    for (const key of [...this.fds.keys()]) if (!keys.has(key)) this.close(key);
+  }
+
+  private open(key: string, record: RunRecord): void {
+    let fd: number;
+    try {
+      fd = openSync(`/proc/${record.pid}/stat`, 'r');
+    } catch {
+      return;
+    }
+    // Opened after the check: make sure the descriptor is the checked process, not a
+    // successor that took its PID in between.
+    const n = this.read(fd);
+    const info = n === undefined ? undefined : parseStat(this.buffer.toString('latin1', 0, n));
+    if (info?.startTime !== record.startTime) {
+      closeSync(fd);
+      return;
+    }
+    this.fds.set(key, fd);
+  }
+
+  private stateOf(fd: number): string | undefined {
+    const n = this.read(fd);
+    if (n === undefined) return undefined;
+    const close = this.buffer.lastIndexOf(0x29, n - 1); // ')'
+    return close < 0 || close + 2 >= n ? undefined : String.fromCharCode(this.buffer[close + 2]!);
+  }
+
+  private read(fd: number): number | undefined {
+    try {
+      return readSync(fd, this.buffer, 0, this.buffer.length, 0);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private close(key: string): void {
+    const fd = this.fds.get(key);
+    if (fd === undefined) return;
+    this.fds.delete(key);
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
 }
