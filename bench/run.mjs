@@ -15,12 +15,15 @@
  *               their PIDs and polls until they are gone
  *   validate    `uiprocs validate` on a 500-service manifest (cold cache and warm)
  *   watch       save the manifest → the new service's port opens, minus its own start time
+ *   supervisor  the detached supervisor's idle cost: `up` of 50 trivial servers with
+ *               `restart: always`, then its CPU (utime + stime of /proc/<pid>/stat) over
+ *               60 s (BENCH_SUPERVISOR_S) and its RSS (VmRSS), then `down`
  *
  * Servers listen on ports the OS picked free a moment before (port 0), on loopback only.
  * Everything started is stopped by PID at the end.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -355,7 +358,59 @@ async function watchLatency() {
   rmSync(dir, { recursive: true, force: true });
 }
 
-// BENCH_ONLY=watch, lifecycle or many: just that measurement (while working on it).
+/** utime + stime of a process, in clock ticks (USER_HZ, 100 here), and its VmRSS in kB. */
+function cpuTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+function rssKb(pid) {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+}
+
+/**
+ * The supervisor's idle budget (issue 13): 50 supervised services, ≤ 0.3 % of one core over
+ * a minute, ≤ 45 MB RSS. Sampled once it has settled (a few s after `up`), then over the
+ * window; RSS is the largest of the samples taken every 5 s.
+ */
+async function supervisorIdle(n = 50) {
+  const seconds = Number(process.env.BENCH_SUPERVISOR_S ?? 60);
+  const dir = mkdtempSync(join(tmpdir(), 'uiprocs-bench-'));
+  const ports = [];
+  for (let i = 0; i < n; i++) ports.push(await freePort());
+  const services = ports
+    .map((p, i) => `  s${i}: { command: node ${serve} ${p} 127.0.0.1, port: ${p}, restart: always }`)
+    .join('\n');
+  writeFileSync(join(dir, 'ui-procs.yaml'), `version: 1\nproject: bench\nservices:\n${services}\n`);
+  try {
+    cli(dir, ['up']);
+    const record = JSON.parse(readFileSync(join(dir, '.uiprocs/run/.supervisor.json'), 'utf8'));
+    const pid = record.pid;
+    await new Promise((r) => setTimeout(r, 5000));
+    const hz = 100;
+    const t0 = now();
+    const c0 = cpuTicks(pid);
+    let rss = rssKb(pid);
+    for (let waited = 0; waited < seconds; waited += 5) {
+      await new Promise((r) => setTimeout(r, Math.min(5, seconds - waited) * 1000));
+      rss = Math.max(rss, rssKb(pid));
+    }
+    const cpuS = (cpuTicks(pid) - c0) / hz;
+    const wallS = (now() - t0) / 1000;
+    say(
+      `supervisor: ${n} supervised idle services, ${wallS.toFixed(0)} s: CPU ${((cpuS / wallS) * 100).toFixed(2)} % of one core (${(cpuS * 1000).toFixed(0)} ms), RSS ${(rss / 1024).toFixed(1)} MiB (budget 0.3 %, 45 MB)`,
+    );
+  } finally {
+    cli(dir, ['down']);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// BENCH_ONLY=watch, lifecycle, many or supervisor: just that measurement (while working on it).
+if (process.env.BENCH_ONLY === 'supervisor') {
+  await supervisorIdle();
+  process.exit(0);
+}
 if (process.env.BENCH_ONLY === 'watch') {
   await watchLatency();
   process.exit(0);
@@ -374,4 +429,5 @@ for (const n of sizes) await lifecycle(n);
 await many(manySize);
 await validate500();
 await watchLatency();
+await supervisorIdle();
 console.log('\nsummary\n' + report.join('\n'));

@@ -47,6 +47,23 @@ export interface ConvergeRequest extends PlanRequest {
    * records they replace — written with the record, under the lock.
    */
   countRestarts?: readonly string[];
+  /**
+   * Keeping the supervisor in step, under the same lock (supervisor/ensure.ts): `before`
+   * runs once the plan is made and before it is executed (a `down` of everything stops the
+   * supervisor there), `after` once it was executed, also when a service failed (`up`,
+   * `restart` and watch ensure one supervisor there when one is needed).
+   */
+  duties?: ConvergeDuties;
+  /** `up --no-supervise`: start no supervisor (read by the command's duties). */
+  noSupervise?: boolean;
+}
+
+export interface ConvergeDuties {
+  before?: (desired: Desired, observed: Observed) => Promise<void>;
+  after?: (
+    desired: Desired,
+    outcome: { observed: Observed; plan: Plan; started: RunRecord[] },
+  ) => Promise<void>;
 }
 
 export interface ConvergeHooks {
@@ -144,6 +161,7 @@ export async function converge(
       const pre = checkStarts(desired, p, system, id, runtime.env);
       if (!pre.ok) return pre;
     }
+    await request.duties?.before?.(desired, observed);
     const started: RunRecord[] = [];
     const effects = makeEffects({
       desired,
@@ -164,6 +182,7 @@ export async function converge(
       isTask: (name) => tasks.has(name),
       emit: (event) => hooks.onEvent?.(event),
     });
+    await request.duties?.after?.(desired, { observed, plan: p, started });
     if (!exec.ok) {
       const names = [
         ...exec.failed.map((f) => f.action.service),

@@ -44,6 +44,8 @@ export interface StatusRow {
    * until the next run or a `down`), `exited (N)` when it failed.
    */
   task: boolean;
+  /** A live supervisor (or a foreground watch) keeps it alive: it runs and has a restart policy. */
+  supervised: boolean;
 }
 
 /** Resolves true when something accepts a connection on the loopback port within `ms`. */
@@ -99,6 +101,7 @@ export async function statusRows(
         exit_signal: null,
         finished_at: null,
         task: tasks.has(name),
+        supervised: false,
         note:
           spec === undefined
             ? desired.recordsOnly

@@ -18,26 +18,16 @@
  * while watch watched; orphans that predate watch are left running as `up` leaves them,
  * unless `--remove-orphans`). A deleted manifest is waited for, never read as "stop all".
  */
-import { existsSync } from 'node:fs';
-import { systemClock } from '../core/clock.js';
-import { type Desired, type Failure, isTask, ok, type Result, type RunRecord } from '../core/model.js';
-import { childExitWithin } from '../runtime/spawn.js';
+import { type Desired, type Failure, ok, type Result } from '../core/model.js';
 import type { System } from '../runtime/system.js';
-import { noteExits } from '../state/exits.js';
-import { observe } from '../state/observe.js';
+import { afterConverge, giveBackDuties, takeDuties } from '../supervisor/ensure.js';
+import { holderIsMe } from '../supervisor/record.js';
 import type { Renderer } from '../ui/progress.js';
-import { DEFAULT_BACKOFF } from '../watch/backoff.js';
 import { type FileWatcher, watchFiles } from '../watch/file-watcher.js';
-import {
-  type LivenessEvent,
-  LivenessLoop,
-  pausedDuring,
-  type ServiceLiveness,
-} from '../watch/liveness-loop.js';
+import { pausedDuring } from '../watch/liveness-loop.js';
 import { ReconcileLoop } from '../watch/reconcile-loop.js';
-import { wasStopped } from '../watch/stop-marker.js';
 import { type ConvergeReport, converge } from './converge.js';
-import { logRotator } from './log-rotation.js';
+import { startDuties } from './keep-alive.js';
 import { loadProject, type ProjectInput } from './project.js';
 
 export interface WatchOptions {
@@ -77,10 +67,15 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
   let targets = first.value.targets;
   const manifestPath = desired.manifestPath;
 
+  // Watch holds the duties while it runs: the supervisor, if one runs, leaves (ensure.ts).
+  const took = await takeDuties(desired, { system: io.system });
+  if (!took.ok) return took;
+  const me = took.value;
+
   /** Services removed from the manifest while watch ran: reconciles stop them. */
   const left = new Set<string>();
 
-  const up = async (names: string[], guard?: (name: string) => Promise<boolean>) => {
+  const up = async (names: string[], guard?: () => Promise<boolean>) => {
     const renderer = await io.renderer();
     const result = await converge(
       desired,
@@ -89,9 +84,12 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
         targets: names,
         removeOrphans: options.removeOrphans,
         removeNames: [...left],
-        guard: guard && (async () => guard(names[0]!)),
+        guard,
         // A guarded start is a liveness restart: counted in the record it writes.
         countRestarts: guard ? names : undefined,
+        // Watch's own converges keep the supervisor in step (it finds watch holding the
+        // duties, and leaves them to it); a restart needs no such step.
+        duties: guard ? undefined : { after: afterConverge({ system: io.system, env: io.input.env }) },
       },
       { system: io.system, env: io.input.env },
       {
@@ -108,61 +106,20 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
   };
 
   const managed = () => (targets.length > 0 ? targets : Object.keys(desired.services));
-  const rotateLogs = logRotator({ system: io.system, clock: systemClock, warn: io.say });
-  const liveness = new LivenessLoop({
+  const duties = startDuties({
+    system: io.system,
+    command: 'uiprocs watch',
+    desired: () => desired,
+    managed,
+    startAgain: (name, guard) => up([name], guard),
+    // A newer watch (its record replaced ours) holds the duties; so does nobody else while
+    // ours is live: the supervisor's guard yields to it.
+    holdsDuties: () => me === undefined || holderIsMe(desired.stateDir, me),
+    say: io.say,
     intervalMs: options.intervalMs,
-    backoff:
-      options.backoffBaseMs === undefined
-        ? undefined
-        : { ...DEFAULT_BACKOFF, initialDelayMs: options.backoffBaseMs },
-    // A one-shot task is not watched: its exit is its end (isTask in core/model.ts), not a crash.
-    policyOf: (name) => {
-      const s = desired.services[name];
-      return s && !isTask(desired, name)
-        ? { name, restart: s.restart, maxRestarts: s.maxRestarts }
-        : undefined;
-    },
-    observe: async () => {
-      const found = existsSync(desired.stateDir)
-        ? observe(desired.stateDir, io.system, { repair: false })
-        : { services: {}, warnings: [] };
-      // A death is recorded in its run record (`ps` shows `exited (3)`), with the code when
-      // this watch started the process (it is its parent).
-      const seen = await noteExits(desired.stateDir, found, {
-        system: io.system,
-        command: 'uiprocs watch',
-        exitOf: (pid) => childExitWithin(pid),
-      });
-      const out = new Map<string, ServiceLiveness>();
-      for (const name of managed()) {
-        const obs = seen.services[name];
-        if (obs?.status === 'running') out.set(name, { status: 'running' });
-        else if (wasStopped(desired.stateDir, name)) out.set(name, { status: 'stopped' });
-        // The exit code is known when this watch started the process (it is its parent),
-        // so `restart: on-failure` can leave a clean exit alone; otherwise it is unknown,
-        // which counts as a failure.
-        else if (obs?.status === 'stale')
-          out.set(name, { status: 'dead', exitCode: await exitCodeOf(obs.record) });
-        else out.set(name, { status: 'absent' });
-      }
-      // Each tick also keeps the running services' logs under their max_size (log-rotation.ts).
-      const running = [...out].filter(([, l]) => l.status === 'running').map(([name]) => name);
-      await rotateLogs(
-        desired.stateDir,
-        running.flatMap((name) => desired.services[name]?.log ?? []),
-      );
-      return out;
-    },
-    restart: async (name) => {
-      const guard = async (n: string) => !wasStopped(desired.stateDir, n);
-      const result = await up([name], guard);
-      if (!result.ok) throw new Error(result.error.reason);
-      // The guard said no (stopped on purpose), or it was found running: not a restart.
-      if (!result.value.started.some((r) => r.name === name)) return 'skipped';
-    },
-    onEvent: (e) => io.say(describeLiveness(e)),
+    backoff: options.backoffBaseMs === undefined ? undefined : { initialDelayMs: options.backoffBaseMs },
   });
-
+  const liveness = duties.liveness;
   let watcher: FileWatcher | undefined;
   /**
    * Reads the manifest (and env files) as they are now and converges to them; an invalid
@@ -219,6 +176,9 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
   await watcher?.close();
   await loop.stop();
   await liveness.stop();
+  // Give the duties back: a supervisor takes them if something still needs one.
+  if (me !== undefined)
+    await giveBackDuties(desired, me, { system: io.system, env: io.input.env, ensure: !options.downOnExit });
   if (!options.downOnExit) return ok(0);
   io.say('stopping the services (Ctrl-C again to force)');
   const down = await converge(
@@ -229,34 +189,4 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
   );
   if (!down.ok) return down;
   return ok(0);
-}
-
-function describeLiveness(e: LivenessEvent): string {
-  switch (e.type) {
-    case 'crashed':
-      return `${e.name} died (exit code ${e.exitCode ?? 'unknown'})`;
-    case 'restarting':
-      return `${e.name}: restart ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`;
-    case 'restarted':
-      return `${e.name} restarted (attempt ${e.attempt})`;
-    case 'restart-failed':
-      return `${e.name}: restart ${e.attempt} failed`;
-    case 'left-down':
-      return `${e.name} stays down: ${e.why}`;
-    case 'gave-up':
-      return e.message;
-    case 'stopped-on-purpose':
-      return `${e.name} was stopped on purpose; not restarting it`;
-    case 'observe-failed':
-      return `could not observe the services: ${String(e.error)}`;
-  }
-}
-
-/**
- * The exit code of a service, or null (unknown, or killed by a signal): this process knows
- * it when it spawned the service; else its record may (another watch was its parent).
- */
-async function exitCodeOf(record: RunRecord): Promise<number | null> {
-  const exit = (await childExitWithin(record.pid)) ?? record.exit;
-  return exit?.code ?? null;
 }

@@ -38,6 +38,8 @@ export interface CommandSpec {
   options: readonly OptionSpec[];
   /** Stays in the foreground and ends on Ctrl-C by itself (no exit-on-signal handler). */
   foreground?: (options: ParsedOptions) => boolean;
+  /** Not in the help nor in suggestions: run by uiprocs itself (the supervisor). */
+  hidden?: true;
   /** Loaded only when chosen: `ps` never pays for what `watch` needs. */
   load: () => Promise<CommandModule>;
 }
@@ -93,6 +95,10 @@ export const COMMANDS: readonly CommandSpec[] = [
         description: 'stay and apply manifest edits; restart crashed services (same as watch)',
       },
       { long: 'down-on-exit', description: 'with --watch: stop the services when watch ends' },
+      {
+        long: 'no-supervise',
+        description: 'start no background supervisor (restart policies act only under watch)',
+      },
     ],
     foreground: (o) => o.watch === true,
     load: () => import('./commands/up.js'),
@@ -197,6 +203,15 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
     ],
     load: () => import('./commands/export.js'),
+  },
+  {
+    name: '__supervise',
+    hidden: true,
+    description: 'the detached supervisor (started by up; see README "Keeping UIs alive")',
+    argument: { kind: 'none' },
+    options: [{ long: 'state-dir', value: 'dir', description: 'the state dir to supervise' }],
+    foreground: () => true,
+    load: () => import('../supervisor/command.js'),
   },
 ];
 

@@ -56,7 +56,7 @@ function argumentUsage(arg: ArgumentSpec): string {
 }
 
 export function programHelp(width = 80): string {
-  const commands: Array<[string, string]> = COMMANDS.map((c) => [
+  const commands: Array<[string, string]> = COMMANDS.filter((c) => !c.hidden).map((c) => [
     `${c.name}${argumentUsage(c.argument)}`,
     c.description,
   ]);

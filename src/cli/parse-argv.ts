@@ -114,7 +114,7 @@ export function parseArgv(args: readonly string[]): Parsed {
   if (command === undefined) {
     const near = closest(
       name,
-      COMMANDS.map((c) => c.name),
+      COMMANDS.filter((c) => !c.hidden).map((c) => c.name),
     );
     return {
       kind: 'usage',
@@ -153,7 +153,7 @@ export function parseArgv(args: readonly string[]): Parsed {
 function helpFor(rest: string[]): Parsed {
   const topic = rest.find((a) => !a.startsWith('-'));
   if (topic === undefined) return { kind: 'help', command: undefined };
-  const command = COMMANDS.find((c) => c.name === topic);
+  const command = COMMANDS.find((c) => c.name === topic && !c.hidden);
   if (command !== undefined) return { kind: 'help', command };
   return { kind: 'usage', message: `no help for '${topic}': there is no such command`, command: undefined };
 }

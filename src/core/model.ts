@@ -166,6 +166,11 @@ export interface Desired {
    * known, so its records are not orphans, and nothing may be started from it.
    */
   recordsOnly?: true;
+  /**
+   * `supervise: false` at the top of the manifest: no background supervisor is ever started
+   * for this project (restart policies then act only while a `uiprocs watch` runs).
+   */
+  supervise?: false;
 }
 
 /**

@@ -19,7 +19,7 @@ import type { Desired } from '../core/model.js';
 import { version } from '../core/version.js';
 
 /** Bumped when `Desired` or the entry changes shape, so older entries are misses. */
-const FORMAT = 3;
+const FORMAT = 4;
 
 interface Entry {
   format: number;

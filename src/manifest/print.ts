@@ -19,6 +19,7 @@ export function toPlain(desired: Desired): { [k: string]: Plain } {
     state_dir: desired.stateDir,
     services,
     groups: desired.groups,
+    ...(desired.supervise === false ? { supervise: false } : {}),
   }) as { [k: string]: Plain };
 }
 

@@ -131,6 +131,7 @@ class Resolver {
       stateDir,
       services,
       groups,
+      ...(this.m.supervise === false ? { supervise: false as const } : {}),
     };
     return ok({ desired, inputs: { envNames: [...this.envNames].sort(), files: [...this.files] } });
   }

@@ -52,6 +52,7 @@ export interface RawManifest {
   version: number;
   project?: string;
   state_dir?: string;
+  supervise?: boolean;
   defaults?: RawServiceFields;
   services: Record<string, RawService>;
 }

@@ -189,7 +189,7 @@ export function serviceEnv(input: SpawnInput): Record<string, string> {
  * A zombie here means the service died at once: still return its identity, so the ready
  * wait reports the failure with its log lines.
  */
-async function readBack(
+export async function readBack(
   system: System,
   clock: Clock,
   pid: number,

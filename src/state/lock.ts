@@ -181,7 +181,11 @@ function parseHolder(text: string): LockHolder | undefined {
 }
 
 /** The holder is who it claims only if its PID is live with the same start time, this boot. */
-export function holderAlive(system: System, bootId: string, holder: LockHolder): boolean {
+export function holderAlive(
+  system: System,
+  bootId: string,
+  holder: Pick<LockHolder, 'pid' | 'startTime' | 'bootId'>,
+): boolean {
   if (holder.bootId !== bootId) return false;
   const info = system.proc(holder.pid);
   return isLive(info) && info.startTime === holder.startTime;

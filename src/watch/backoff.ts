@@ -19,6 +19,12 @@ import type { RestartPolicy } from '../core/model.js';
 export interface BackoffConfig {
   /** Delay before the first restart. Default 1000 ms. */
   initialDelayMs: number;
+  /**
+   * Delay of the first restart of a streak only, when set (the supervisor's 100 ms, as
+   * docker's first restart): a single crash comes back at once, and from the second crash
+   * in a row the doubling of `initialDelayMs` applies as before (1, 2, 4 … s).
+   */
+  firstDelayMs?: number;
   /** Cap of the doubling delay. Default 30 000 ms. */
   maxDelayMs: number;
   /** Uptime after which the consecutive-restart count resets. Default 60 000 ms. */
@@ -73,6 +79,7 @@ export type RestartDecision =
 
 /** The delay before restart `n` (0-based): `initial * 2^n`, capped. */
 export function backoffDelay(n: number, config: BackoffConfig = DEFAULT_BACKOFF): number {
+  if (n === 0 && config.firstDelayMs !== undefined) return Math.min(config.firstDelayMs, config.maxDelayMs);
   // 2^n overflows to Infinity for large n, which min() caps correctly.
   return Math.min(config.initialDelayMs * 2 ** n, config.maxDelayMs);
 }

@@ -78,6 +78,11 @@ export interface LivenessLoopOptions {
   /** Default 1000 ms. */
   intervalMs?: number;
   backoff?: BackoffConfig;
+  /**
+   * Runs at the end of every tick, after its deaths were handled (restarts scheduled, or
+   * given up): the supervisor decides there whether anything is left for it to do.
+   */
+  afterTick?: () => Promise<void> | void;
 }
 
 export const DEFAULT_LIVENESS_INTERVAL_MS = 1000;
@@ -155,6 +160,13 @@ export class LivenessLoop {
     await this.active;
   }
 
+  /** How many restarts are decided and not yet done (a backoff delay runs, or one waits its turn). */
+  pendingRestarts(): number {
+    let n = 0;
+    for (const t of this.tracked.values()) if (t.phase === 'waiting' || t.phase === 'due') n++;
+    return n;
+  }
+
   /** Backoff state of a service, for `ps`-like reporting and tests. */
   backoffOf(name: string): Readonly<BackoffState> | undefined {
     return this.tracked.get(name)?.backoff;
@@ -216,6 +228,11 @@ export class LivenessLoop {
       }
     }
     for (const [name, liveness] of observed) this.see(name, liveness);
+    try {
+      await this.options.afterTick?.();
+    } catch (error) {
+      this.emit({ type: 'observe-failed', error });
+    }
   }
 
   private see(name: string, liveness: ServiceLiveness): void {

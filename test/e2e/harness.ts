@@ -125,6 +125,9 @@ export function e2eProject(
             }),
         ),
       );
+      // The supervisor, if an `up` started one: by the PID its record names, and only while
+      // that PID is still the recorded process (it does not carry the service tag).
+      killSupervisor(stateDir);
       // Then every process carrying this test's tag, until none is left (a dying CLI may
       // have spawned one more on its way out).
       for (let round = 0; round < 5; round++) {
@@ -142,6 +145,36 @@ export function e2eProject(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The supervisor's record (`run/.supervisor.json`), if there is one. */
+export function supervisorRecord(stateDir: string): { pid: number; startTime: string } | undefined {
+  try {
+    return JSON.parse(readFileSync(join(stateDir, 'run', '.supervisor.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat, or undefined when the process is gone. */
+export function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGKILL the recorded supervisor when its PID is still that process. */
+export function killSupervisor(stateDir: string): void {
+  const record = supervisorRecord(stateDir);
+  if (record === undefined || startTimeOf(record.pid) !== record.startTime) return;
+  try {
+    process.kill(record.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
 
 /** `uiprocs ps --json [args]`, expected to exit 0, parsed. */

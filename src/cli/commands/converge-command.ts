@@ -3,12 +3,18 @@
  * The commands differ only in the request they make and what they print at the end.
  */
 import { existsSync } from 'node:fs';
-import { type ConvergeReport, type ConvergeRequest, converge } from '../../app/converge.js';
+import {
+  type ConvergeDuties,
+  type ConvergeReport,
+  type ConvergeRequest,
+  converge,
+} from '../../app/converge.js';
 import { type LoadedProject, loadProject, loadProjectOrRecords } from '../../app/project.js';
 import type { Desired, Result } from '../../core/model.js';
 import { ok } from '../../core/model.js';
 import { formatPlan } from '../../core/plan.js';
-import { getSystem } from '../../runtime/system.js';
+import { mayNeedSupervision } from '../../core/supervision.js';
+import { getSystem, type System } from '../../runtime/system.js';
 import { checkServiceName, statePaths } from '../../state/paths.js';
 import { createRenderer } from '../../ui/renderer.js';
 import type { Context } from '../context.js';
@@ -26,6 +32,41 @@ function orphanTargets(targets: string[]): (desired: Desired) => string[] {
         checkServiceName(t).ok &&
         existsSync(statePaths(desired.stateDir).recordFile(t)),
     );
+}
+
+/**
+ * The supervisor's part of the converge (supervisor/ensure.ts), loaded only when it can
+ * matter: a `down` of everything when a supervisor record exists, an `up`/`restart` of a
+ * manifest where some service has a restart policy.
+ */
+function dutiesFor(
+  ctx: Context,
+  request: Omit<ConvergeRequest, 'targets'>,
+  targets: string[],
+  system: System,
+): ConvergeDuties | undefined {
+  if (request.command === 'down') {
+    if (targets.length > 0) return undefined;
+    return {
+      before: async (desired) => {
+        if (!existsSync(`${statePaths(desired.stateDir).run}/.supervisor.json`)) return;
+        const { stopSupervisor } = await import('../../supervisor/ensure.js');
+        await stopSupervisor(desired.stateDir, { system });
+      },
+    };
+  }
+  return {
+    after: async (desired, outcome) => {
+      if (!mayNeedSupervision(desired)) return;
+      const { afterConverge } = await import('../../supervisor/ensure.js');
+      await afterConverge({
+        system,
+        env: ctx.env,
+        optOut: request.noSupervise,
+        warn: (line) => ctx.err(`${line}\n`),
+      })(desired, outcome);
+    },
+  };
 }
 
 export async function runConverge(
@@ -49,9 +90,10 @@ export async function runConverge(
       desired.stateDir,
     );
   const renderer = await createRenderer(ctx);
+  const duties = request.dryRun ? undefined : dutiesFor(ctx, request, project.value.targets, system);
   const result = await converge(
     desired,
-    { ...request, targets: project.value.targets },
+    { ...request, targets: project.value.targets, duties: request.duties ?? duties },
     { system, env: ctx.env },
     {
       onPlan: (p, observed) =>

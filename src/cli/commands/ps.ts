@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { type LoadedProject, loadProject, loadProjectOrRecords } from '../../app/project.js';
-import { statusRows } from '../../app/status.js';
+import { type StatusRow, statusRows } from '../../app/status.js';
 import { projectIdOf } from '../../core/identity.js';
 import { type Desired, type Observed, ok, type Result } from '../../core/model.js';
 import { taggedProcesses } from '../../runtime/service-processes.js';
 import { getSystem, type System } from '../../runtime/system.js';
 import { hasUnrecordedExit, observe, runningGroups } from '../../state/observe.js';
 import { checkPrivateDir } from '../../state/paths.js';
+import { supervisionView } from '../../supervisor/ps-line.js';
 import { formatPsTable } from '../../ui/ps-table.js';
 import type { Context } from '../context.js';
 
@@ -54,8 +55,19 @@ export default async function ps(
   }
   const untracked = untrackedProcesses(desired, observed, system);
   const rows = await statusRows(desired, observed, system, project.value.targets, Date.now(), untracked);
+  const alive = (r: StatusRow) => r.status === 'running' || r.status === 'starting';
+  const view = exists
+    ? supervisionView(
+        desired,
+        Object.values(observed.services)
+          .filter((o) => o.status === 'running')
+          .map((o) => o.name),
+        system,
+      )
+    : undefined;
+  for (const r of rows) r.supervised = view?.supervised(r.name, alive(r)) ?? false;
   if (opts.json) ctx.out(`${JSON.stringify(rows, null, 2)}\n`);
-  else ctx.out(formatPsTable(rows, ctx.colorOut));
+  else ctx.out(`${formatPsTable(rows, ctx.colorOut)}${view?.line ? `${view.line}\n` : ''}`);
   for (const w of observed.warnings) ctx.err(`warning: ${w}\n`);
   if (opts.check) {
     const checked = rows.filter(

@@ -8,6 +8,8 @@ export interface UpOptions {
   removeOrphans?: boolean;
   watch?: boolean;
   downOnExit?: boolean;
+  /** `--no-supervise`. */
+  supervise?: boolean;
 }
 
 /** `uiprocs up`: converge, then list the URLs of what now runs, so the next step is a click. */
@@ -19,7 +21,12 @@ export default async function up(ctx: Context, targets: string[], opts: UpOption
   return runConverge(
     ctx,
     targets,
-    { command: 'up', dryRun: opts.dryRun, removeOrphans: opts.removeOrphans },
+    {
+      command: 'up',
+      dryRun: opts.dryRun,
+      removeOrphans: opts.removeOrphans,
+      noSupervise: opts.supervise === false,
+    },
     (desired, report, names) => {
       const wanted = names.length > 0 ? new Set(names) : undefined;
       const ports = new Map(report.started.map((r) => [r.name, r.port]));

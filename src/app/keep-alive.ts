@@ -1,0 +1,175 @@
+/**
+ * The duties: everything that keeps running services alive, wired once and used by both
+ * holders of the duties — a foreground `uiprocs watch` and the detached supervisor
+ * (src/supervisor). Today that is the liveness loop (watch/liveness-loop.ts: observe every
+ * second, restart by policy with backoff and `max_restarts`) and log rotation while they
+ * run; health checks plug in here beside the liveness loop (a second loop started and
+ * stopped with it, paused with it around reconciles).
+ *
+ * What a restart is, for both holders: the same converge `up` runs (`up <name>`), under the
+ * state lock, with a guard checked under that lock — the service is not marked stopped
+ * (`down web` in another terminal wins) and the caller still holds the duties (a live watch
+ * record beats the supervisor; see docs/DESIGN.md, "The supervisor") — and the new record
+ * counts one restart more. The caller spawns the new process, so it is its parent and
+ * learns its exit code (noteExits + childExitWithin).
+ */
+import type { Clock } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
+import { type Desired, isTask, type LogSpec, type Result, type RunRecord } from '../core/model.js';
+import { childExitWithin } from '../runtime/spawn.js';
+import type { System } from '../runtime/system.js';
+import { noteExits } from '../state/exits.js';
+import { type RunDirLook, runDirObserver } from '../state/run-dir.js';
+import { type BackoffConfig, DEFAULT_BACKOFF } from '../watch/backoff.js';
+import { type LivenessEvent, LivenessLoop, type ServiceLiveness } from '../watch/liveness-loop.js';
+import { wasStopped } from '../watch/stop-marker.js';
+import type { ConvergeReport } from './converge.js';
+import { logRotator } from './log-rotation.js';
+
+export interface DutiesDeps {
+  system: System;
+  clock?: Clock;
+  /** Who acts, for the lock's holder line and exit records: `uiprocs watch`, `uiprocs supervisor`. */
+  command: string;
+  /** The desired state as it is now (a manifest edit, or a newer `up`, replaces it). */
+  desired: () => Desired;
+  /** The services to keep alive, by name. */
+  managed: () => string[];
+  /**
+   * Start `name` again: the converge of `up <name>`, which must call `guard` under the lock
+   * (ConvergeRequest.guard) and count the restart (countRestarts).
+   */
+  startAgain: (name: string, guard: () => Promise<boolean>) => Promise<Result<ConvergeReport>>;
+  /** Checked under the lock before every restart: false = another loop holds the duties now. */
+  holdsDuties?: () => boolean;
+  /** One line for the person (watch: stderr; the supervisor: its log, time-stamped). */
+  say: (line: string) => void;
+  intervalMs?: number;
+  backoff?: Partial<BackoffConfig>;
+  /** How often the running services' logs are checked against their max_size; default every tick. */
+  rotateEveryMs?: number;
+  /** Reuse the run dir's listing while it is unchanged (state/run-dir.ts); the supervisor does. */
+  cachedLook?: boolean;
+  /** After every tick, with what it saw: the supervisor's exit checks. */
+  afterTick?: (look: RunDirLook, liveness: LivenessLoop) => Promise<void> | void;
+}
+
+export interface Duties {
+  readonly liveness: LivenessLoop;
+  start(): void;
+  /** Waits for a tick or restart in flight. */
+  stop(): Promise<void>;
+  pause(): Promise<void>;
+  resume(): void;
+}
+
+export function startDuties(deps: DutiesDeps): Duties {
+  const clock = deps.clock ?? systemClock;
+  const rotateLogs = logRotator({ system: deps.system, clock, warn: deps.say });
+  const look = runDirObserver(deps.system, { cached: deps.cachedLook === true });
+  const rotateEveryMs = deps.rotateEveryMs ?? 0;
+  let rotatedAt = Number.NEGATIVE_INFINITY;
+  let last: RunDirLook = { kind: 'gone' };
+
+  const liveness: LivenessLoop = new LivenessLoop({
+    intervalMs: deps.intervalMs,
+    backoff: deps.backoff && { ...DEFAULT_BACKOFF, ...deps.backoff },
+    // A one-shot task is not kept alive: its exit is its end (isTask in core/model.ts), not a crash.
+    policyOf: (name) => {
+      const desired = deps.desired();
+      const s = desired.services[name];
+      return s && !isTask(desired, name)
+        ? { name, restart: s.restart, maxRestarts: s.maxRestarts }
+        : undefined;
+    },
+    observe: async () => {
+      const desired = deps.desired();
+      const out = new Map<string, ServiceLiveness>();
+      last = look.look(desired.stateDir);
+      if (last.kind === 'gone') {
+        for (const name of deps.managed()) out.set(name, { status: 'absent' });
+        return out;
+      }
+      // A death is recorded in its run record (`ps` shows `exited (3)`), with the code when
+      // this process started the service (it is its parent).
+      const seen = await noteExits(desired.stateDir, last.observed, {
+        system: deps.system,
+        command: deps.command,
+        exitOf: (pid) => childExitWithin(pid),
+      });
+      for (const name of deps.managed()) {
+        const obs = seen.services[name];
+        if (obs?.status === 'running') out.set(name, { status: 'running' });
+        else if (last.stopped.has(name)) out.set(name, { status: 'stopped' });
+        // The exit code is known when this process started the service (it is its parent),
+        // so `restart: on-failure` can leave a clean exit alone; otherwise it is unknown,
+        // which counts as a failure.
+        else if (obs?.status === 'stale')
+          out.set(name, { status: 'dead', exitCode: await exitCodeOf(obs.record) });
+        else out.set(name, { status: 'absent' });
+      }
+      // Keep the running services' logs under their max_size (log-rotation.ts): a stat per
+      // log, so not necessarily every tick.
+      const now = clock.now();
+      if (now - rotatedAt >= rotateEveryMs) {
+        rotatedAt = now;
+        const running = [...out].filter(([, l]) => l.status === 'running').map(([name]) => name);
+        await rotateLogs(
+          desired.stateDir,
+          running.flatMap((name): LogSpec[] => {
+            const log = desired.services[name]?.log;
+            return log ? [log] : [];
+          }),
+        );
+      }
+      return out;
+    },
+    restart: async (name) => {
+      const guard = async () => (deps.holdsDuties?.() ?? true) && !wasStopped(deps.desired().stateDir, name);
+      const result = await deps.startAgain(name, guard);
+      if (!result.ok) throw new Error(result.error.reason);
+      // The guard said no (stopped on purpose, or the duties moved), or it was found running.
+      if (!result.value.started.some((r) => r.name === name)) return 'skipped';
+    },
+    onEvent: (e) => deps.say(describeLiveness(e)),
+    afterTick: () => deps.afterTick?.(last, liveness),
+  });
+
+  return {
+    liveness,
+    start: () => liveness.start(),
+    stop: () => liveness.stop(),
+    pause: () => liveness.pause(),
+    resume: () => liveness.resume(),
+  };
+}
+
+export function describeLiveness(e: LivenessEvent): string {
+  switch (e.type) {
+    case 'crashed':
+      return `${e.name} died (exit code ${e.exitCode ?? 'unknown'})`;
+    case 'restarting':
+      return `${e.name}: restart ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`;
+    case 'restarted':
+      return `${e.name} restarted (attempt ${e.attempt})`;
+    case 'restart-failed':
+      return `${e.name}: restart ${e.attempt} failed`;
+    case 'left-down':
+      return `${e.name} stays down: ${e.why}`;
+    case 'gave-up':
+      return e.message;
+    case 'stopped-on-purpose':
+      return `${e.name} was stopped on purpose; not restarting it`;
+    case 'observe-failed':
+      return `could not observe the services: ${String(e.error)}`;
+  }
+}
+
+/**
+ * The exit code of a service, or null (unknown, or killed by a signal): this process knows
+ * it when it spawned the service; else its record may (another holder was its parent).
+ */
+async function exitCodeOf(record: RunRecord): Promise<number | null> {
+  const exit = (await childExitWithin(record.pid)) ?? record.exit;
+  return exit?.code ?? null;
+}

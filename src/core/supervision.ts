@@ -1,0 +1,107 @@
+/**
+ * Who keeps the running services alive, decided purely: whether a project needs a
+ * supervisor, whether one must be started, and when a running one should leave. The edges
+ * (src/supervisor) read the records and act; every choice is made here, with its cause,
+ * so it is unit-tested without processes (test/unit/supervision.test.ts).
+ *
+ * The rule of issue 13: a supervisor exists exactly while a running service needs one and
+ * no foreground `uiprocs watch` holds the duties. Nothing is resident otherwise.
+ */
+import type { Desired, ServiceSpec } from './model.js';
+
+/**
+ * Whether a service, while it runs, needs someone to watch it. Today: it has a restart
+ * policy. The one place to widen (a `healthcheck`) or narrow (a one-shot task) the rule.
+ */
+export function needsSupervision(spec: ServiceSpec): boolean {
+  return spec.restart !== 'no';
+}
+
+/** Of `running` (service names), those the supervisor keeps alive, in manifest order. */
+export function supervisedAmong(desired: Desired, running: ReadonlySet<string>): string[] {
+  if (desired.supervise === false) return [];
+  return Object.values(desired.services)
+    .filter((spec) => running.has(spec.name) && needsSupervision(spec))
+    .map((spec) => spec.name);
+}
+
+/** Whether any service of the manifest could ever need a supervisor (a no-op `up` stops here). */
+export function mayNeedSupervision(desired: Desired): boolean {
+  return desired.supervise !== false && Object.values(desired.services).some(needsSupervision);
+}
+
+/** Who holds the duties now, as the records say (identity-checked by the caller). */
+export type DutyHolder =
+  | { kind: 'none' }
+  /** A live `uiprocs watch` (its `run/.watch.json` is believed): it keeps them alive. */
+  | { kind: 'watch'; pid: number }
+  | { kind: 'supervisor'; pid: number }
+  /** A `run/.supervisor.json` whose process is gone (or its PID reused). */
+  | { kind: 'stale-supervisor'; pid: number };
+
+export type SupervisorDecision =
+  | { action: 'none'; cause: string }
+  | { action: 'leave'; cause: string }
+  | { action: 'spawn'; cause: string; names: string[] };
+
+export interface SupervisorQuestion {
+  /** Services that run now (after the converge) and need supervision. */
+  supervised: string[];
+  holder: DutyHolder;
+  /** `up --no-supervise`. */
+  optOut?: boolean;
+  /** `supervise: false` at the top of the manifest. */
+  manifestOptOut?: boolean;
+}
+
+/** After a converge, under the lock: start a supervisor, or not, and why. */
+export function decideSupervisor(q: SupervisorQuestion): SupervisorDecision {
+  if (q.manifestOptOut) return { action: 'none', cause: 'supervise: false in the manifest' };
+  if (q.optOut) return { action: 'none', cause: '--no-supervise' };
+  if (q.supervised.length === 0) return { action: 'none', cause: 'no running service has a restart policy' };
+  const names = q.supervised.join(', ');
+  switch (q.holder.kind) {
+    case 'watch':
+      return { action: 'leave', cause: `uiprocs watch (pid ${q.holder.pid}) keeps ${names} alive` };
+    case 'supervisor':
+      return { action: 'leave', cause: `supervisor (pid ${q.holder.pid}) keeps ${names} alive` };
+    case 'stale-supervisor':
+      return {
+        action: 'spawn',
+        cause: `${names} need a supervisor; the last one (pid ${q.holder.pid}) is gone`,
+        names: q.supervised,
+      };
+    case 'none':
+      return { action: 'spawn', cause: `${names} need a supervisor`, names: q.supervised };
+  }
+}
+
+/** What the supervisor sees at the end of a tick. */
+export interface SupervisorTick {
+  stateDirGone: boolean;
+  /** `run/.supervisor.json` still describes this very process. */
+  recordIsMine: boolean;
+  /** A live `uiprocs watch` holds the duties. */
+  watchPid: number | undefined;
+  /** Supervised services that run now. */
+  supervised: string[];
+  /** Restarts decided but not yet done (a backoff delay running). */
+  pendingRestarts: number;
+}
+
+export type SupervisorVerdict = { action: 'stay' } | { action: 'exit'; why: string };
+
+/**
+ * Whether the supervisor should end now. "Nothing left to supervise" is only a candidate:
+ * the caller confirms it under the state lock with a fresh look before it leaves, so an
+ * `up` that just started a service (and found this supervisor alive) is never orphaned.
+ */
+export function judgeTick(t: SupervisorTick): SupervisorVerdict {
+  if (t.stateDirGone) return { action: 'exit', why: 'its state dir is gone' };
+  if (!t.recordIsMine) return { action: 'exit', why: 'its record was removed or replaced' };
+  if (t.watchPid !== undefined)
+    return { action: 'exit', why: `uiprocs watch (pid ${t.watchPid}) took the duties over` };
+  if (t.supervised.length === 0 && t.pendingRestarts === 0)
+    return { action: 'exit', why: 'nothing it supervises runs any more' };
+  return { action: 'stay' };
+}

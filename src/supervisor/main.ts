@@ -1,0 +1,268 @@
+/**
+ * The detached supervisor's main loop (`uiprocs __supervise --state-dir <dir>`, spawned by
+ * supervisor/spawn.ts). It holds the duties (app/keep-alive.ts) for the services of
+ * `run/.desired.json` that need supervision, and leaves as soon as it has nothing to do.
+ * Its phases are supervisor/lifecycle.ts; its exit rule is core/supervision.ts judgeTick.
+ *
+ * Cheap when idle (the budget: 50 services, ≤ 0.3 % of a core, ≤ 45 MB): a tick is one
+ * `stat` of `run/` and one `/proc/<pid>/stat` read per record while `run/` is unchanged
+ * (state/run-dir.ts); the records, `.desired.json` and the holder records are read again
+ * only after `run/` changed; logs are checked for rotation every 10 s, not every tick. It
+ * loads no manifest code (no yaml, no validator), no file watcher and no renderer.
+ */
+import { writeSync } from 'node:fs';
+import { type Duties, startDuties } from '../app/keep-alive.js';
+import { systemClock } from '../core/clock.js';
+import type { Desired } from '../core/model.js';
+import { judgeTick, needsSupervision, supervisedAmong } from '../core/supervision.js';
+import { getSystem } from '../runtime/system.js';
+import { readFileNoFollow } from '../state/atomic-file.js';
+import { acquireLock } from '../state/lock.js';
+import { observe } from '../state/observe.js';
+import { type Lifecycle, type LifecycleEvent, step } from './lifecycle.js';
+import {
+  desiredSnapshotPath,
+  type HolderRecord,
+  holderIsMe,
+  ownHolderRecord,
+  readHolder,
+  removeHolderIf,
+} from './record.js';
+
+export interface SupervisorOptions {
+  stateDir: string;
+  env: Record<string, string | undefined>;
+}
+
+/** Read `run/.desired.json`; undefined when missing or not for this state dir. */
+function readSnapshot(stateDir: string): { desired: Desired; mtimeMs: number } | undefined {
+  const read = readFileNoFollow(desiredSnapshotPath(stateDir));
+  if (read.kind !== 'file') return undefined;
+  try {
+    const desired = JSON.parse(read.text) as Desired;
+    if (desired.stateDir !== stateDir || typeof desired.services !== 'object') return undefined;
+    return { desired, mtimeMs: read.mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
+function positiveMs(value: string | undefined): number | undefined {
+  const n = Number(value ?? '');
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+/** Runs until the supervisor should end; resolves with its exit code. */
+export async function runSupervisor(options: SupervisorOptions): Promise<number> {
+  const { stateDir, env } = options;
+  const system = getSystem(env);
+  const clock = systemClock;
+  const say = (line: string) => {
+    try {
+      writeSync(1, `${new Date().toISOString()} ${line}\n`);
+    } catch {
+      // the log is gone with the state dir; the next tick notices
+    }
+  };
+  let state: Lifecycle = { phase: 'starting' };
+  let resolveDone: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => {
+    resolveDone = resolve;
+  });
+  let duties: Duties | undefined;
+  let me: HolderRecord | undefined;
+  /** True while a restart runs inside the lock: a SIGTERM then waits for it to finish. */
+  let insideLock = false;
+  let exitAfterLock = false;
+
+  let finished = false;
+  const finish = () => {
+    const s = now();
+    if (s.phase !== 'exiting' || finished) return;
+    finished = true;
+    say(`exiting: ${s.why}`);
+    if (me) removeHolderIf(stateDir, 'supervisor', me);
+    resolveDone(0);
+  };
+  const apply = (event: LifecycleEvent): Lifecycle => {
+    state = step(state, event);
+    return state;
+  };
+  /** The phase as it is now (signals change it between awaits). */
+  const now = (): Lifecycle => state;
+
+  process.on('SIGHUP', () => say('SIGHUP ignored'));
+  const onSignal = (signal: string) => {
+    apply({ type: 'signal', signal });
+    // A restart inside the lock finishes first (its record must be written); one merely
+    // waiting for the lock has done nothing yet and is abandoned — whoever sent the signal
+    // (`down`) may hold that lock while it waits for this process to be gone.
+    if (insideLock) exitAfterLock = true;
+    else finish();
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+
+  // starting: the spawner holds the lock until our record is written; once we have the
+  // lock, the record says whether we are the supervisor.
+  me = ownHolderRecord('supervisor', system);
+  const lock = me ? await acquireLock(stateDir, { command: 'uiprocs supervisor', system, clock }) : undefined;
+  let snapshot: { desired: Desired; mtimeMs: number } | undefined;
+  let mine = false;
+  if (lock?.ok) {
+    try {
+      mine = me !== undefined && holderIsMe(stateDir, me);
+      snapshot = readSnapshot(stateDir);
+    } finally {
+      lock.value();
+    }
+  }
+  if (!mine || snapshot === undefined) {
+    if (mine)
+      me = me && { ...me }; // keep it: remove our own record on the way out
+    else me = undefined; // not ours to remove
+    if (apply({ type: 'not-mine' }).phase !== 'exiting')
+      state = { phase: 'exiting', why: 'no desired state to supervise' };
+    finish();
+    return done;
+  }
+  if (apply({ type: 'claimed', at: Date.now() }).phase !== 'supervising') {
+    finish();
+    return done;
+  }
+
+  let desired = snapshot.desired;
+  const managed = () =>
+    desired.supervise === false
+      ? []
+      : Object.values(desired.services)
+          .filter(needsSupervision)
+          .map((s) => s.name);
+  let recordIsMine = true;
+  let watchPid: number | undefined;
+  const lookAtHolders = () => {
+    recordIsMine = me !== undefined && holderIsMe(stateDir, me);
+    const watch = readHolder(stateDir, 'watch', system);
+    watchPid = watch.kind === 'live' ? watch.record.pid : undefined;
+  };
+  const reloadSnapshot = () => {
+    const next = readSnapshot(stateDir);
+    if (next && next.mtimeMs !== snapshot?.mtimeMs) {
+      snapshot = next;
+      desired = next.desired;
+    }
+  };
+  const first = positiveMs(env.UIPROCS_BACKOFF_BASE_MS);
+
+  say(`supervising ${managed().join(', ')} (pid ${process.pid})`);
+  duties = startDuties({
+    system,
+    clock,
+    command: 'uiprocs supervisor',
+    desired: () => desired,
+    managed,
+    startAgain: async (name, guard) => {
+      try {
+        // Loaded at the first restart: an idle supervisor never needs the planner and
+        // executor (a few MB of RSS; see the idle budget in docs/DESIGN.md).
+        const { converge } = await import('../app/converge.js');
+        return await converge(
+          desired,
+          {
+            command: 'up',
+            targets: [name],
+            guard: async () => {
+              insideLock = true;
+              return guard();
+            },
+            countRestarts: [name],
+          },
+          { system, env },
+          {
+            onEvent: (e) => {
+              if (e.type === 'done') say(`${e.action.service}: ${e.message}`);
+              if (e.type === 'failed')
+                say(`${e.action.service}: ${'message' in e.failure ? e.failure.message : e.failure.reason}`);
+            },
+          },
+        );
+      } finally {
+        insideLock = false;
+        if (exitAfterLock) finish();
+      }
+    },
+    holdsDuties: () => {
+      lookAtHolders();
+      return recordIsMine && watchPid === undefined;
+    },
+    say,
+    intervalMs: positiveMs(env.UIPROCS_WATCH_INTERVAL_MS),
+    // The first restart of a streak comes at once (100 ms, like docker's), so one crash is
+    // back within a second or two; from the second crash in a row the doubling applies.
+    backoff:
+      first === undefined
+        ? { firstDelayMs: 100 }
+        : { initialDelayMs: first, firstDelayMs: Math.min(first, 100) },
+    rotateEveryMs: 10_000,
+    cachedLook: true,
+    afterTick: async (look, liveness) => {
+      if (now().phase !== 'supervising') return;
+      if (look.kind === 'seen' && look.reread) {
+        reloadSnapshot();
+        lookAtHolders();
+      } else if (watchPid !== undefined) lookAtHolders();
+      const running = new Set<string>();
+      if (look.kind === 'seen')
+        for (const o of Object.values(look.observed.services))
+          if (o.status === 'running' && !look.stopped.has(o.name)) running.add(o.name);
+      let verdict = judgeTick({
+        stateDirGone: look.kind === 'gone',
+        recordIsMine,
+        watchPid,
+        supervised: supervisedAmong(desired, running),
+        pendingRestarts: liveness.pendingRestarts(),
+      });
+      if (verdict.action === 'exit' && verdict.why.startsWith('nothing'))
+        verdict = await confirmIdle(verdict);
+      const next = apply({ type: 'tick', verdict, watchPid });
+      if (next.phase === 'handing-over') {
+        say(`uiprocs watch (pid ${next.to}) takes the duties over`);
+        void duties?.stop().then(() => {
+          apply({ type: 'handed-over' });
+          finish();
+        });
+        return;
+      }
+      if (next.phase === 'exiting') {
+        void duties?.stop();
+        finish();
+      }
+    },
+  });
+
+  /**
+   * "Nothing left" is believed only under the lock, from a fresh look: an `up` that just
+   * started a service found this supervisor's record live and spawned none, so leaving on
+   * an older look would orphan that service. The lock is tried once; busy, the next tick
+   * decides.
+   */
+  const confirmIdle = async (verdict: { action: 'exit'; why: string }) => {
+    const held = await acquireLock(stateDir, { command: 'uiprocs supervisor', system, clock, timeoutMs: 0 });
+    if (!held.ok) return { action: 'stay' as const };
+    try {
+      reloadSnapshot();
+      const seen = observe(stateDir, system, { repair: false });
+      const running = new Set<string>();
+      for (const o of Object.values(seen.services)) if (o.status === 'running') running.add(o.name);
+      if (supervisedAmong(desired, running).length > 0) return { action: 'stay' as const };
+      // Leave now, still under the lock: from here on an `up` finds no record and spawns anew.
+      if (me) removeHolderIf(stateDir, 'supervisor', me);
+      return verdict;
+    } finally {
+      held.value();
+    }
+  };
+
+  duties.start();
+  return done;
+}
