@@ -31,6 +31,11 @@ export interface PlanRequest {
    * watch passes the ones removed from the manifest while it watched.
    */
   removeNames?: readonly string[];
+  /**
+   * restart: why the running targets are recreated, instead of "restart requested" —
+   * a health restart says `unhealthy: GET /health → 500 (3 in a row)`.
+   */
+  restartCause?: string;
 }
 
 export interface Plan {
@@ -215,7 +220,7 @@ function planRestart(desired: Desired, observed: Observed, request: PlanRequest)
   for (const name of dependencyOrder(desired, [])) {
     const obs = observedOf(observed, name);
     if (!targets.has(name) || planned.has(name) || obs.status !== 'running') continue;
-    actions.push({ kind: 'recreate', service: name, cause: 'restart requested' });
+    actions.push({ kind: 'recreate', service: name, cause: request.restartCause ?? 'restart requested' });
   }
   // Keep dependency order among the starts and recreates.
   const order = dependencyOrder(desired, []);
