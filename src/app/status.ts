@@ -8,6 +8,7 @@
 import { builtin } from '../core/builtin.js';
 import type { Desired, Observed } from '../core/model.js';
 import { isLive, type System } from '../runtime/system.js';
+import { type HealthFileStatus, readHealthFile } from '../state/health-file.js';
 import { urlFor } from '../ui/format.js';
 
 /**
@@ -38,6 +39,11 @@ export interface StatusRow {
   finished_at: string | null;
   /** Why a record is stale, or that a service is not in the manifest any more. */
   note: string | null;
+  /**
+   * What the health checks last found for this very process (`run/<name>.health`), or
+   * null: no healthcheck, not running, or nothing is probing it (no `watch` running).
+   */
+  health: HealthFileStatus | null;
 }
 
 /** Resolves true when something accepts a connection on the loopback port within `ms`. */
@@ -91,6 +97,7 @@ export async function statusRows(
         exit_code: null,
         exit_signal: null,
         finished_at: null,
+        health: null,
         note:
           spec === undefined
             ? desired.recordsOnly
@@ -132,8 +139,11 @@ export async function statusRows(
         };
       }
       const answering = record.port === null || (await answers(record.port));
+      // One small read, only for a running service that has a healthcheck.
+      const health = spec?.health === undefined ? null : readHealthFile(desired.stateDir, name, record, now);
       return {
         ...row,
+        health: health?.status ?? null,
         status: answering ? 'running' : 'starting',
         pid: record.pid,
         url: urlFor(record.port),

@@ -37,6 +37,7 @@ import {
 import { ReconcileLoop } from '../watch/reconcile-loop.js';
 import { wasStopped } from '../watch/stop-marker.js';
 import { type ConvergeReport, converge } from './converge.js';
+import { startHealthChecks } from './health-checks.js';
 import { logRotator } from './log-rotation.js';
 import { loadProject, type ProjectInput } from './project.js';
 
@@ -206,6 +207,17 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
     await apply();
   });
   liveness.start();
+  // Probes the running services that have a healthcheck; restarts unhealthy ones by policy.
+  const health = startHealthChecks({
+    desired: () => desired,
+    managed,
+    system: io.system,
+    env: io.input.env,
+    say: io.say,
+    liveness,
+    renderer: io.renderer,
+    syncMs: options.intervalMs,
+  });
   // Ctrl-C is heard before "watching" is announced: whoever reacts to that line (a person,
   // a script, a test) must find the handler in place, not the default that kills at once.
   const { done, force } = io.untilStopped();
@@ -215,6 +227,7 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
   await done;
   await watcher?.close();
   await loop.stop();
+  await health.stop();
   await liveness.stop();
   if (!options.downOnExit) return ok(0);
   io.say('stopping the services (Ctrl-C again to force)');

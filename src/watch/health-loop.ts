@@ -19,7 +19,13 @@
  *   changed), so the caller can write it down and act on `unhealthy`.
  */
 import type { HealthSpec } from '../core/model.js';
-import { type HealthState, type HealthStatus, initialHealth, noteProbe, type ProbeOutcome } from './health.js';
+import {
+  type HealthState,
+  type HealthStatus,
+  initialHealth,
+  noteProbe,
+  type ProbeOutcome,
+} from './health.js';
 import { type Scheduler, systemScheduler, type TimerId } from './timers.js';
 
 export interface HealthTarget {

@@ -242,7 +242,13 @@ describe('plan restart', () => {
     const before = service('web', { port: 8080 });
     const after = service('web', {
       port: 8080,
-      health: { check: { kind: 'http', target: '/health' }, interval: 200, timeout: 100, retries: 1, startPeriod: 0 },
+      health: {
+        check: { kind: 'http', target: '/health' },
+        interval: 200,
+        timeout: 100,
+        retries: 1,
+        startPeriod: 0,
+      },
     });
     expect(configHash(shapeOf(after))).toBe(configHash(shapeOf(before)));
     expect(plan(desired(after), obs(running(before)), { command: 'up', targets: [] }).actions).toEqual([]);

@@ -21,7 +21,10 @@ const fail = (detail = 'GET /health → 500'): ProbeOutcome => ({ ok: false, det
 const pass: ProbeOutcome = { ok: true };
 
 /** Feeds outcomes at 1 s apart from the process start; returns every step's status. */
-function run(outcomes: ProbeOutcome[], p = policy): { states: HealthState[]; became: (string | undefined)[] } {
+function run(
+  outcomes: ProbeOutcome[],
+  p = policy,
+): { states: HealthState[]; became: (string | undefined)[] } {
   let state = initialHealth();
   const states: HealthState[] = [];
   const became: (string | undefined)[] = [];
@@ -67,7 +70,13 @@ describe('health state machine', () => {
     const p = { retries: 2, startPeriod: 3000 };
     // at 0, 1000, 2000 ms: inside; 3000 and 4000: counted.
     const { states } = run([fail(), fail(), fail(), fail('x'), fail('y')], p);
-    expect(states.map((s) => s.status)).toEqual(['starting', 'starting', 'starting', 'starting', 'unhealthy']);
+    expect(states.map((s) => s.status)).toEqual([
+      'starting',
+      'starting',
+      'starting',
+      'starting',
+      'unhealthy',
+    ]);
     expect(states[2]!.failures).toBe(0);
     expect(states[2]!.lastFailure?.message).toBe('GET /health → 500');
     expect(unhealthyCause(states[4]!)).toBe('unhealthy: y (2 in a row)');
@@ -120,7 +129,8 @@ function harness(opts: { probeMs?: number; spec?: Partial<HealthSpec> } = {}) {
     setTargets: (t: HealthTarget[]) => {
       targets = t;
     },
-    became: () => events.flatMap((e) => (e.type === 'changed' && e.became ? [`${e.target.key} ${e.became}`] : [])),
+    became: () =>
+      events.flatMap((e) => (e.type === 'changed' && e.became ? [`${e.target.key} ${e.became}`] : [])),
   };
 }
 
@@ -138,7 +148,11 @@ describe('health loop', () => {
     expect(h.probes.map((p) => p.at - 1_000_000)).toEqual([0, 1000, 2000, 3000]);
     expect(h.became()).toEqual(['100:1 healthy', '100:1 unhealthy']);
     // The first event is the fresh `starting` state, so a reader sees it before any probe ends.
-    expect(h.events[0]).toMatchObject({ type: 'changed', previous: undefined, state: { status: 'starting' } });
+    expect(h.events[0]).toMatchObject({
+      type: 'changed',
+      previous: undefined,
+      state: { status: 'starting' },
+    });
     await h.loop.stop();
     expect(h.s.pendingTimers).toBe(0);
   });
