@@ -9,6 +9,10 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusRow } from '../../src/app/status.js';
+import { systemClock } from '../../src/core/clock.js';
+import { getSystem } from '../../src/runtime/system.js';
+import { acquireLock } from '../../src/state/lock.js';
+import { markStopped } from '../../src/watch/stop-marker.js';
 import { freePort } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
 import { answers, type E2eProject, e2eProject, isGone, programs, psRows, trackProjects } from './harness.js';
@@ -151,5 +155,53 @@ describe('health checks under uiprocs watch', () => {
     await waitFor(() => w.child.exitCode !== null, { timeout: 10_000, what: 'watch to exit' });
     await p.ok(['down']);
     expect(p.tagged()).toEqual([]);
+  });
+
+  it('a down that wins the race for the lock is respected: the unhealthy service is not restarted', async () => {
+    const p = track(e2eProject());
+    const port = await freePort();
+    p.write(manifest(port, 'on-failure'));
+    const w = startWatch(p);
+    await waitFor(() => w.err().includes('watching'), { timeout: 15_000, what: 'watch to start' });
+    const pid = p.record('web')!.pid;
+    await waitFor(async () => (await row(p, 'web')).health === 'healthy', {
+      timeout: 10_000,
+      what: 'ps to say healthy',
+    });
+    // Hold the state lock, so the health restart has to wait for it, as it would behind a
+    // `down` in another terminal; meanwhile do what that down does: write the stop marker
+    // (markStopped, the function down calls), then stop the process group.
+    const system = getSystem();
+    const lock = await acquireLock(p.stateDir, { command: 'test', system, clock: systemClock });
+    expect(lock.ok).toBe(true);
+    if (!lock.ok) return;
+    try {
+      await get(port, '/break');
+      await waitFor(
+        () => w.err().includes('web is unhealthy: GET /health → 500 (3 in a row); restarting it'),
+        {
+          timeout: 10_000,
+          what: 'the health restart to begin',
+        },
+      );
+      expect(markStopped(p.stateDir, 'web').ok).toBe(true);
+      process.kill(-p.record('web')!.pgid, 'SIGTERM');
+      await waitFor(() => isGone(pid), { what: 'the service to be stopped' });
+    } finally {
+      lock.value();
+    }
+    await waitFor(() => w.err().includes('web: not restarted after all'), {
+      timeout: 10_000,
+      what: 'the guarded restart to find it stopped',
+    });
+    // The liveness loop, resumed, sees the stop marker: stopped on purpose, not a crash.
+    await waitFor(() => w.err().includes('web was stopped on purpose; not restarting it'), {
+      timeout: 10_000,
+      what: 'the liveness loop to respect the stop marker',
+    });
+    expect(w.err()).not.toMatch(/web restarted|web died/);
+    expect(await answers(port)).toBe(false);
+    expect(p.tagged()).toEqual([]);
+    expect((await row(p, 'web')).health).toBeNull();
   });
 });
