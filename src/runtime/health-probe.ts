@@ -10,7 +10,7 @@
  */
 import { AUTO_PORT_TOKEN, type HealthCheck } from '../core/model.js';
 import type { ProbeOutcome } from '../watch/health.js';
-import { commandAttempt, httpAttempt, httpUrls, tcpAttempt } from './probe-checks.js';
+import { commandAttempt, httpAttempt, httpUrls, tcpAttempt } from './probes.js';
 
 export interface HealthProbeInput {
   check: HealthCheck;

@@ -11,9 +11,12 @@
  *   also wants it fresh, see `HEALTH_FRESH_FACTOR`.)
  * - Not `<name>.health.json`: `readRecords` takes every `run/*.json` for a run record and
  *   removes one that is not.
+ *
+ * This module is the reading side, on `ps`'s path; the writer (health-file-write.ts) is
+ * apart, so the bundle does not split a shared chunk out for `ps` to load.
  */
-import { readFileNoFollow, unlinkQuiet, writeFileAtomic } from './atomic-file.js';
-import { checkServiceName, statePaths } from './paths.js';
+import { readFileNoFollow } from './atomic-file.js';
+import { healthFilePath } from './paths.js';
 
 export type HealthFileStatus = 'starting' | 'healthy' | 'unhealthy';
 
@@ -37,20 +40,6 @@ export interface HealthFile {
 
 /** A file older than this many `refreshMs` is no longer believed: nobody is probing. */
 export const HEALTH_FRESH_FACTOR = 3;
-
-export function healthFilePath(stateDir: string, name: string): string {
-  if (!checkServiceName(name).ok)
-    throw new Error(`invalid service name for a state file: ${JSON.stringify(name)}`);
-  return `${statePaths(stateDir).run}/${name}.health`;
-}
-
-export function writeHealthFile(stateDir: string, file: HealthFile) {
-  return writeFileAtomic(healthFilePath(stateDir, file.name), `${JSON.stringify(file)}\n`);
-}
-
-export function removeHealthFile(stateDir: string, name: string): void {
-  unlinkQuiet(healthFilePath(stateDir, name));
-}
 
 /**
  * The health of `name`'s process `{ pid, startTime }`, or null: no file, a file about

@@ -6,12 +6,8 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type HealthFile,
-  readHealthFile,
-  removeHealthFile,
-  writeHealthFile,
-} from '../../src/state/health-file.js';
+import { type HealthFile, readHealthFile } from '../../src/state/health-file.js';
+import { removeHealthFile, writeHealthFile } from '../../src/state/health-file-write.js';
 import { ensureStateDir } from '../../src/state/paths.js';
 import { readRecords } from '../../src/state/store.js';
 
