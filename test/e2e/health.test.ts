@@ -131,6 +131,9 @@ describe('health checks under uiprocs watch', () => {
       what: 'ps to say unhealthy',
     });
     expect(await psLine(p, 'web')).toMatch(/^web\s+-\s+running \(unhealthy\)\s/);
+    const check = await p.run(['ps', '--check']);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain('unhealthy: web');
     expect(w.err()).toContain(
       'web is unhealthy: GET /health → 500 (3 in a row); restart: no, so it stays up',
     );
@@ -151,6 +154,7 @@ describe('health checks under uiprocs watch', () => {
       what: 'ps to say healthy again',
     });
     expect(p.record('web')!.pid).toBe(pid);
+    await p.ok(['ps', '--check']);
     w.child.kill('SIGINT');
     await waitFor(() => w.child.exitCode !== null, { timeout: 10_000, what: 'watch to exit' });
     await p.ok(['down']);
