@@ -202,7 +202,10 @@ export function startHealthChecks(input: HealthChecksInput): HealthChecks {
     }
     if (queued.has(target.name)) return;
     queued.add(target.name);
-    restarting = restarting.then(() => restart(target, cause, done + 1));
+    restarting = restarting
+      .then(() => restart(target, cause, done + 1))
+      // A bug in one restart must not stop every later one (the chain would stay rejected).
+      .catch((error: unknown) => input.say(`${target.name}: the unhealthy restart failed: ${String(error)}`));
   };
 
   const restart = async (target: HealthTarget, cause: string, attempt: number) => {
