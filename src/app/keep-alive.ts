@@ -20,10 +20,12 @@ import { childExitWithin } from '../runtime/spawn.js';
 import type { System } from '../runtime/system.js';
 import { noteExits } from '../state/exits.js';
 import { type RunDirLook, runDirObserver } from '../state/run-dir.js';
+import type { Renderer } from '../ui/progress.js';
 import { type BackoffConfig, DEFAULT_BACKOFF } from '../watch/backoff.js';
 import { type LivenessEvent, LivenessLoop, type ServiceLiveness } from '../watch/liveness-loop.js';
 import { wasStopped } from '../watch/stop-marker.js';
 import type { ConvergeReport } from './converge.js';
+import type { HealthChecks } from './health-checks.js';
 import { logRotator } from './log-rotation.js';
 
 export interface DutiesDeps {
@@ -50,6 +52,14 @@ export interface DutiesDeps {
   rotateEveryMs?: number;
   /** Reuse the run dir's listing while it is unchanged (state/run-dir.ts); the supervisor does. */
   cachedLook?: boolean;
+  /**
+   * The caller's environment, for health checks' command probes; set to run the health
+   * checks (app/health-checks.ts) beside the liveness loop, loaded only once a managed
+   * service has a `healthcheck`.
+   */
+  healthEnv?: Record<string, string | undefined>;
+  /** Health restarts' action lines (watch); the supervisor logs only the cause. */
+  renderer?: () => Promise<Renderer>;
   /** After every tick, with what it saw: the supervisor's exit checks. */
   afterTick?: (look: RunDirLook, liveness: LivenessLoop) => Promise<void> | void;
 }
@@ -132,13 +142,45 @@ export function startDuties(deps: DutiesDeps): Duties {
       if (!result.value.started.some((r) => r.name === name)) return 'skipped';
     },
     onEvent: (e) => deps.say(describeLiveness(e)),
-    afterTick: () => deps.afterTick?.(last, liveness),
+    afterTick: () => {
+      startHealth();
+      return deps.afterTick?.(last, liveness);
+    },
   });
+
+  let health: Promise<HealthChecks> | undefined;
+  let stopped = false;
+  const startHealth = () => {
+    const env = deps.healthEnv;
+    if (env === undefined || health !== undefined || stopped) return;
+    const desired = deps.desired();
+    if (!deps.managed().some((n) => desired.services[n]?.health !== undefined)) return;
+    health = import('./health-checks.js').then(({ startHealthChecks }) =>
+      startHealthChecks({
+        desired: deps.desired,
+        managed: deps.managed,
+        system: deps.system,
+        env,
+        say: deps.say,
+        liveness,
+        renderer: deps.renderer,
+        holdsDuties: deps.holdsDuties,
+        syncMs: deps.intervalMs,
+      }),
+    );
+  };
 
   return {
     liveness,
-    start: () => liveness.start(),
-    stop: () => liveness.stop(),
+    start: () => {
+      liveness.start();
+      startHealth();
+    },
+    stop: async () => {
+      stopped = true;
+      await (await health)?.stop();
+      await liveness.stop();
+    },
     pause: () => liveness.pause(),
     resume: () => liveness.resume(),
   };

@@ -9,6 +9,7 @@ import { builtin } from '../core/builtin.js';
 import type { Desired, Observed } from '../core/model.js';
 import { taskNames } from '../core/model.js';
 import { isLive, type System } from '../runtime/system.js';
+import { type HealthFileStatus, readHealthFile } from '../state/health-file.js';
 import { urlFor } from '../ui/format.js';
 
 /**
@@ -46,6 +47,11 @@ export interface StatusRow {
   task: boolean;
   /** A live supervisor (or a foreground watch) keeps it alive: it runs and has a restart policy. */
   supervised: boolean;
+  /**
+   * What the health checks last found for this very process (`run/<name>.health`), or
+   * null: no healthcheck, not running, or nothing is probing it (no `watch` running).
+   */
+  health: HealthFileStatus | null;
 }
 
 /** Resolves true when something accepts a connection on the loopback port within `ms`. */
@@ -102,6 +108,7 @@ export async function statusRows(
         finished_at: null,
         task: tasks.has(name),
         supervised: false,
+        health: null,
         note:
           spec === undefined
             ? desired.recordsOnly
@@ -145,8 +152,11 @@ export async function statusRows(
         };
       }
       const answering = record.port === null || (await answers(record.port));
+      // One small read, only for a running service that has a healthcheck.
+      const health = spec?.health === undefined ? null : readHealthFile(desired.stateDir, name, record, now);
       return {
         ...row,
+        health: health?.status ?? null,
         status: answering ? 'running' : 'starting',
         pid: record.pid,
         url: urlFor(record.port),

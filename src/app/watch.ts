@@ -117,6 +117,8 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
     holdsDuties: () => me === undefined || holderIsMe(desired.stateDir, me),
     say: io.say,
     intervalMs: options.intervalMs,
+    healthEnv: io.input.env,
+    renderer: io.renderer,
     backoff: options.backoffBaseMs === undefined ? undefined : { initialDelayMs: options.backoffBaseMs },
   });
   const liveness = duties.liveness;
@@ -165,7 +167,8 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
     });
     await apply();
   });
-  liveness.start();
+  // Liveness, and the health checks when a service has a healthcheck (app/keep-alive.ts).
+  duties.start();
   // Ctrl-C is heard before "watching" is announced: whoever reacts to that line (a person,
   // a script, a test) must find the handler in place, not the default that kills at once.
   const { done, force } = io.untilStopped();
@@ -175,7 +178,7 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
   await done;
   await watcher?.close();
   await loop.stop();
-  await liveness.stop();
+  await duties.stop();
   // Give the duties back: a supervisor takes them if something still needs one.
   if (me !== undefined)
     await giveBackDuties(desired, me, { system: io.system, env: io.input.env, ensure: !options.downOnExit });

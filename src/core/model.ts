@@ -81,6 +81,26 @@ export interface LogSpec {
   keep: number;
 }
 
+/** The probes a health check can run: those of `ready` that ask the service itself. */
+export type HealthCheck =
+  | { kind: 'tcp' /** Probe this port instead of the service's own. */; port?: number }
+  | { kind: 'http' /** a path (`/health`) or a full URL */; target: string }
+  | { kind: 'command'; command: string | string[] };
+
+/**
+ * `healthcheck:` resolved: while the service runs, one attempt of `check` every `interval`,
+ * each failing after `timeout`; `retries` failures in a row make it unhealthy; failures
+ * inside `startPeriod` (from the process's start) do not count (docker's semantics).
+ * It does not shape the process: it is not in ProcessShape, so editing it recreates nothing.
+ */
+export interface HealthSpec {
+  check: HealthCheck;
+  interval: Millis;
+  timeout: Millis;
+  retries: number;
+  startPeriod: Millis;
+}
+
 export type RestartPolicy = 'no' | 'on-failure' | 'always';
 /**
  * When a dependent may start: its dependency was spawned (`started`), passes its ready probe
@@ -138,6 +158,8 @@ export interface ServiceSpec {
   log: LogSpec;
   dependsOn: Record<string, DependencyCondition>;
   ready: ReadySpec;
+  /** Absent: no health check (none set, or `healthcheck: false` / `disable: true`). */
+  health?: HealthSpec;
   stopSignal: string;
   stopTimeout: Millis;
   restart: RestartPolicy;

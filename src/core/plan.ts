@@ -36,6 +36,11 @@ export interface PlanRequest {
   removeNames?: readonly string[];
   /** Epoch ms, for notes like `setup completed 5m ago, unchanged`; without it they say no age. */
   now?: number;
+  /**
+   * restart: why the running targets are recreated, instead of "restart requested" —
+   * a health restart says `unhealthy: GET /health → 500 (3 in a row)`.
+   */
+  restartCause?: string;
 }
 
 export interface Plan {
@@ -279,7 +284,7 @@ function planRestart(desired: Desired, observed: Observed, request: PlanRequest)
     const obs = observedOf(observed, name);
     if (!targets.has(name) || planned.has(name)) continue;
     if (obs.status === 'running')
-      actions.push({ kind: 'recreate', service: name, cause: 'restart requested' });
+      actions.push({ kind: 'recreate', service: name, cause: request.restartCause ?? 'restart requested' });
   }
   // Keep dependency order among the starts and recreates.
   const order = dependencyOrder(desired, []);

@@ -14,7 +14,7 @@ import type { Desired, ServiceSpec } from './model.js';
  * policy. The one place to widen (a `healthcheck`) or narrow (a one-shot task) the rule.
  */
 export function needsSupervision(spec: ServiceSpec): boolean {
-  return spec.restart !== 'no';
+  return spec.restart !== 'no' || spec.health !== undefined;
 }
 
 /** Of `running` (service names), those the supervisor keeps alive, in manifest order. */

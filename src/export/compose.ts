@@ -22,9 +22,13 @@
  *   fixed port, and every `${PORT}` of the manifest becomes `${PORT_<SERVICE>}`.
  * - env: every resolved variable (env_file entries included) in `environment`. Compose
  *   interpolates `$` in the whole file, so a literal `$` is written `$$`.
- * - ready → healthcheck (see probe.ts; start_period = ready.timeout); `depends_on` with
- *   `condition: service_healthy` for `ready` when the dependency has a healthcheck,
- *   `service_started` otherwise (log and alive probes have no healthcheck), and
+ * - healthcheck → healthcheck (test, interval, timeout, retries, start_period as written).
+ *   Without one, ready → healthcheck (see probe.ts; start_period = ready.timeout): compose
+ *   has one healthcheck per service, and the manifest's healthcheck wins over its ready
+ *   probe. `depends_on` has `condition: service_healthy` for `ready` when the dependency
+ *   has a healthcheck, `service_started` otherwise (log and alive probes have none).
+ *   Docker marks a container unhealthy but does not restart it for that (only Swarm
+ *   does); uiprocs' restart of an unhealthy service does not map.
  *   `service_completed_successfully` for `completed`: a one-shot task (isTask in core/model.ts),
  *   written with `restart: "no"` (compose would otherwise run it again and again).
  * - stop_signal, stop_grace_period = stop_timeout; restart `no` | `on-failure:<max_restarts>` | `always`.
@@ -37,7 +41,7 @@ import { AUTO_PORT_TOKEN, isTask } from '../core/model.js';
 import { shellScript } from '../core/shell-command.js';
 import { goDuration, headerText } from './common.js';
 import { type LoopbackBind, loopbackBinds } from './loopback.js';
-import { ATTEMPT_TIMEOUT_S, probeAttempt } from './probe.js';
+import { ATTEMPT_TIMEOUT_S, healthAttempt, type ProbeAttempt, probeAttempt } from './probe.js';
 import { relocate } from './relocate.js';
 
 /** Debian with Node 20, Python 3, curl and wget: enough for the probes and the demo UIs. */
@@ -134,23 +138,24 @@ function service(desired: Desired, s: ServiceSpec, source: string, binds: Loopba
         add(`  ${key(dep)}: { condition: service_completed_successfully }`);
         continue;
       }
-      const healthy = condition === 'ready' && probeAttempt(desired.services[dep]!) !== null;
+      const healthy = condition === 'ready' && composeCheck(desired.services[dep]!) !== null;
       const note =
         condition === 'ready' && !healthy ? `  # ${dep} has no healthcheck (ready: log or alive)` : '';
       add(`  ${key(dep)}: { condition: ${healthy ? 'service_healthy' : 'service_started'} }${note}`);
     }
   }
 
-  const attempt = probeAttempt(s);
-  if (attempt !== null) {
+  const check = composeCheck(s);
+  if (check !== null) {
+    const { attempt } = check;
     const test =
       attempt.kind === 'shell' ? ['CMD-SHELL', text(attempt.script)] : ['CMD', ...attempt.argv.map(text)];
     add('healthcheck:');
     add(`  test: ${list(test)}`);
-    add(`  interval: ${goDuration(Math.max(1000, s.ready.interval))}`);
-    add(`  timeout: ${ATTEMPT_TIMEOUT_S}s`);
-    add('  retries: 3');
-    add(`  start_period: ${goDuration(s.ready.timeout)}`);
+    add(`  interval: ${goDuration(check.interval)}`);
+    add(`  timeout: ${goDuration(check.timeout)}`);
+    add(`  retries: ${check.retries}`);
+    add(`  start_period: ${goDuration(check.startPeriod)}`);
   } else if (s.ready.check.kind === 'log') {
     add('# ready: log has no healthcheck equivalent');
   }
@@ -160,6 +165,37 @@ function service(desired: Desired, s: ServiceSpec, source: string, binds: Loopba
     `restart: ${str(task ? 'no' : restartPolicy(s))}${task ? '  # a one-shot task: its dependents wait for its exit 0' : ''}`,
   );
   return lines;
+}
+
+/** The service's one compose healthcheck: its `healthcheck`, else its ready probe, else none. */
+function composeCheck(s: ServiceSpec): {
+  from: 'healthcheck' | 'ready';
+  attempt: ProbeAttempt;
+  interval: number;
+  timeout: number;
+  retries: number;
+  startPeriod: number;
+} | null {
+  const health = healthAttempt(s);
+  if (health !== null && s.health !== undefined)
+    return {
+      from: 'healthcheck',
+      attempt: health,
+      interval: s.health.interval,
+      timeout: s.health.timeout,
+      retries: s.health.retries,
+      startPeriod: s.health.startPeriod,
+    };
+  const ready = probeAttempt(s);
+  if (ready === null) return null;
+  return {
+    from: 'ready',
+    attempt: ready,
+    interval: Math.max(1000, s.ready.interval),
+    timeout: ATTEMPT_TIMEOUT_S * 1000,
+    retries: 3,
+    startPeriod: s.ready.timeout,
+  };
 }
 
 /** Docker's on-failure:N counts like max_restarts, but on-failure:0 would mean "no limit". */

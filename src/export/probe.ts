@@ -11,7 +11,7 @@
  *
  * `port: auto` leaves AUTO_PORT_TOKEN in the text; each format renders it its own way.
  */
-import type { ServiceSpec } from '../core/model.js';
+import type { HealthCheck, ReadyCheck, ServiceSpec } from '../core/model.js';
 import { AUTO_PORT_TOKEN } from '../core/model.js';
 import { shWord } from './common.js';
 
@@ -25,7 +25,24 @@ function portText(port: number | 'auto' | null): string | null {
 }
 
 export function probeAttempt(s: ServiceSpec): ProbeAttempt | null {
-  const c = s.ready.check;
+  return checkAttempt(s.ready.check, s.port, ATTEMPT_TIMEOUT_S);
+}
+
+/**
+ * A service's `healthcheck` as one attempt (http's curl/wget bounded by the check's own
+ * timeout, in whole seconds); null without one.
+ */
+export function healthAttempt(s: ServiceSpec): ProbeAttempt | null {
+  if (s.health === undefined) return null;
+  return checkAttempt(s.health.check, s.port, Math.max(1, Math.ceil(s.health.timeout / 1000)));
+}
+
+function checkAttempt(
+  c: ReadyCheck | HealthCheck,
+  servicePort: number | 'auto' | null,
+  timeoutS: number,
+): ProbeAttempt | null {
+  const s = { port: servicePort };
   switch (c.kind) {
     case 'tcp': {
       const port = c.port === undefined ? portText(s.port) : String(c.port);
@@ -40,7 +57,7 @@ export function probeAttempt(s: ServiceSpec): ProbeAttempt | null {
         url = `http://127.0.0.1:${port}${url.startsWith('/') ? '' : '/'}${url}`;
       }
       const u = shWord(url);
-      const t = ATTEMPT_TIMEOUT_S;
+      const t = timeoutS;
       return {
         kind: 'shell',
         script: `curl -fsS -o /dev/null --max-time ${t} ${u} || wget -q -O /dev/null -T ${t} ${u}`,

@@ -26,6 +26,8 @@
  * - ready: tcp, http and command probes are looped in ExecStartPost until they pass,
  *   within TimeoutStartSec = ready.timeout, so `After=` waits for readiness like
  *   `condition: ready`. log and alive have no equivalent: the unit is up once started.
+ * - healthcheck: systemd has no health checks (WatchdogSec= needs the server's own
+ *   sd_notify pings): not mapped, said in a comment.
  * - depends_on: After= always; Requires= for `ready` and `completed`, Wants= for `started`.
  * - a one-shot task (isTask in core/model.ts): Type=oneshot + RemainAfterExit=yes, no start timeout,
  *   Restart=no; its dependents' After= then waits for its exit 0, and Requires= keeps
@@ -209,6 +211,10 @@ function serviceUnit(desired: Desired, s: ServiceSpec, exe: Executable | null, n
   } else if (s.ready.check.kind === 'log') {
     notes.push('ready: log has no systemd equivalent; dependents start once this unit has started.');
   }
+  if (s.health !== undefined)
+    notes.push(
+      'healthcheck: systemd has no health checks; it is not exported (uiprocs watch probes it and restarts it when unhealthy).',
+    );
   service.push(
     'KillMode=control-group',
     `KillSignal=${s.stopSignal}`,

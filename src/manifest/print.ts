@@ -39,6 +39,17 @@ function service(s: ServiceSpec): Plain {
     log: { path: s.log.path, max_size: s.log.maxSize, keep: s.log.keep },
     depends_on: { ...s.dependsOn },
     ready: { ...check(s.ready.check), timeout_ms: s.ready.timeout, interval_ms: s.ready.interval },
+    ...(s.health === undefined
+      ? {}
+      : {
+          healthcheck: {
+            ...check(s.health.check),
+            interval_ms: s.health.interval,
+            timeout_ms: s.health.timeout,
+            retries: s.health.retries,
+            start_period_ms: s.health.startPeriod,
+          },
+        }),
     stop_signal: s.stopSignal,
     stop_timeout_ms: s.stopTimeout,
     restart: s.restart,

@@ -24,6 +24,8 @@ import type {
   DependencyCondition,
   Desired,
   Diagnostic,
+  HealthCheck,
+  HealthSpec,
   LogSpec,
   ReadyCheck,
   ReadySpec,
@@ -39,8 +41,10 @@ import { interpolate } from './interpolate.js';
 import { diagnostic, type Locator, SourceText } from './locate.js';
 import { dependencyEntries, rawTasks } from './rules.js';
 import {
+  HEALTH_PROBE_KINDS,
   type Path,
   PROBE_KINDS,
+  type RawHealthcheck,
   type RawLog,
   type RawManifest,
   type RawReady,
@@ -65,6 +69,11 @@ export const DEFAULTS = {
   logMaxSize: 10 * 1024 * 1024,
   logKeep: 3,
   dependencyCondition: 'ready' as DependencyCondition,
+  /** docker's defaults are 30s / 30s / 3 / 0; 10 s notices a hung UI sooner, 5 s is a generous answer time. */
+  healthInterval: 10_000,
+  healthTimeout: 5_000,
+  healthRetries: 3,
+  healthStartPeriod: 0,
 } as const;
 
 export interface ResolveContext {
@@ -185,6 +194,7 @@ class Resolver {
 
     const log = this.log(name, stateDir, d.log, s.log, str);
     const ready = this.ready(port, d.ready, task ? undefined : s.ready, name, str);
+    const health = this.health(port, d.healthcheck, task ? undefined : s.healthcheck, name, str);
 
     const dependsOn: Record<string, DependencyCondition> = {};
     const [deps] = field('depends_on');
@@ -206,6 +216,7 @@ class Resolver {
       log,
       dependsOn,
       ready,
+      ...(health === undefined ? {} : { health }),
       stopSignal: normaliseSignal(field('stop_signal')[0] ?? DEFAULTS.stopSignal),
       stopTimeout: stopTimeout === undefined ? DEFAULTS.stopTimeout : (parseDuration(stopTimeout) ?? 0),
       restart: field('restart')[0] ?? DEFAULTS.restart,
@@ -275,6 +286,74 @@ class Resolver {
         timeout === undefined ? DEFAULTS.readyTimeout : (parseDuration(timeout) ?? DEFAULTS.readyTimeout),
       interval:
         interval === undefined ? DEFAULTS.readyInterval : (parseDuration(interval) ?? DEFAULTS.readyInterval),
+    };
+  }
+
+  /**
+   * `healthcheck:` merged like `ready` (a probe set by the service replaces the defaults'
+   * probe; interval, timeout, retries and start_period key by key, the service winning),
+   * except that `healthcheck: false` or `disable: true` (the service's, or the defaults'
+   * when the service says nothing) means none at all.
+   */
+  private health(
+    port: number | 'auto' | null,
+    fromDefaults: RawHealthcheck | false | undefined,
+    own: RawHealthcheck | false | undefined,
+    name: string,
+    str: (v: string, at: Path) => string,
+  ): HealthSpec | undefined {
+    if (own === false || own?.disable === true) return undefined;
+    const d = fromDefaults === false || fromDefaults?.disable === true ? undefined : fromDefaults;
+    if (own === undefined && d === undefined) return undefined;
+    const kinds = (h: RawHealthcheck | undefined) => HEALTH_PROBE_KINDS.filter((k) => h?.[k] !== undefined);
+    for (const [block, at] of [
+      [own, ['services', name, 'healthcheck']],
+      [d, ['defaults', 'healthcheck']],
+    ] as const) {
+      const k = kinds(block);
+      if (k.length > 1)
+        this.report([...at, k[1]!], {
+          message: `is given besides ${showPath([...at, k[0]!])}; give only one probe`,
+          hint: `one of: ${HEALTH_PROBE_KINDS.join(', ')}`,
+        });
+    }
+    const [probe, at]: [RawHealthcheck | undefined, Path] =
+      kinds(own).length > 0 ? [own, ['services', name, 'healthcheck']] : [d, ['defaults', 'healthcheck']];
+    let check: HealthCheck | undefined;
+    if (probe?.tcp !== undefined) {
+      if (probe.tcp === true && port === null)
+        this.report([...at, 'tcp'], {
+          message: `needs a port, but services.${name} has none`,
+          hint: 'set "port:", or give the port to probe: "tcp: 8080"',
+        });
+      check = probe.tcp === true ? { kind: 'tcp' } : { kind: 'tcp', port: probe.tcp };
+    } else if (probe?.http !== undefined) {
+      const before = this.diags.length;
+      const target = str(probe.http, [...at, 'http']);
+      const problem =
+        this.diags.length === before ? httpTargetProblem(target, name, port !== null) : undefined;
+      if (problem) this.report([...at, 'http'], problem);
+      check = { kind: 'http', target };
+    } else if (probe?.command !== undefined)
+      check = { kind: 'command', command: this.command(probe.command, [...at, 'command'], str) };
+    if (check === undefined) {
+      const where: Path = own !== undefined ? ['services', name, 'healthcheck'] : ['defaults', 'healthcheck'];
+      this.report(where, {
+        message: 'has no probe: give one of http, tcp or command',
+        hint: 'e.g. "healthcheck: { http: /health }"; "healthcheck: false" turns one from defaults off',
+      });
+      return undefined;
+    }
+    const pick = <K extends 'interval' | 'timeout' | 'start_period'>(k: K, fallback: number): number => {
+      const v = own?.[k] ?? d?.[k];
+      return v === undefined ? fallback : (parseDuration(v) ?? fallback);
+    };
+    return {
+      check,
+      interval: pick('interval', DEFAULTS.healthInterval),
+      timeout: pick('timeout', DEFAULTS.healthTimeout),
+      retries: own?.retries ?? d?.retries ?? DEFAULTS.healthRetries,
+      startPeriod: pick('start_period', DEFAULTS.healthStartPeriod),
     };
   }
 

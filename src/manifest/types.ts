@@ -22,6 +22,18 @@ export interface RawReady {
   interval?: Duration;
 }
 
+export interface RawHealthcheck {
+  tcp?: true | number;
+  http?: string;
+  command?: Command;
+  interval?: Duration;
+  timeout?: Duration;
+  retries?: number;
+  start_period?: Duration;
+  /** As compose: `disable: true` turns off a healthcheck from `defaults`. */
+  disable?: boolean;
+}
+
 export type RawDependsOn =
   | string[]
   | Record<string, { condition?: 'started' | 'ready' | 'completed' } | null>;
@@ -36,6 +48,8 @@ export interface RawServiceFields {
   log?: string | RawLog;
   depends_on?: RawDependsOn;
   ready?: RawReady;
+  /** `false` turns off a healthcheck from `defaults`. */
+  healthcheck?: RawHealthcheck | false;
   stop_signal?: string;
   stop_timeout?: Duration;
   restart?: 'no' | 'on-failure' | 'always';
@@ -73,3 +87,6 @@ export function showPath(path: Path): string {
 
 /** The probe keys of `ready`; at most one may be set. */
 export const PROBE_KINDS = ['tcp', 'http', 'log', 'command'] as const;
+
+/** The probe keys of `healthcheck`; at most one may be set (`log` says nothing about health). */
+export const HEALTH_PROBE_KINDS = ['tcp', 'http', 'command'] as const;

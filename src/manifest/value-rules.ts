@@ -13,7 +13,7 @@
 import type { Diagnostic } from '../core/model.js';
 import { AUTO_PORT_TOKEN } from '../core/model.js';
 import { diagnostic, type Locator } from './locate.js';
-import { type Path, type RawManifest, type RawReady, showPath } from './types.js';
+import { type Path, type RawHealthcheck, type RawManifest, type RawReady, showPath } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
 /** A problem with a value: the sentence after its path, and advice. */
@@ -38,19 +38,45 @@ export function regexProblem(pattern: string): string | undefined {
 }
 
 /** The `ready` blocks and log blocks of the manifest, each with its path, services before defaults. */
-function blocks(m: RawManifest): { ready: RawReady | undefined; log: unknown; at: Path }[] {
+function blocks(
+  m: RawManifest,
+): { ready: RawReady | undefined; log: unknown; health: RawHealthcheck | undefined; at: Path }[] {
+  const health = (h: RawHealthcheck | false | undefined) => (h === false ? undefined : h);
   const out = Object.entries(m.services).map(([name, s]) => ({
     ready: s.ready,
     log: s.log,
+    health: health(s.healthcheck),
     at: ['services', name] as Path,
   }));
-  if (m.defaults) out.push({ ready: m.defaults.ready, log: m.defaults.log, at: ['defaults'] });
+  if (m.defaults)
+    out.push({
+      ready: m.defaults.ready,
+      log: m.defaults.log,
+      health: health(m.defaults.healthcheck),
+      at: ['defaults'],
+    });
   return out;
 }
 
 export function checkValues(m: RawManifest, locator: Locator): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const { ready, log, at } of blocks(m)) {
+  for (const { ready, log, health, at } of blocks(m)) {
+    // A health probe every 0 ms would spin; one given 0 ms would always fail.
+    for (const [field, fallback] of [
+      ['interval', '10s'],
+      ['timeout', '5s'],
+    ] as const) {
+      const value = health?.[field];
+      if (value === undefined || (parseDuration(value) ?? 1) >= 1) continue;
+      const path = [...at, 'healthcheck', field];
+      out.push(
+        diagnostic(
+          locator.at(path),
+          `${showPath(path)} must be at least 1ms`,
+          `leave it out for the default (${fallback})`,
+        ),
+      );
+    }
     if (ready?.log !== undefined) {
       const why = regexProblem(ready.log);
       const path = [...at, 'ready', 'log'];

@@ -15,6 +15,9 @@ import { type Attempt, commandAttempt, httpAttempt, httpUrls, tcpAttempt } from 
 import type { System } from './system.js';
 
 export { tailLines } from './log-tail.js';
+// For the health checks (health-probe.ts): importing them from here keeps probe-checks in
+// this lazy chunk instead of a chunk of its own that every waiting `up` would load too.
+export { commandAttempt, httpAttempt, httpUrls, tcpAttempt } from './probe-checks.js';
 
 /**
  * Every probe default, in one place (process-compose's probe.go lesson): the manifest

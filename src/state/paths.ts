@@ -9,6 +9,7 @@
  * run/<name>.json     the run record (store.ts)
  * run/<name>.pid      just the PID, for `kill $(cat …)` and other tools
  * run/<name>.port     the last port of a `port: auto` service, kept across down (port-memory.ts)
+ * run/<name>.health   what watch's health checks last found for its process (health-file.ts)
  * logs/<name>.log     default log files
  * ```
  */
@@ -50,6 +51,13 @@ export function statePaths(stateDir: string): StatePaths {
     recordFile: (name) => `${run}/${name}.json`,
   };
   return lastPaths;
+}
+
+/** `run/<name>.health` (health-file.ts). Rejects names that would escape `run/`. */
+export function healthFilePath(stateDir: string, name: string): string {
+  if (!checkServiceName(name).ok)
+    throw new Error(`invalid service name for a state file: ${JSON.stringify(name)}`);
+  return `${statePaths(stateDir).run}/${name}.health`;
 }
 
 /**

@@ -159,6 +159,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
     system,
     clock,
     command: 'uiprocs supervisor',
+    healthEnv: options.env,
     desired: () => desired,
     managed,
     startAgain: async (name, guard) => {

@@ -20,7 +20,11 @@ export function formatPsTable(rows: StatusRow[], color: boolean): string {
   const cells = rows.map((r) => [
     r.name,
     r.group.join(',') || '-',
-    r.status === 'exited' ? exitStatus({ code: r.exit_code, signal: r.exit_signal }) : r.status,
+    r.status === 'exited'
+      ? exitStatus({ code: r.exit_code, signal: r.exit_signal })
+      : r.health === null
+        ? r.status
+        : `${r.status} (${r.health})`,
     r.pid?.toString() ?? '-',
     r.port?.toString() ?? '-',
     r.url ?? '-',
@@ -28,15 +32,19 @@ export function formatPsTable(rows: StatusRow[], color: boolean): string {
     String(r.restarts),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]!.length)));
-  const line = (row: string[], status?: Status) =>
+  const line = (row: string[], r?: StatusRow) =>
     row
       .map((cell, i) => {
         const padded = i === row.length - 1 ? cell : cell.padEnd(widths[i]!);
-        return i === 2 && status ? paint[status](c, padded) : padded;
+        if (i !== 2 || r === undefined) return padded;
+        // As compose: the health is part of the status, and an unhealthy one is not green.
+        if (r.health === 'unhealthy') return c.red(padded);
+        if (r.health === 'starting' && r.status === 'running') return c.yellow(padded);
+        return paint[r.status](c, padded);
       })
       .join('  ')
       .trimEnd();
-  const out = [c.bold(line(header)), ...cells.map((row, i) => line(row, rows[i]!.status))];
+  const out = [c.bold(line(header)), ...cells.map((row, i) => line(row, rows[i]!))];
   for (const r of rows) if (r.note) out.push(c.dim(`${r.name}: ${r.note}`));
   return `${out.join('\n')}\n`;
 }

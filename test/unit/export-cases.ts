@@ -25,6 +25,7 @@ export const EXPORT_CASES: Record<string, string> = {
       'depends-on-map',
       'env-file',
       'groups',
+      'healthcheck',
       'image',
       'interpolation',
       'prototype-names',

@@ -63,4 +63,27 @@ describe('export compose against the compose-spec schema', () => {
     expect(auto.services.notebook.ports).toEqual(['${PORT_NOTEBOOK}:${PORT_NOTEBOOK}']);
     expect(auto.services.notebook.environment.PORT).toMatch(/^\$\{PORT_NOTEBOOK:\?/);
   });
+
+  it('maps healthcheck as written (its probe, interval, timeout, retries, start_period), none when turned off', async () => {
+    const doc = parse(compose(await loadCase(EXPORT_CASES.healthcheck!))) as {
+      services: Record<string, { healthcheck?: Record<string, unknown> }>;
+    };
+    const s = doc.services;
+    expect(s.api!.healthcheck).toEqual({
+      test: ['CMD-SHELL', "bash -c ': </dev/tcp/127.0.0.1/8081' 2>/dev/null"],
+      interval: '2s',
+      timeout: '500ms',
+      retries: 5,
+      start_period: '30s',
+    });
+    expect(s.web!.healthcheck!.test).toEqual([
+      'CMD-SHELL',
+      'curl -fsS -o /dev/null --max-time 5 http://127.0.0.1:8080/health || wget -q -O /dev/null -T 5 http://127.0.0.1:8080/health',
+    ]);
+    expect(s.ui!.healthcheck!.test).toEqual(['CMD', 'python', 'probe.py', '8501']);
+    // healthcheck: false and disable: true: no healthcheck, and no ready probe in its place
+    // (these have no port, so ready is `alive`).
+    expect(s.worker!.healthcheck).toBeUndefined();
+    expect(s.batch!.healthcheck).toBeUndefined();
+  });
 });

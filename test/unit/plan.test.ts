@@ -222,4 +222,35 @@ describe('plan restart', () => {
     const p = plan(desired(web, api), obs(running(web)), { command: 'restart', targets: [] });
     expect(formatPlan(p)).toBe('start        api  not running\nrecreate     web  restart requested\n');
   });
+
+  it('carries the cause a health restart gives, for the running target only', () => {
+    const api = service('api');
+    const web = service('web');
+    const cause = 'unhealthy: GET /health → 500 (3 in a row)';
+    const p = plan(desired(web, api), obs(running(web, api)), {
+      command: 'restart',
+      targets: ['web'],
+      restartCause: cause,
+    });
+    expect(formatPlan(p)).toBe(`recreate     web  ${cause}\n`);
+    // A target that is not running is started as ever: the cause is for a recreate.
+    const gone = plan(desired(web), obs(), { command: 'restart', targets: ['web'], restartCause: cause });
+    expect(formatPlan(gone)).toBe('start        web  not running\n');
+  });
+
+  it('a healthcheck edit changes no config hash: nothing is recreated', () => {
+    const before = service('web', { port: 8080 });
+    const after = service('web', {
+      port: 8080,
+      health: {
+        check: { kind: 'http', target: '/health' },
+        interval: 200,
+        timeout: 100,
+        retries: 1,
+        startPeriod: 0,
+      },
+    });
+    expect(configHash(shapeOf(after))).toBe(configHash(shapeOf(before)));
+    expect(plan(desired(after), obs(running(before)), { command: 'up', targets: [] }).actions).toEqual([]);
+  });
 });

@@ -15,7 +15,7 @@ import type { Context } from '../context.js';
  * `uiprocs ps`: read-only; waits for no lock, so it answers at once even while an `up`
  * runs (its one write, a death nobody recorded yet, tries the lock once). `--check`
  * makes it a health check for scripts: exit 1 unless every target runs and answers on
- * its port.
+ * its port, and none is `unhealthy` by the health checks of a running watch.
  *
  * With a manifest that cannot be used, a plain `ps` still shows what the run records say
  * (with the manifest's errors as a warning, exit 0); `--check` and targets need the
@@ -76,6 +76,12 @@ export default async function ps(
     const down = checked.filter((r) => r.status !== 'running' && r.status !== 'completed');
     if (down.length > 0) {
       ctx.err(`not running: ${down.map((r) => `${r.name} (${r.status})`).join(', ')}\n`);
+      return ok(1);
+    }
+    // A running service its health checks found unhealthy is not fine either.
+    const sick = checked.filter((r) => r.health === 'unhealthy');
+    if (sick.length > 0) {
+      ctx.err(`unhealthy: ${sick.map((r) => r.name).join(', ')}\n`);
       return ok(1);
     }
   }

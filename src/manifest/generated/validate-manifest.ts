@@ -3,23 +3,23 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://uiprocs.dev/schemas/ui-procs.schema.json","title":"uiprocs manifest (ui-procs.yaml), version 1","description":"Which local processes (web UIs, servers) uiprocs keeps running, and how. See DESIGN.md.","type":"object","x-expected":"a map with version and services","additionalProperties":false,"required":["version","services"],"patternProperties":{"^x-":{"description":"Extension fields, ignored by uiprocs: a place for YAML anchors (`x-env: &env {...}`), as in compose."}},"properties":{"$schema":{"type":"string","description":"Optional pointer to this schema, for editors."},"version":{"type":"integer","x-expected":"the number 1","description":"Manifest format version. Only 1 exists.","examples":[1]},"project":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit","description":"Project name; default: the name of the manifest's folder."},"state_dir":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Where run records, PID files and default logs live; default `.uiprocs`, relative to the manifest."},"supervise":{"type":"boolean","x-expected":"true or false","description":"Whether `up` may start a background supervisor that restarts crashed services with a restart policy (default true). false: only a foreground `uiprocs watch` restarts them."},"defaults":{"$ref":"#/definitions/defaults"},"services":{"type":"object","x-expected":"a map of service name to service","description":"The services, by name. Names become file names: letters, digits, `.`, `_`, `-`.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}}},"definitions":{"name":{"type":"string","pattern":"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit, without \"..\"","description":"A service or group name."},"duration":{"x-expected":"a duration like 500ms, 10s, 2m, 1m30s or a number of seconds","anyOf":[{"type":"number","minimum":0},{"type":"string","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"}]},"size":{"x-expected":"a size like 512KB, 10MB, 1GB or a number of bytes","anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"}]},"command":{"x-expected":"a command string or a non-empty list of strings","description":"A string runs under `/bin/sh -c`; a list runs without a shell. `${PORT}`, `${NAME}`, `${PROJECT_DIR}` and environment variables are interpolated.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"array","minItems":1,"items":{"type":"string"}}]},"port":{"x-expected":"an integer from 1 to 65535 or \"auto\"","description":"TCP port the service listens on, or `auto` for a free port chosen at start.","anyOf":[{"type":"integer","minimum":1,"maximum":65535},{"type":"string","enum":["auto"]}]},"group":{"x-expected":"a group name or a list of group names","description":"Group(s) the service belongs to; a group name is a TARGET for every command.","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"stringOrList":{"x-expected":"a path or a list of paths","anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"env":{"type":"object","x-expected":"a map of variable name to value","description":"Environment variables added on top of the caller's environment and env_file.","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$","x-expected":"made of letters, digits and \"_\", not starting with a digit"},"additionalProperties":{"type":["string","number","boolean"],"x-expected":"a string, number or boolean"}},"log":{"x-expected":"a path or a map with path, max_size and keep","description":"Log file (stdout and stderr); default `<state_dir>/logs/<name>.log`.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"object","additionalProperties":false,"properties":{"path":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Log file path, relative to the manifest."},"max_size":{"$ref":"#/definitions/size","description":"Rotate when the file grows past this size (default 10MB)."},"keep":{"type":"integer","minimum":0,"x-expected":"an integer >= 0","description":"How many rotated files to keep (default 3)."}}}]},"dependsOn":{"x-expected":"a list of service names or a map of service name to { condition: started | ready | completed }","description":"Services to start first.","anyOf":[{"type":"array","items":{"type":"string"}},{"type":"object","additionalProperties":{"type":["object","null"],"x-expected":"a map with condition: started | ready | completed (or nothing)","additionalProperties":false,"properties":{"condition":{"type":"string","enum":["started","ready","completed"],"x-expected":"\"started\", \"ready\" or \"completed\"","description":"`started`: once spawned; `ready` (default): once its ready probe passes; `completed`: once it exited 0 (it is then a one-shot task)."}}}}]},"ready":{"type":"object","x-expected":"a map with one probe (tcp, http, log or command) and optional timeout and interval","description":"How to tell the service is ready. Default: tcp when a port is set, else alive.","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Ready once the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Ready once GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"log":{"type":"string","pattern":"\\S","x-expected":"a regular expression","description":"Ready once a log line matches this regular expression."},"command":{"$ref":"#/definitions/command","description":"Ready once this command exits 0."},"timeout":{"$ref":"#/definitions/duration","description":"Give up after this long (default 60s)."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 100ms)."}}},"signal":{"type":"string","x-expected":"a signal name like SIGTERM, SIGINT or HUP","pattern":"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$","description":"Signal sent to the process group to stop the service (default SIGTERM)."},"restart":{"type":"string","enum":["no","on-failure","always"],"x-expected":"one of \"no\", \"on-failure\", \"always\"","description":"What `watch` does when the service dies (default no)."},"nonNegativeInteger":{"type":"integer","minimum":0,"x-expected":"an integer >= 0"},"boolean":{"type":"boolean","x-expected":"true or false"},"string":{"type":"string","x-expected":"a string"},"service":{"type":"object","x-expected":"a map of service fields","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/definitions/command"},"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string","description":"Working directory, relative to the manifest (default: the manifest's folder)."},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList","description":"KEY=VALUE file(s) read into the environment, relative to the manifest."},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration","description":"Wait this long after the stop signal before SIGKILL (default 10s)."},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger","description":"Restarts `watch` tries before giving up (default 5)."},"disabled":{"$ref":"#/definitions/boolean","description":"Keep the service in the manifest but never start it."},"image":{"$ref":"#/definitions/string","description":"Reserved for export to container formats; ignored by uiprocs."}}},"defaults":{"type":"object","x-expected":"a map of service fields (all but command)","description":"Fields applied to every service unless the service sets them (env maps are merged).","additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string"},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList"},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration"},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger"},"disabled":{"$ref":"#/definitions/boolean"},"image":{"$ref":"#/definitions/string"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://uiprocs.dev/schemas/ui-procs.schema.json","title":"uiprocs manifest (ui-procs.yaml), version 1","description":"Which local processes (web UIs, servers) uiprocs keeps running, and how. See DESIGN.md.","type":"object","x-expected":"a map with version and services","additionalProperties":false,"required":["version","services"],"patternProperties":{"^x-":{"description":"Extension fields, ignored by uiprocs: a place for YAML anchors (`x-env: &env {...}`), as in compose."}},"properties":{"$schema":{"type":"string","description":"Optional pointer to this schema, for editors."},"version":{"type":"integer","x-expected":"the number 1","description":"Manifest format version. Only 1 exists.","examples":[1]},"project":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit","description":"Project name; default: the name of the manifest's folder."},"state_dir":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Where run records, PID files and default logs live; default `.uiprocs`, relative to the manifest."},"supervise":{"type":"boolean","x-expected":"true or false","description":"Whether `up` may start a background supervisor that restarts crashed services with a restart policy (default true). false: only a foreground `uiprocs watch` restarts them."},"defaults":{"$ref":"#/definitions/defaults"},"services":{"type":"object","x-expected":"a map of service name to service","description":"The services, by name. Names become file names: letters, digits, `.`, `_`, `-`.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}}},"definitions":{"name":{"type":"string","pattern":"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit, without \"..\"","description":"A service or group name."},"duration":{"x-expected":"a duration like 500ms, 10s, 2m, 1m30s or a number of seconds","anyOf":[{"type":"number","minimum":0},{"type":"string","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"}]},"size":{"x-expected":"a size like 512KB, 10MB, 1GB or a number of bytes","anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"}]},"command":{"x-expected":"a command string or a non-empty list of strings","description":"A string runs under `/bin/sh -c`; a list runs without a shell. `${PORT}`, `${NAME}`, `${PROJECT_DIR}` and environment variables are interpolated.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"array","minItems":1,"items":{"type":"string"}}]},"port":{"x-expected":"an integer from 1 to 65535 or \"auto\"","description":"TCP port the service listens on, or `auto` for a free port chosen at start.","anyOf":[{"type":"integer","minimum":1,"maximum":65535},{"type":"string","enum":["auto"]}]},"group":{"x-expected":"a group name or a list of group names","description":"Group(s) the service belongs to; a group name is a TARGET for every command.","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"stringOrList":{"x-expected":"a path or a list of paths","anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"env":{"type":"object","x-expected":"a map of variable name to value","description":"Environment variables added on top of the caller's environment and env_file.","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$","x-expected":"made of letters, digits and \"_\", not starting with a digit"},"additionalProperties":{"type":["string","number","boolean"],"x-expected":"a string, number or boolean"}},"log":{"x-expected":"a path or a map with path, max_size and keep","description":"Log file (stdout and stderr); default `<state_dir>/logs/<name>.log`.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"object","additionalProperties":false,"properties":{"path":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Log file path, relative to the manifest."},"max_size":{"$ref":"#/definitions/size","description":"Rotate when the file grows past this size (default 10MB)."},"keep":{"type":"integer","minimum":0,"x-expected":"an integer >= 0","description":"How many rotated files to keep (default 3)."}}}]},"dependsOn":{"x-expected":"a list of service names or a map of service name to { condition: started | ready | completed }","description":"Services to start first.","anyOf":[{"type":"array","items":{"type":"string"}},{"type":"object","additionalProperties":{"type":["object","null"],"x-expected":"a map with condition: started | ready | completed (or nothing)","additionalProperties":false,"properties":{"condition":{"type":"string","enum":["started","ready","completed"],"x-expected":"\"started\", \"ready\" or \"completed\"","description":"`started`: once spawned; `ready` (default): once its ready probe passes; `completed`: once it exited 0 (it is then a one-shot task)."}}}}]},"ready":{"type":"object","x-expected":"a map with one probe (tcp, http, log or command) and optional timeout and interval","description":"How to tell the service is ready. Default: tcp when a port is set, else alive.","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Ready once the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Ready once GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"log":{"type":"string","pattern":"\\S","x-expected":"a regular expression","description":"Ready once a log line matches this regular expression."},"command":{"$ref":"#/definitions/command","description":"Ready once this command exits 0."},"timeout":{"$ref":"#/definitions/duration","description":"Give up after this long (default 60s)."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 100ms)."}}},"healthcheck":{"x-expected":"false or a map with one probe (tcp, http or command) and optional interval, timeout, retries, start_period and disable","description":"How to tell the service is still healthy while it runs (probed by `watch`). `false` turns off one from defaults.","anyOf":[{"type":"boolean","enum":[false]},{"type":"object","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Healthy while the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Healthy while GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"command":{"$ref":"#/definitions/command","description":"Healthy while this command exits 0."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 10s)."},"timeout":{"$ref":"#/definitions/duration","description":"One probe that takes longer fails (default 5s)."},"retries":{"type":"integer","minimum":1,"x-expected":"an integer >= 1","description":"Failures in a row that make the service unhealthy (default 3)."},"start_period":{"$ref":"#/definitions/duration","description":"Failures this soon after the start do not count (default 0)."},"disable":{"$ref":"#/definitions/boolean","description":"true: no health check (turns off one from defaults), as in compose."}}}]},"signal":{"type":"string","x-expected":"a signal name like SIGTERM, SIGINT or HUP","pattern":"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$","description":"Signal sent to the process group to stop the service (default SIGTERM)."},"restart":{"type":"string","enum":["no","on-failure","always"],"x-expected":"one of \"no\", \"on-failure\", \"always\"","description":"What `watch` does when the service dies (default no)."},"nonNegativeInteger":{"type":"integer","minimum":0,"x-expected":"an integer >= 0"},"boolean":{"type":"boolean","x-expected":"true or false"},"string":{"type":"string","x-expected":"a string"},"service":{"type":"object","x-expected":"a map of service fields","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/definitions/command"},"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string","description":"Working directory, relative to the manifest (default: the manifest's folder)."},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList","description":"KEY=VALUE file(s) read into the environment, relative to the manifest."},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration","description":"Wait this long after the stop signal before SIGKILL (default 10s)."},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger","description":"Restarts `watch` tries before giving up (default 5)."},"disabled":{"$ref":"#/definitions/boolean","description":"Keep the service in the manifest but never start it."},"image":{"$ref":"#/definitions/string","description":"Reserved for export to container formats; ignored by uiprocs."}}},"defaults":{"type":"object","x-expected":"a map of service fields (all but command)","description":"Fields applied to every service unless the service sets them (env maps are merged).","additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string"},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList"},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration"},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger"},"disabled":{"$ref":"#/definitions/boolean"},"image":{"$ref":"#/definitions/string"}}}}};
 const schema15 = {"type":"string","pattern":"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit, without \"..\"","description":"A service or group name."};
 const pattern0 = new RegExp("^x-", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
 const pattern2 = new RegExp("\\S", "u");
 const pattern3 = new RegExp("^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
-const schema12 = {"type":"object","x-expected":"a map of service fields (all but command)","description":"Fields applied to every service unless the service sets them (env maps are merged).","additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string"},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList"},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration"},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger"},"disabled":{"$ref":"#/definitions/boolean"},"image":{"$ref":"#/definitions/string"}}};
+const schema12 = {"type":"object","x-expected":"a map of service fields (all but command)","description":"Fields applied to every service unless the service sets them (env maps are merged).","additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string"},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList"},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration"},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger"},"disabled":{"$ref":"#/definitions/boolean"},"image":{"$ref":"#/definitions/string"}}};
 const schema13 = {"x-expected":"an integer from 1 to 65535 or \"auto\"","description":"TCP port the service listens on, or `auto` for a free port chosen at start.","anyOf":[{"type":"integer","minimum":1,"maximum":65535},{"type":"string","enum":["auto"]}]};
 const schema17 = {"type":"string","x-expected":"a string"};
 const schema18 = {"type":"object","x-expected":"a map of variable name to value","description":"Environment variables added on top of the caller's environment and env_file.","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$","x-expected":"made of letters, digits and \"_\", not starting with a digit"},"additionalProperties":{"type":["string","number","boolean"],"x-expected":"a string, number or boolean"}};
 const schema19 = {"x-expected":"a path or a list of paths","anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]};
 const schema22 = {"x-expected":"a list of service names or a map of service name to { condition: started | ready | completed }","description":"Services to start first.","anyOf":[{"type":"array","items":{"type":"string"}},{"type":"object","additionalProperties":{"type":["object","null"],"x-expected":"a map with condition: started | ready | completed (or nothing)","additionalProperties":false,"properties":{"condition":{"type":"string","enum":["started","ready","completed"],"x-expected":"\"started\", \"ready\" or \"completed\"","description":"`started`: once spawned; `ready` (default): once its ready probe passes; `completed`: once it exited 0 (it is then a one-shot task)."}}}}]};
-const schema27 = {"type":"string","x-expected":"a signal name like SIGTERM, SIGINT or HUP","pattern":"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$","description":"Signal sent to the process group to stop the service (default SIGTERM)."};
+const schema33 = {"type":"string","x-expected":"a signal name like SIGTERM, SIGINT or HUP","pattern":"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$","description":"Signal sent to the process group to stop the service (default SIGTERM)."};
 const schema25 = {"x-expected":"a duration like 500ms, 10s, 2m, 1m30s or a number of seconds","anyOf":[{"type":"number","minimum":0},{"type":"string","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"}]};
-const schema29 = {"type":"string","enum":["no","on-failure","always"],"x-expected":"one of \"no\", \"on-failure\", \"always\"","description":"What `watch` does when the service dies (default no)."};
-const schema30 = {"type":"integer","minimum":0,"x-expected":"an integer >= 0"};
-const schema31 = {"type":"boolean","x-expected":"true or false"};
+const schema35 = {"type":"string","enum":["no","on-failure","always"],"x-expected":"one of \"no\", \"on-failure\", \"always\"","description":"What `watch` does when the service dies (default no)."};
+const schema36 = {"type":"integer","minimum":0,"x-expected":"an integer >= 0"};
+const schema32 = {"type":"boolean","x-expected":"true or false"};
 const func2 = Object.prototype.hasOwnProperty;
 const schema14 = {"x-expected":"a group name or a list of group names","description":"Group(s) the service belongs to; a group name is a TARGET for every command.","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]};
 
@@ -756,8 +756,567 @@ validate16.errors = vErrors;
 return errors === 0;
 }
 
+const schema27 = {"x-expected":"false or a map with one probe (tcp, http or command) and optional interval, timeout, retries, start_period and disable","description":"How to tell the service is still healthy while it runs (probed by `watch`). `false` turns off one from defaults.","anyOf":[{"type":"boolean","enum":[false]},{"type":"object","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Healthy while the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Healthy while GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"command":{"$ref":"#/definitions/command","description":"Healthy while this command exits 0."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 10s)."},"timeout":{"$ref":"#/definitions/duration","description":"One probe that takes longer fails (default 5s)."},"retries":{"type":"integer","minimum":1,"x-expected":"an integer >= 1","description":"Failures in a row that make the service unhealthy (default 3)."},"start_period":{"$ref":"#/definitions/duration","description":"Failures this soon after the start do not count (default 0)."},"disable":{"$ref":"#/definitions/boolean","description":"true: no health check (turns off one from defaults), as in compose."}}}]};
+
+function validate18(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+const _errs0 = errors;
+let valid0 = false;
+const _errs1 = errors;
+if(typeof data !== "boolean"){
+const err0 = {instancePath,schemaPath:"#/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema27.anyOf[0].type,parentSchema:schema27.anyOf[0],data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(!(data === false)){
+const err1 = {instancePath,schemaPath:"#/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema27.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema27.anyOf[0].enum,parentSchema:schema27.anyOf[0],data};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+var _valid0 = _errs1 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs3 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!((((((((key0 === "tcp") || (key0 === "http")) || (key0 === "command")) || (key0 === "interval")) || (key0 === "timeout")) || (key0 === "retries")) || (key0 === "start_period")) || (key0 === "disable"))){
+const err2 = {instancePath,schemaPath:"#/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema27.anyOf[1],data};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.tcp !== undefined){
+let data0 = data.tcp;
+const _errs7 = errors;
+let valid2 = false;
+const _errs8 = errors;
+if(typeof data0 !== "boolean"){
+const err3 = {instancePath:instancePath+"/tcp",schemaPath:"#/anyOf/1/properties/tcp/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema27.anyOf[1].properties.tcp.anyOf[0].type,parentSchema:schema27.anyOf[1].properties.tcp.anyOf[0],data:data0};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if(!(data0 === true)){
+const err4 = {instancePath:instancePath+"/tcp",schemaPath:"#/anyOf/1/properties/tcp/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema27.anyOf[1].properties.tcp.anyOf[0].enum},message:"must be equal to one of the allowed values",schema:schema27.anyOf[1].properties.tcp.anyOf[0].enum,parentSchema:schema27.anyOf[1].properties.tcp.anyOf[0],data:data0};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var _valid1 = _errs8 === errors;
+valid2 = valid2 || _valid1;
+if(!valid2){
+const _errs10 = errors;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+const err5 = {instancePath:instancePath+"/tcp",schemaPath:"#/anyOf/1/properties/tcp/anyOf/1/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema27.anyOf[1].properties.tcp.anyOf[1].type,parentSchema:schema27.anyOf[1].properties.tcp.anyOf[1],data:data0};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 > 65535 || isNaN(data0)){
+const err6 = {instancePath:instancePath+"/tcp",schemaPath:"#/anyOf/1/properties/tcp/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema27.anyOf[1].properties.tcp.anyOf[1],data:data0};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data0 < 1 || isNaN(data0)){
+const err7 = {instancePath:instancePath+"/tcp",schemaPath:"#/anyOf/1/properties/tcp/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema27.anyOf[1].properties.tcp.anyOf[1],data:data0};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+var _valid1 = _errs10 === errors;
+valid2 = valid2 || _valid1;
+}
+if(!valid2){
+const err8 = {instancePath:instancePath+"/tcp",schemaPath:"#/anyOf/1/properties/tcp/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema27.anyOf[1].properties.tcp.anyOf,parentSchema:schema27.anyOf[1].properties.tcp,data:data0};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+else {
+errors = _errs7;
+if(vErrors !== null){
+if(_errs7){
+vErrors.length = _errs7;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.http !== undefined){
+let data1 = data.http;
+if(typeof data1 === "string"){
+if(!pattern2.test(data1)){
+const err9 = {instancePath:instancePath+"/http",schemaPath:"#/anyOf/1/properties/http/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema27.anyOf[1].properties.http,data:data1};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/http",schemaPath:"#/anyOf/1/properties/http/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.anyOf[1].properties.http.type,parentSchema:schema27.anyOf[1].properties.http,data:data1};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.command !== undefined){
+let data2 = data.command;
+const _errs18 = errors;
+let valid4 = false;
+const _errs19 = errors;
+if(typeof data2 === "string"){
+if(!pattern2.test(data2)){
+const err11 = {instancePath:instancePath+"/command",schemaPath:"#/definitions/command/anyOf/0/pattern",keyword:"pattern",params:{pattern: "\\S"},message:"must match pattern \""+"\\S"+"\"",schema:"\\S",parentSchema:schema24.anyOf[0],data:data2};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/command",schemaPath:"#/definitions/command/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.anyOf[0].type,parentSchema:schema24.anyOf[0],data:data2};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid2 = _errs19 === errors;
+valid4 = valid4 || _valid2;
+if(!valid4){
+const _errs21 = errors;
+if(Array.isArray(data2)){
+if(data2.length < 1){
+const err13 = {instancePath:instancePath+"/command",schemaPath:"#/definitions/command/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema24.anyOf[1],data:data2};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+if(typeof data3 !== "string"){
+const err14 = {instancePath:instancePath+"/command/" + i0,schemaPath:"#/definitions/command/anyOf/1/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.anyOf[1].items.type,parentSchema:schema24.anyOf[1].items,data:data3};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/command",schemaPath:"#/definitions/command/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema24.anyOf[1].type,parentSchema:schema24.anyOf[1],data:data2};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+var _valid2 = _errs21 === errors;
+valid4 = valid4 || _valid2;
+}
+if(!valid4){
+const err16 = {instancePath:instancePath+"/command",schemaPath:"#/definitions/command/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema24.anyOf,parentSchema:schema24,data:data2};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+else {
+errors = _errs18;
+if(vErrors !== null){
+if(_errs18){
+vErrors.length = _errs18;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.interval !== undefined){
+let data4 = data.interval;
+const _errs28 = errors;
+let valid8 = false;
+const _errs29 = errors;
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+const err17 = {instancePath:instancePath+"/interval",schemaPath:"#/definitions/duration/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema25.anyOf[0],data:data4};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/interval",schemaPath:"#/definitions/duration/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema25.anyOf[0].type,parentSchema:schema25.anyOf[0],data:data4};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+var _valid3 = _errs29 === errors;
+valid8 = valid8 || _valid3;
+if(!valid8){
+const _errs31 = errors;
+if(typeof data4 === "string"){
+if(!pattern12.test(data4)){
+const err19 = {instancePath:instancePath+"/interval",schemaPath:"#/definitions/duration/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema25.anyOf[1],data:data4};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/interval",schemaPath:"#/definitions/duration/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.anyOf[1].type,parentSchema:schema25.anyOf[1],data:data4};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+var _valid3 = _errs31 === errors;
+valid8 = valid8 || _valid3;
+}
+if(!valid8){
+const err21 = {instancePath:instancePath+"/interval",schemaPath:"#/definitions/duration/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema25.anyOf,parentSchema:schema25,data:data4};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+else {
+errors = _errs28;
+if(vErrors !== null){
+if(_errs28){
+vErrors.length = _errs28;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.timeout !== undefined){
+let data5 = data.timeout;
+const _errs36 = errors;
+let valid10 = false;
+const _errs37 = errors;
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 0 || isNaN(data5)){
+const err22 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/duration/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema25.anyOf[0],data:data5};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+else {
+const err23 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/duration/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema25.anyOf[0].type,parentSchema:schema25.anyOf[0],data:data5};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+var _valid4 = _errs37 === errors;
+valid10 = valid10 || _valid4;
+if(!valid10){
+const _errs39 = errors;
+if(typeof data5 === "string"){
+if(!pattern12.test(data5)){
+const err24 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/duration/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema25.anyOf[1],data:data5};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/duration/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.anyOf[1].type,parentSchema:schema25.anyOf[1],data:data5};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+var _valid4 = _errs39 === errors;
+valid10 = valid10 || _valid4;
+}
+if(!valid10){
+const err26 = {instancePath:instancePath+"/timeout",schemaPath:"#/definitions/duration/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema25.anyOf,parentSchema:schema25,data:data5};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+else {
+errors = _errs36;
+if(vErrors !== null){
+if(_errs36){
+vErrors.length = _errs36;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.retries !== undefined){
+let data6 = data.retries;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err27 = {instancePath:instancePath+"/retries",schemaPath:"#/anyOf/1/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema27.anyOf[1].properties.retries.type,parentSchema:schema27.anyOf[1].properties.retries,data:data6};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 1 || isNaN(data6)){
+const err28 = {instancePath:instancePath+"/retries",schemaPath:"#/anyOf/1/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema27.anyOf[1].properties.retries,data:data6};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+}
+if(data.start_period !== undefined){
+let data7 = data.start_period;
+const _errs47 = errors;
+let valid12 = false;
+const _errs48 = errors;
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 < 0 || isNaN(data7)){
+const err29 = {instancePath:instancePath+"/start_period",schemaPath:"#/definitions/duration/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema25.anyOf[0],data:data7};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+else {
+const err30 = {instancePath:instancePath+"/start_period",schemaPath:"#/definitions/duration/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema25.anyOf[0].type,parentSchema:schema25.anyOf[0],data:data7};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+var _valid5 = _errs48 === errors;
+valid12 = valid12 || _valid5;
+if(!valid12){
+const _errs50 = errors;
+if(typeof data7 === "string"){
+if(!pattern12.test(data7)){
+const err31 = {instancePath:instancePath+"/start_period",schemaPath:"#/definitions/duration/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema25.anyOf[1],data:data7};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+else {
+const err32 = {instancePath:instancePath+"/start_period",schemaPath:"#/definitions/duration/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.anyOf[1].type,parentSchema:schema25.anyOf[1],data:data7};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+var _valid5 = _errs50 === errors;
+valid12 = valid12 || _valid5;
+}
+if(!valid12){
+const err33 = {instancePath:instancePath+"/start_period",schemaPath:"#/definitions/duration/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema25.anyOf,parentSchema:schema25,data:data7};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+else {
+errors = _errs47;
+if(vErrors !== null){
+if(_errs47){
+vErrors.length = _errs47;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.disable !== undefined){
+let data8 = data.disable;
+if(typeof data8 !== "boolean"){
+const err34 = {instancePath:instancePath+"/disable",schemaPath:"#/definitions/boolean/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.type,parentSchema:schema32,data:data8};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+}
+else {
+const err35 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema27.anyOf[1].type,parentSchema:schema27.anyOf[1],data};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+var _valid0 = _errs3 === errors;
+valid0 = valid0 || _valid0;
+}
+if(!valid0){
+const err36 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema27.anyOf,parentSchema:schema27,data};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+else {
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
+}
+else {
+vErrors = null;
+}
+}
+}
+validate18.errors = vErrors;
+return errors === 0;
+}
+
 const pattern5 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
-const pattern14 = new RegExp("^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$", "u");
+const pattern19 = new RegExp("^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$", "u");
 
 function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1138,11 +1697,17 @@ vErrors = vErrors === null ? validate16.errors : vErrors.concat(validate16.error
 errors = vErrors.length;
 }
 }
+if(data.healthcheck !== undefined){
+if(!(validate18(data.healthcheck, {instancePath:instancePath+"/healthcheck",parentData:data,parentDataProperty:"healthcheck",rootData}))){
+vErrors = vErrors === null ? validate18.errors : vErrors.concat(validate18.errors);
+errors = vErrors.length;
+}
+}
 if(data.stop_signal !== undefined){
-let data13 = data.stop_signal;
-if(typeof data13 === "string"){
-if(!pattern14.test(data13)){
-const err24 = {instancePath:instancePath+"/stop_signal",schemaPath:"#/definitions/signal/pattern",keyword:"pattern",params:{pattern: "^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"},message:"must match pattern \""+"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"+"\"",schema:"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$",parentSchema:schema27,data:data13};
+let data14 = data.stop_signal;
+if(typeof data14 === "string"){
+if(!pattern19.test(data14)){
+const err24 = {instancePath:instancePath+"/stop_signal",schemaPath:"#/definitions/signal/pattern",keyword:"pattern",params:{pattern: "^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"},message:"must match pattern \""+"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"+"\"",schema:"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$",parentSchema:schema33,data:data14};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -1153,7 +1718,7 @@ errors++;
 }
 }
 else {
-const err25 = {instancePath:instancePath+"/stop_signal",schemaPath:"#/definitions/signal/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data13};
+const err25 = {instancePath:instancePath+"/stop_signal",schemaPath:"#/definitions/signal/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data14};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -1164,13 +1729,13 @@ errors++;
 }
 }
 if(data.stop_timeout !== undefined){
-let data14 = data.stop_timeout;
-const _errs62 = errors;
-let valid19 = false;
+let data15 = data.stop_timeout;
 const _errs63 = errors;
-if((typeof data14 == "number") && (isFinite(data14))){
-if(data14 < 0 || isNaN(data14)){
-const err26 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema25.anyOf[0],data:data14};
+let valid19 = false;
+const _errs64 = errors;
+if((typeof data15 == "number") && (isFinite(data15))){
+if(data15 < 0 || isNaN(data15)){
+const err26 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema25.anyOf[0],data:data15};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -1181,7 +1746,7 @@ errors++;
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema25.anyOf[0].type,parentSchema:schema25.anyOf[0],data:data14};
+const err27 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema25.anyOf[0].type,parentSchema:schema25.anyOf[0],data:data15};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -1190,13 +1755,13 @@ vErrors.push(err27);
 }
 errors++;
 }
-var _valid3 = _errs63 === errors;
+var _valid3 = _errs64 === errors;
 valid19 = valid19 || _valid3;
 if(!valid19){
-const _errs65 = errors;
-if(typeof data14 === "string"){
-if(!pattern12.test(data14)){
-const err28 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema25.anyOf[1],data:data14};
+const _errs66 = errors;
+if(typeof data15 === "string"){
+if(!pattern12.test(data15)){
+const err28 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema25.anyOf[1],data:data15};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -1207,7 +1772,7 @@ errors++;
 }
 }
 else {
-const err29 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.anyOf[1].type,parentSchema:schema25.anyOf[1],data:data14};
+const err29 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.anyOf[1].type,parentSchema:schema25.anyOf[1],data:data15};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -1216,11 +1781,11 @@ vErrors.push(err29);
 }
 errors++;
 }
-var _valid3 = _errs65 === errors;
+var _valid3 = _errs66 === errors;
 valid19 = valid19 || _valid3;
 }
 if(!valid19){
-const err30 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema25.anyOf,parentSchema:schema25,data:data14};
+const err30 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema25.anyOf,parentSchema:schema25,data:data15};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -1230,10 +1795,10 @@ vErrors.push(err30);
 errors++;
 }
 else {
-errors = _errs62;
+errors = _errs63;
 if(vErrors !== null){
-if(_errs62){
-vErrors.length = _errs62;
+if(_errs63){
+vErrors.length = _errs63;
 }
 else {
 vErrors = null;
@@ -1242,9 +1807,9 @@ vErrors = null;
 }
 }
 if(data.restart !== undefined){
-let data15 = data.restart;
-if(typeof data15 !== "string"){
-const err31 = {instancePath:instancePath+"/restart",schemaPath:"#/definitions/restart/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema29.type,parentSchema:schema29,data:data15};
+let data16 = data.restart;
+if(typeof data16 !== "string"){
+const err31 = {instancePath:instancePath+"/restart",schemaPath:"#/definitions/restart/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.type,parentSchema:schema35,data:data16};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -1253,8 +1818,8 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(!(((data15 === "no") || (data15 === "on-failure")) || (data15 === "always"))){
-const err32 = {instancePath:instancePath+"/restart",schemaPath:"#/definitions/restart/enum",keyword:"enum",params:{allowedValues: schema29.enum},message:"must be equal to one of the allowed values",schema:schema29.enum,parentSchema:schema29,data:data15};
+if(!(((data16 === "no") || (data16 === "on-failure")) || (data16 === "always"))){
+const err32 = {instancePath:instancePath+"/restart",schemaPath:"#/definitions/restart/enum",keyword:"enum",params:{allowedValues: schema35.enum},message:"must be equal to one of the allowed values",schema:schema35.enum,parentSchema:schema35,data:data16};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -1265,9 +1830,9 @@ errors++;
 }
 }
 if(data.max_restarts !== undefined){
-let data16 = data.max_restarts;
-if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
-const err33 = {instancePath:instancePath+"/max_restarts",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema30.type,parentSchema:schema30,data:data16};
+let data17 = data.max_restarts;
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+const err33 = {instancePath:instancePath+"/max_restarts",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.type,parentSchema:schema36,data:data17};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -1276,9 +1841,9 @@ vErrors.push(err33);
 }
 errors++;
 }
-if((typeof data16 == "number") && (isFinite(data16))){
-if(data16 < 0 || isNaN(data16)){
-const err34 = {instancePath:instancePath+"/max_restarts",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema30,data:data16};
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 < 0 || isNaN(data17)){
+const err34 = {instancePath:instancePath+"/max_restarts",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema36,data:data17};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -1290,9 +1855,9 @@ errors++;
 }
 }
 if(data.disabled !== undefined){
-let data17 = data.disabled;
-if(typeof data17 !== "boolean"){
-const err35 = {instancePath:instancePath+"/disabled",schemaPath:"#/definitions/boolean/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.type,parentSchema:schema31,data:data17};
+let data18 = data.disabled;
+if(typeof data18 !== "boolean"){
+const err35 = {instancePath:instancePath+"/disabled",schemaPath:"#/definitions/boolean/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.type,parentSchema:schema32,data:data18};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -1303,9 +1868,9 @@ errors++;
 }
 }
 if(data.image !== undefined){
-let data18 = data.image;
-if(typeof data18 !== "string"){
-const err36 = {instancePath:instancePath+"/image",schemaPath:"#/definitions/string/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data18};
+let data19 = data.image;
+if(typeof data19 !== "string"){
+const err36 = {instancePath:instancePath+"/image",schemaPath:"#/definitions/string/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data19};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -1330,14 +1895,14 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema34 = {"type":"object","x-expected":"a map of service fields","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/definitions/command"},"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string","description":"Working directory, relative to the manifest (default: the manifest's folder)."},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList","description":"KEY=VALUE file(s) read into the environment, relative to the manifest."},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration","description":"Wait this long after the stop signal before SIGKILL (default 10s)."},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger","description":"Restarts `watch` tries before giving up (default 5)."},"disabled":{"$ref":"#/definitions/boolean","description":"Keep the service in the manifest but never start it."},"image":{"$ref":"#/definitions/string","description":"Reserved for export to container formats; ignored by uiprocs."}}};
+const schema40 = {"type":"object","x-expected":"a map of service fields","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/definitions/command"},"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string","description":"Working directory, relative to the manifest (default: the manifest's folder)."},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList","description":"KEY=VALUE file(s) read into the environment, relative to the manifest."},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration","description":"Wait this long after the stop signal before SIGKILL (default 10s)."},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger","description":"Restarts `watch` tries before giving up (default 5)."},"disabled":{"$ref":"#/definitions/boolean","description":"Keep the service in the manifest but never start it."},"image":{"$ref":"#/definitions/string","description":"Reserved for export to container formats; ignored by uiprocs."}}};
 
-function validate19(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.command === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema34.required,parentSchema:schema34,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema40.required,parentSchema:schema40,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1347,8 +1912,8 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema34.properties, key0))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema34,data};
+if(!(func2.call(schema40.properties, key0))){
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema40,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1813,11 +2378,17 @@ vErrors = vErrors === null ? validate16.errors : vErrors.concat(validate16.error
 errors = vErrors.length;
 }
 }
+if(data.healthcheck !== undefined){
+if(!(validate18(data.healthcheck, {instancePath:instancePath+"/healthcheck",parentData:data,parentDataProperty:"healthcheck",rootData}))){
+vErrors = vErrors === null ? validate18.errors : vErrors.concat(validate18.errors);
+errors = vErrors.length;
+}
+}
 if(data.stop_signal !== undefined){
-let data15 = data.stop_signal;
-if(typeof data15 === "string"){
-if(!pattern14.test(data15)){
-const err31 = {instancePath:instancePath+"/stop_signal",schemaPath:"#/definitions/signal/pattern",keyword:"pattern",params:{pattern: "^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"},message:"must match pattern \""+"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"+"\"",schema:"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$",parentSchema:schema27,data:data15};
+let data16 = data.stop_signal;
+if(typeof data16 === "string"){
+if(!pattern19.test(data16)){
+const err31 = {instancePath:instancePath+"/stop_signal",schemaPath:"#/definitions/signal/pattern",keyword:"pattern",params:{pattern: "^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"},message:"must match pattern \""+"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"+"\"",schema:"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$",parentSchema:schema33,data:data16};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -1828,7 +2399,7 @@ errors++;
 }
 }
 else {
-const err32 = {instancePath:instancePath+"/stop_signal",schemaPath:"#/definitions/signal/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema27.type,parentSchema:schema27,data:data15};
+const err32 = {instancePath:instancePath+"/stop_signal",schemaPath:"#/definitions/signal/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data16};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -1839,13 +2410,13 @@ errors++;
 }
 }
 if(data.stop_timeout !== undefined){
-let data16 = data.stop_timeout;
-const _errs72 = errors;
-let valid23 = false;
+let data17 = data.stop_timeout;
 const _errs73 = errors;
-if((typeof data16 == "number") && (isFinite(data16))){
-if(data16 < 0 || isNaN(data16)){
-const err33 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema25.anyOf[0],data:data16};
+let valid23 = false;
+const _errs74 = errors;
+if((typeof data17 == "number") && (isFinite(data17))){
+if(data17 < 0 || isNaN(data17)){
+const err33 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema25.anyOf[0],data:data17};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -1856,7 +2427,7 @@ errors++;
 }
 }
 else {
-const err34 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema25.anyOf[0].type,parentSchema:schema25.anyOf[0],data:data16};
+const err34 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema25.anyOf[0].type,parentSchema:schema25.anyOf[0],data:data17};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -1865,13 +2436,13 @@ vErrors.push(err34);
 }
 errors++;
 }
-var _valid4 = _errs73 === errors;
+var _valid4 = _errs74 === errors;
 valid23 = valid23 || _valid4;
 if(!valid23){
-const _errs75 = errors;
-if(typeof data16 === "string"){
-if(!pattern12.test(data16)){
-const err35 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema25.anyOf[1],data:data16};
+const _errs76 = errors;
+if(typeof data17 === "string"){
+if(!pattern12.test(data17)){
+const err35 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema25.anyOf[1],data:data17};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -1882,7 +2453,7 @@ errors++;
 }
 }
 else {
-const err36 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.anyOf[1].type,parentSchema:schema25.anyOf[1],data:data16};
+const err36 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.anyOf[1].type,parentSchema:schema25.anyOf[1],data:data17};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -1891,11 +2462,11 @@ vErrors.push(err36);
 }
 errors++;
 }
-var _valid4 = _errs75 === errors;
+var _valid4 = _errs76 === errors;
 valid23 = valid23 || _valid4;
 }
 if(!valid23){
-const err37 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema25.anyOf,parentSchema:schema25,data:data16};
+const err37 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema25.anyOf,parentSchema:schema25,data:data17};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -1905,10 +2476,10 @@ vErrors.push(err37);
 errors++;
 }
 else {
-errors = _errs72;
+errors = _errs73;
 if(vErrors !== null){
-if(_errs72){
-vErrors.length = _errs72;
+if(_errs73){
+vErrors.length = _errs73;
 }
 else {
 vErrors = null;
@@ -1917,9 +2488,9 @@ vErrors = null;
 }
 }
 if(data.restart !== undefined){
-let data17 = data.restart;
-if(typeof data17 !== "string"){
-const err38 = {instancePath:instancePath+"/restart",schemaPath:"#/definitions/restart/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema29.type,parentSchema:schema29,data:data17};
+let data18 = data.restart;
+if(typeof data18 !== "string"){
+const err38 = {instancePath:instancePath+"/restart",schemaPath:"#/definitions/restart/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.type,parentSchema:schema35,data:data18};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -1928,8 +2499,8 @@ vErrors.push(err38);
 }
 errors++;
 }
-if(!(((data17 === "no") || (data17 === "on-failure")) || (data17 === "always"))){
-const err39 = {instancePath:instancePath+"/restart",schemaPath:"#/definitions/restart/enum",keyword:"enum",params:{allowedValues: schema29.enum},message:"must be equal to one of the allowed values",schema:schema29.enum,parentSchema:schema29,data:data17};
+if(!(((data18 === "no") || (data18 === "on-failure")) || (data18 === "always"))){
+const err39 = {instancePath:instancePath+"/restart",schemaPath:"#/definitions/restart/enum",keyword:"enum",params:{allowedValues: schema35.enum},message:"must be equal to one of the allowed values",schema:schema35.enum,parentSchema:schema35,data:data18};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -1940,9 +2511,9 @@ errors++;
 }
 }
 if(data.max_restarts !== undefined){
-let data18 = data.max_restarts;
-if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
-const err40 = {instancePath:instancePath+"/max_restarts",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema30.type,parentSchema:schema30,data:data18};
+let data19 = data.max_restarts;
+if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
+const err40 = {instancePath:instancePath+"/max_restarts",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.type,parentSchema:schema36,data:data19};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -1951,9 +2522,9 @@ vErrors.push(err40);
 }
 errors++;
 }
-if((typeof data18 == "number") && (isFinite(data18))){
-if(data18 < 0 || isNaN(data18)){
-const err41 = {instancePath:instancePath+"/max_restarts",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema30,data:data18};
+if((typeof data19 == "number") && (isFinite(data19))){
+if(data19 < 0 || isNaN(data19)){
+const err41 = {instancePath:instancePath+"/max_restarts",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema36,data:data19};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -1965,9 +2536,9 @@ errors++;
 }
 }
 if(data.disabled !== undefined){
-let data19 = data.disabled;
-if(typeof data19 !== "boolean"){
-const err42 = {instancePath:instancePath+"/disabled",schemaPath:"#/definitions/boolean/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema31.type,parentSchema:schema31,data:data19};
+let data20 = data.disabled;
+if(typeof data20 !== "boolean"){
+const err42 = {instancePath:instancePath+"/disabled",schemaPath:"#/definitions/boolean/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.type,parentSchema:schema32,data:data20};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -1978,9 +2549,9 @@ errors++;
 }
 }
 if(data.image !== undefined){
-let data20 = data.image;
-if(typeof data20 !== "string"){
-const err43 = {instancePath:instancePath+"/image",schemaPath:"#/definitions/string/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data20};
+let data21 = data.image;
+if(typeof data21 !== "string"){
+const err43 = {instancePath:instancePath+"/image",schemaPath:"#/definitions/string/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data21};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -1992,7 +2563,7 @@ errors++;
 }
 }
 else {
-const err44 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema34.type,parentSchema:schema34,data};
+const err44 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema40.type,parentSchema:schema40,data};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -2001,7 +2572,7 @@ vErrors.push(err44);
 }
 errors++;
 }
-validate19.errors = vErrors;
+validate21.errors = vErrors;
 return errors === 0;
 }
 
@@ -2178,8 +2749,8 @@ errors++;
 }
 }
 for(const key2 in data6){
-if(!(validate19(data6[key2], {instancePath:instancePath+"/services/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data6,parentDataProperty:key2,rootData}))){
-vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
+if(!(validate21(data6[key2], {instancePath:instancePath+"/services/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data6,parentDataProperty:key2,rootData}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
 errors = vErrors.length;
 }
 }

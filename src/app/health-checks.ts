@@ -1,0 +1,287 @@
+/**
+ * Health checks, wired: the entry point a foreground `watch` calls (and, once merged, the
+ * supervisor), a few lines on its side:
+ *
+ * ```ts
+ * const health = startHealthChecks({
+ *   desired: () => desired, managed, system, env, say,   // what runs, how to tell it
+ *   liveness,                                            // paused while a health restart runs
+ *   renderer,                                            // optional: the restart's action lines
+ * });
+ * …
+ * await health.stop();                                   // before liveness.stop()
+ * ```
+ *
+ * What it does:
+ * - Probes every running service (of `managed()`) that has a `healthcheck`, through the
+ *   health loop (watch/health-loop.ts), each process tracked by its PID + start time.
+ * - Writes each process's health to `run/<name>.health` (state/health-file.ts) on every
+ *   change, and again every `refreshMs` as a heartbeat, so `ps` shows `running (healthy)`
+ *   and never believes a file nobody keeps up. `stop()` removes the files it wrote.
+ * - On `unhealthy`, with `restart: on-failure` or `always`, restarts the service through
+ *   the same converge as everything else: command `restart`, targets [name], the cause in
+ *   the plan (`unhealthy: GET /health → 500 (3 in a row)`), counted in the record's
+ *   `restarts`, guarded under the lock so a `down` (stop marker) or another start in
+ *   between is respected and only the process found unhealthy is recreated, with the
+ *   liveness loop paused meanwhile so the kill is not taken for a crash. One health
+ *   restart runs at a time.
+ * - `max_restarts`: unhealthy restarts have a streak of their own, per service, reset when
+ *   a process of it becomes healthy. After `max_restarts` of them in a row the service is
+ *   left running, unhealthy, and watch says so once. (Crash restarts keep their own streak
+ *   in the liveness loop's backoff; each kind is bounded by `max_restarts`.)
+ * - With `restart: no` the service stays up and unhealthy; watch says so.
+ */
+import { existsSync } from 'node:fs';
+import type { Desired, Observed } from '../core/model.js';
+import { healthAttempt } from '../runtime/health-probe.js';
+import type { System } from '../runtime/system.js';
+import type { HealthFile } from '../state/health-file.js';
+import { removeHealthFile, writeHealthFile } from '../state/health-file-write.js';
+import { observe } from '../state/observe.js';
+import type { Renderer } from '../ui/progress.js';
+import { type HealthState, unhealthyCause } from '../watch/health.js';
+import { type HealthEvent, HealthLoop, type HealthTarget } from '../watch/health-loop.js';
+import { wasStopped } from '../watch/stop-marker.js';
+import type { Scheduler } from '../watch/timers.js';
+import { converge } from './converge.js';
+
+export interface HealthChecksInput {
+  /** The latest desired state (a reconcile replaces it). */
+  desired: () => Desired;
+  /** The services this process looks after (watch's targets); default: all of desired. */
+  managed?: () => readonly string[];
+  system: System;
+  /** The caller's environment: command probes run with it plus the service's env. */
+  env: Record<string, string | undefined>;
+  say: (line: string) => void;
+  /** Held (pause/resume) while a health restart runs; the liveness loop. */
+  liveness?: { pause(): Promise<void>; resume(): void };
+  /** Shows the restart's actions as `up` shows them; without it only `say` lines. */
+  renderer?: () => Promise<Renderer>;
+  scheduler?: Scheduler;
+  /** Checked under the lock before a health restart: false = another loop holds the duties. */
+  holdsDuties?: () => boolean;
+  /** How often what runs is read again (default 1000 ms). */
+  syncMs?: number;
+}
+
+export interface HealthChecks {
+  /** Read what runs now (after a converge), instead of at the next sync. */
+  refresh(): void;
+  /** Stops probing, waits for a restart in flight, removes the health files it wrote. */
+  stop(): Promise<void>;
+}
+
+interface Written {
+  file: HealthFile;
+  at: number;
+}
+
+export function startHealthChecks(input: HealthChecksInput): HealthChecks {
+  const written = new Map<string, Written>();
+  /** Unhealthy restarts in a row, per service; reset when a process of it is healthy. */
+  const streak = new Map<string, number>();
+  /** Services whose unhealthy restart was given up (said once per streak). */
+  const gaveUp = new Set<string>();
+  let restarting: Promise<void> = Promise.resolve();
+  let queued = new Set<string>();
+  let stopped = false;
+
+  const stateDir = () => input.desired().stateDir;
+  /** Each process's port, from its record (where a `port: auto` one is resolved), by key. */
+  const ports = new Map<string, number | null>();
+  const portOf = (t: HealthTarget) => ports.get(t.key) ?? null;
+
+  const targets = async (): Promise<HealthTarget[]> => {
+    const desired = input.desired();
+    const names = input.managed?.() ?? Object.keys(desired.services);
+    const withHealth = names.filter((n) => desired.services[n]?.health !== undefined);
+    if (withHealth.length === 0 || !existsSync(desired.stateDir)) return [];
+    const seen: Observed = observe(desired.stateDir, input.system, { repair: false });
+    const out: HealthTarget[] = [];
+    for (const name of withHealth) {
+      const obs = seen.services[name];
+      if (obs?.status !== 'running') continue;
+      const r = obs.record;
+      if (!ports.has(`${r.pid}:${r.startTime}`)) ports.set(`${r.pid}:${r.startTime}`, r.port);
+      out.push({
+        name,
+        key: `${r.pid}:${r.startTime}`,
+        spec: desired.services[name]!.health!,
+        startedAt: Date.parse(r.startedAt),
+      });
+    }
+    // A heartbeat for the files nobody changed lately.
+    const now = Date.now();
+    for (const t of out) {
+      const w = written.get(t.name);
+      if (w !== undefined && `${w.file.pid}:${w.file.startTime}` === t.key && now - w.at >= w.file.refreshMs)
+        write({ ...w.file, updatedAt: new Date(now).toISOString() });
+    }
+    return out;
+  };
+
+  const probe = async (t: HealthTarget, timeoutMs: number) => {
+    const desired = input.desired();
+    const spec = desired.services[t.name];
+    const [pid, startTime] = t.key.split(':');
+    const info = input.system.proc(Number(pid));
+    if (spec === undefined || info === undefined || info.startTime !== startTime || info.state === 'Z')
+      return 'gone' as const;
+    const port = portOf(t);
+    return healthAttempt(
+      {
+        check: t.spec.check,
+        port,
+        cwd: spec.cwd,
+        env: { ...input.env, ...spec.env, ...(port === null ? {} : { PORT: String(port) }) },
+      },
+      timeoutMs,
+    );
+  };
+
+  const write = (file: HealthFile) => {
+    const r = writeHealthFile(stateDir(), file);
+    if (r.ok) written.set(file.name, { file, at: Date.now() });
+  };
+
+  const onEvent = (e: HealthEvent) => {
+    if (stopped) return;
+    switch (e.type) {
+      case 'targets-failed':
+        input.say(`health checks: could not read what runs: ${String(e.error)}`);
+        return;
+      case 'forgotten':
+        ports.delete(e.key);
+        {
+          const w = written.get(e.name);
+          if (w !== undefined && `${w.file.pid}:${w.file.startTime}` === e.key) {
+            removeHealthFile(stateDir(), e.name);
+            written.delete(e.name);
+          }
+        }
+        return;
+      case 'changed':
+        break;
+    }
+    const { target, state } = e;
+    const [pid, startTime] = target.key.split(':') as [string, string];
+    write({
+      version: 1,
+      name: target.name,
+      pid: Number(pid),
+      startTime,
+      status: state.status,
+      failures: state.failures,
+      lastFailure: state.lastFailure,
+      updatedAt: new Date().toISOString(),
+      refreshMs: Math.max(2000, 2 * target.spec.interval),
+    });
+    if (e.became === 'healthy') {
+      streak.delete(target.name);
+      gaveUp.delete(target.name);
+      if (e.previous?.status === 'unhealthy') input.say(`${target.name} is healthy again`);
+    }
+    if (e.became === 'unhealthy') onUnhealthy(target, state);
+  };
+
+  const onUnhealthy = (target: HealthTarget, state: HealthState) => {
+    const spec = input.desired().services[target.name];
+    if (spec === undefined) return;
+    const cause = unhealthyCause(state);
+    if (spec.restart === 'no') {
+      input.say(`${target.name} is ${cause}; restart: no, so it stays up`);
+      return;
+    }
+    const done = streak.get(target.name) ?? 0;
+    if (done >= spec.maxRestarts) {
+      if (!gaveUp.has(target.name))
+        input.say(
+          `${target.name} is ${cause}; not restarting it: ${done} unhealthy restart${done === 1 ? '' : 's'} in a row (max_restarts: ${spec.maxRestarts}); it stays up, unhealthy`,
+        );
+      gaveUp.add(target.name);
+      return;
+    }
+    if (queued.has(target.name)) return;
+    queued.add(target.name);
+    restarting = restarting
+      .then(() => restart(target, cause, done + 1))
+      // A bug in one restart must not stop every later one (the chain would stay rejected).
+      .catch((error: unknown) => input.say(`${target.name}: the unhealthy restart failed: ${String(error)}`));
+  };
+
+  const restart = async (target: HealthTarget, cause: string, attempt: number) => {
+    queued.delete(target.name);
+    if (stopped) return;
+    input.say(`${target.name} is ${cause}; restarting it (unhealthy restart ${attempt})`);
+    await input.liveness?.pause();
+    try {
+      const desired = input.desired();
+      const renderer = await input.renderer?.();
+      const result = await converge(
+        desired,
+        {
+          command: 'restart',
+          targets: [target.name],
+          restartCause: cause,
+          countRestarts: [target.name],
+          // Under the lock: only the very process found unhealthy, and not after a `down`.
+          guard: async (observed) => {
+            const o = observed.services[target.name];
+            return (
+              (input.holdsDuties?.() ?? true) &&
+              o?.status === 'running' &&
+              `${o.record.pid}:${o.record.startTime}` === target.key &&
+              !wasStopped(desired.stateDir, target.name)
+            );
+          },
+        },
+        { system: input.system, env: input.env },
+        renderer && {
+          onPlan: (p, observed) => renderer.plan(p, observed.warnings),
+          onEvent: (ev) => renderer.event(ev),
+          onWaitLock: (holder) => renderer.waitLock(holder),
+        },
+      );
+      await renderer?.end();
+      if (!result.ok) {
+        input.say(
+          `${target.name}: the unhealthy restart failed: ${'message' in result.error ? result.error.message : result.error.reason}`,
+        );
+        streak.set(target.name, attempt);
+        return;
+      }
+      const started = result.value.started.find((r) => r.name === target.name);
+      if (started === undefined) {
+        input.say(`${target.name}: not restarted after all (stopped, or started again, meanwhile)`);
+        return;
+      }
+      streak.set(target.name, attempt);
+      input.say(`${target.name} restarted (pid ${started.pid}), cause: ${cause}`);
+    } finally {
+      input.liveness?.resume();
+      loop.refresh();
+    }
+  };
+
+  const loop = new HealthLoop({
+    targets,
+    probe,
+    onEvent,
+    scheduler: input.scheduler,
+    syncMs: input.syncMs,
+  });
+  loop.start();
+
+  return {
+    refresh: () => loop.refresh(),
+    async stop() {
+      stopped = true;
+      queued = new Set();
+      await loop.stop();
+      await restarting;
+      for (const name of written.keys()) removeHealthFile(stateDir(), name);
+      written.clear();
+    },
+  };
+}
