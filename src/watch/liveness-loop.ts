@@ -1,8 +1,8 @@
 /**
  * The liveness side of `uiprocs watch`: every `intervalMs`, observe the services; a
  * service that died is restarted by its `restart` policy after the backoff delay
- * (backoff.ts), or left down, or given up on. There is no daemon, so this loop is the only
- * place restart policies act.
+ * (backoff.ts), or left down, or given up on. This loop is the only place restart policies
+ * act: in a foreground watch, or in the detached supervisor (both run app/keep-alive.ts).
  *
  * What counts as a death (see stop-marker.ts for the other half of the contract):
  * - `dead` — a run record whose process is gone, with no stop marker: uiprocs started it
