@@ -13,6 +13,7 @@ import type { StatusRow } from '../../src/app/status.js';
 import { projectId } from '../../src/core/identity.js';
 import type { RunRecord } from '../../src/core/model.js';
 import { isGone, pidsTagged } from '../helpers/procs.js';
+import { waitFor } from '../helpers/wait.js';
 
 export const root = resolve(import.meta.dirname, '../..');
 /**
@@ -154,6 +155,26 @@ export function supervisorRecord(stateDir: string): { pid: number; startTime: st
   } catch {
     return undefined;
   }
+}
+
+/** The supervisor's log (`logs/supervisor.log`), or '' before it has one. */
+export function supervisorLog(p: { stateDir: string }): string {
+  try {
+    return readFileSync(join(p.stateDir, 'logs', 'supervisor.log'), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The PID of `p`'s live supervisor, from its record (PID and start time still match), once there is one. */
+export async function liveSupervisor(p: { stateDir: string }, what = 'a supervisor'): Promise<number> {
+  return waitFor(
+    () => {
+      const r = supervisorRecord(p.stateDir);
+      return r && startTimeOf(r.pid) === r.startTime && !isGone(r.pid) ? r.pid : undefined;
+    },
+    { timeout: 10_000, what },
+  );
 }
 
 /** Field 22 of /proc/<pid>/stat, or undefined when the process is gone. */

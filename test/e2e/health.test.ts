@@ -15,7 +15,17 @@ import { acquireLock } from '../../src/state/lock.js';
 import { markStopped } from '../../src/watch/stop-marker.js';
 import { freePort } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
-import { answers, type E2eProject, e2eProject, isGone, programs, psRows, trackProjects } from './harness.js';
+import {
+  answers,
+  type E2eProject,
+  e2eProject,
+  isGone,
+  liveSupervisor,
+  programs,
+  psRows,
+  supervisorLog,
+  trackProjects,
+} from './harness.js';
 
 const server = join(programs, 'health-http.mjs');
 const FAST = { UIPROCS_WATCH_INTERVAL_MS: '200', UIPROCS_BACKOFF_BASE_MS: '200' };
@@ -107,8 +117,13 @@ describe('health checks under uiprocs watch', () => {
 
     w.child.kill('SIGINT');
     await waitFor(() => w.child.exitCode !== null, { timeout: 10_000, what: 'watch to exit' });
-    // Nothing probes it any more: ps no longer claims a health.
-    expect((await row(p, 'web')).health).toBeNull();
+    // The duties go back to a detached supervisor, which goes on probing.
+    await liveSupervisor(p, 'the supervisor to take the duties back');
+    // watch removed the health files it wrote before it exited: a health now is the supervisor's.
+    await waitFor(async () => (await row(p, 'web')).health === 'healthy', {
+      timeout: 10_000,
+      what: 'the supervisor to report web healthy',
+    });
     await p.ok(['down']);
     expect(p.tagged()).toEqual([]);
   });
@@ -207,5 +222,41 @@ describe('health checks under uiprocs watch', () => {
     expect(await answers(port)).toBe(false);
     expect(p.tagged()).toEqual([]);
     expect((await row(p, 'web')).health).toBeNull();
+  });
+});
+
+describe('health checks under the detached supervisor', () => {
+  it('with nothing in the foreground, a server whose /health answers 500 is reported unhealthy, then restarted', async () => {
+    const p = track(e2eProject());
+    const port = await freePort();
+    p.write(manifest(port, 'on-failure'));
+    await p.ok(['up'], FAST);
+    await liveSupervisor(p);
+    const first = p.record('web')!.pid;
+    await waitFor(async () => (await row(p, 'web')).health === 'healthy', {
+      timeout: 10_000,
+      what: 'the supervisor to report web healthy',
+    });
+
+    expect(await get(port, '/break')).toBe(200);
+    await waitFor(() => p.record('web')?.pid !== undefined && p.record('web')!.pid !== first, {
+      timeout: 15_000,
+      what: 'the supervisor to restart web with a new PID',
+    });
+    await waitFor(() => isGone(first), { what: 'the unhealthy process to be gone' });
+    expect(supervisorLog(p)).toContain('web is unhealthy: GET /health → 500 (3 in a row); restarting it');
+    await waitFor(async () => (await row(p, 'web')).health === 'healthy', {
+      timeout: 10_000,
+      what: 'the new process to be healthy',
+    });
+    expect(await row(p, 'web')).toMatchObject({ status: 'running', health: 'healthy', restarts: 1 });
+    await waitFor(
+      () => /web restarted \(pid \d+\), cause: unhealthy: GET \/health → 500/.test(supervisorLog(p)),
+      {
+        what: 'the supervisor log to name the cause',
+      },
+    );
+    await p.ok(['down']);
+    expect(p.tagged()).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@
  * there is no other, by scanning /proc for `__supervise --state-dir <this test's dir>`).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { argvOf, freePort, pidsTagged } from '../helpers/procs.js';
@@ -14,12 +14,12 @@ import { waitFor } from '../helpers/wait.js';
 import {
   answers,
   bin,
-  type E2eProject,
   e2eProject,
   isGone,
+  liveSupervisor,
   programs,
   psRows,
-  startTimeOf,
+  supervisorLog,
   supervisorRecord,
   trackProjects,
 } from './harness.js';
@@ -51,25 +51,6 @@ function safeList(dir: string): string[] {
   }
 }
 
-/** The live supervisor of `p`, from its record, once there is one. */
-async function liveSupervisor(p: E2eProject, what = 'a supervisor'): Promise<number> {
-  return waitFor(
-    () => {
-      const r = supervisorRecord(p.stateDir);
-      return r && startTimeOf(r.pid) === r.startTime && !isGone(r.pid) ? r.pid : undefined;
-    },
-    { timeout: 10_000, what },
-  );
-}
-
-function log(p: E2eProject): string {
-  try {
-    return readFileSync(join(p.stateDir, 'logs', 'supervisor.log'), 'utf8');
-  } catch {
-    return '';
-  }
-}
-
 describe('the supervisor', () => {
   it('brings a kill -9ed restart: always server back within 3 s with nothing in the foreground; down leaves nothing', async () => {
     const p = track(e2eProject());
@@ -79,7 +60,7 @@ describe('the supervisor', () => {
     const sup = await liveSupervisor(p);
     expect(supervisorProcesses(p.stateDir)).toEqual([sup]);
     // Its first tick has seen web running (else a kill before it is a death it never saw).
-    await waitFor(() => log(p).includes('supervising web'), { what: 'the supervisor to start' });
+    await waitFor(() => supervisorLog(p).includes('supervising web'), { what: 'the supervisor to start' });
     const old = p.record('web')!.pid;
     process.kill(old, 'SIGKILL');
     const killedAt = performance.now();
@@ -96,7 +77,7 @@ describe('the supervisor', () => {
     expect(row.pid).not.toBe(old);
     const table = await p.ok(['ps']);
     expect(table.stdout).toMatch(new RegExp(`supervisor: pid ${sup}, up \\S+, keeping web alive`));
-    expect(log(p)).toMatch(/Z web died \(exit code unknown\)\n.*Z web: restart 1 in 0\.1 s\n/);
+    expect(supervisorLog(p)).toMatch(/Z web died \(exit code unknown\)\n.*Z web: restart 1 in 0\.1 s\n/);
 
     await p.ok(['down']);
     expect(isGone(sup)).toBe(true);
@@ -177,7 +158,7 @@ describe('the supervisor', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect((await psRows(p, 'web'))[0]!.restarts).toBe(1);
     expect(err.match(/web restarted/g)).toHaveLength(1);
-    expect(log(p)).not.toMatch(/web restarted/);
+    expect(supervisorLog(p)).not.toMatch(/web restarted/);
 
     watch.kill('SIGINT');
     await new Promise((r) => watch.once('exit', r));
@@ -225,7 +206,7 @@ describe('the supervisor', () => {
     try {
       await waitFor(() => answers(port), { timeout: 20_000, what: 'web started inside tmux' });
       await liveSupervisor(p);
-      await waitFor(() => log(p).includes('supervising web'), { what: 'the supervisor to start' });
+      await waitFor(() => supervisorLog(p).includes('supervising web'), { what: 'the supervisor to start' });
     } finally {
       // Closing the session hangs up its terminal: SIGHUP to everything in it.
       tmux('kill-server');
@@ -260,7 +241,7 @@ describe('the supervisor', () => {
     await p.ok(['down', 'api']);
     await waitFor(() => isGone(sup), { timeout: 5_000, what: 'the supervisor to leave by itself' });
     expect(supervisorRecord(p.stateDir)).toBeUndefined();
-    expect(log(p)).toContain('exiting: nothing it supervises runs any more');
+    expect(supervisorLog(p)).toContain('exiting: nothing it supervises runs any more');
   });
 
   it('leaves when its state dir is removed', async () => {
