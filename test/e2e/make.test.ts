@@ -5,7 +5,7 @@
  * take: the make targets are checked with `make -n` (the commands they would run), and the
  * demo itself runs for real from a temp copy whose ports are rewritten to free ones.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freshCopy } from '../helpers/fresh-copy.js';
@@ -199,6 +199,11 @@ describe('make install', () => {
 
     // package.json now asks for what the lock does not have: npm ci refuses, and says why.
     manifest({ 'dep-a': 'file:dep-a', 'dep-b': 'file:dep-b' });
+    // File times tick in jiffies (4 ms here): written right after the install, package.json
+    // can carry the very mtime of make's stamp, and make then finds nothing to do. A person
+    // edits it later; date the stamp back to say so.
+    const past = new Date(Date.now() - 5000);
+    utimesSync(join(p.dir, 'node_modules/.package-lock.json'), past, past);
     const refused = await make(['install'], p.dir);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('npm error');
