@@ -167,7 +167,29 @@ export interface ServiceSpec {
   disabled: boolean;
   /** Container image for `uiprocs export compose`; uiprocs itself ignores it. */
   image?: string;
+  /** `limits:` (service over `defaults`); absent when none is set. */
+  limits?: Limits;
 }
+
+/**
+ * What a service may use at most (`limits:`). How each one holds depends on the machine
+ * (runtime/place/): a cgroup, a systemd scope, an rlimit, the supervisor's watch, or not
+ * at all, and uiprocs always says which.
+ */
+export interface Limits {
+  /** Bytes of memory (the cgroup's memory.max; watched RSS where no cgroup can be had). */
+  memory?: number;
+  /** Cores of CPU time per second: `1.5` is one and a half cores (cpu.max, CPUQuota=150%). */
+  cpu?: number;
+  /** Most tasks at once (pids.max, TasksMax=): the kernel counts threads as well as processes. */
+  processes?: number;
+  /** RLIMIT_NOFILE, soft and hard, set before the command runs. */
+  openFiles?: number;
+}
+
+/** The limit names as the manifest spells them, in the order uiprocs reports them. */
+export const LIMIT_NAMES = ['memory', 'cpu', 'processes', 'open_files'] as const;
+export type LimitName = (typeof LIMIT_NAMES)[number];
 
 /** The resolved manifest: what should run. Service order is manifest order. */
 export interface Desired {
@@ -245,6 +267,31 @@ export interface RunRecord {
    * service replaces or removes it.
    */
   exit?: ServiceExit;
+  /**
+   * Where the process was placed to hold its limits (runtime/place/): its cgroups and how
+   * each limit holds. Absent: the service has no limits (or the record is older).
+   */
+  place?: RecordedPlace;
+}
+
+/** How one limit holds on this machine; `up`, `ps --json` and `config` say it for each. */
+export type Enforcement = 'cgroup' | 'systemd' | 'rlimit' | 'watched' | 'not enforced';
+
+/** The ways a service can be placed, in the order uiprocs prefers them. */
+export type PlaceKind = 'cgroup2' | 'systemd' | 'cgroup1' | 'none';
+
+export interface RecordedPlace {
+  kind: PlaceKind;
+  /**
+   * Absolute cgroup directories that hold exactly the service's processes (one per cgroup
+   * v1 controller; one for v2 or a systemd scope); empty when it has none. Their
+   * `cgroup.procs` is the service's exact member list.
+   */
+  cgroups: string[];
+  limits: Limits;
+  enforced: Partial<Record<LimitName, Enforcement>>;
+  /** The cgroup's count of OOM kills when this process started: more later means it hit memory. */
+  oomKillsAtStart?: number;
 }
 
 /**
