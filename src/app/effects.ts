@@ -12,12 +12,15 @@ import {
   fail,
   type Observed,
   ok,
+  type RecordedPlace,
   type Result,
   type RunRecord,
   type ServiceExit,
 } from '../core/model.js';
+import { describeLimits } from '../core/placement.js';
 import type { Effects } from '../runtime/executor.js';
 import { createListenRounds } from '../runtime/listen-rounds.js';
+import { cgroupMembers } from '../runtime/place/members.js';
 import type { ProcessSnapshot } from '../runtime/service-processes.js';
 import type { SpawnedService } from '../runtime/spawn.js';
 import {
@@ -70,6 +73,13 @@ function stopSettings(input: EffectsInput, name: string): { signal: string; time
     signal: spec?.stopSignal ?? signal ?? 'SIGTERM',
     timeoutMs: input.stopTimeoutMs ?? spec?.stopTimeout ?? timeout ?? 10_000,
   };
+}
+
+/** A stopped service's cgroup directories go with it (loaded only for a service that had a place). */
+async function releasePlace(place: RecordedPlace | undefined): Promise<void> {
+  if (place === undefined || place.cgroups.length === 0) return;
+  const { removeCgroups } = await import('../runtime/place/cgroups.js');
+  removeCgroups(place);
 }
 
 export function makeEffects(input: EffectsInput): Effects {
@@ -156,6 +166,7 @@ export function makeEffects(input: EffectsInput): Effects {
         projectId,
         service: name,
         startTime: obs.record.startTime,
+        place: obs.record.place,
       },
       { signal, timeoutMs, system, clock, force: input.force, sweep, firstLook: input.seen },
     );
@@ -163,6 +174,7 @@ export function makeEffects(input: EffectsInput): Effects {
       const who = report.survivors.map((p) => `pid ${p.pid} (${p.command})`).join(', ');
       return fail({ reason: 'service-failed', message: `${name} could not be stopped: ${who} still alive` });
     }
+    await releasePlace(obs.record.place);
     const removed = removeRecord(desired.stateDir, name);
     if (!removed.ok) return removed;
     const killed = report.killed.map((p) => `pid ${p.pid} ignored ${signal}`).join(', ');
@@ -180,13 +192,16 @@ export function makeEffects(input: EffectsInput): Effects {
   async function stopLeftovers(name: string): Promise<Result<number>> {
     // One /proc sweep per converge finds every tagged process; only services that have
     // some pay for a second, exact look.
+    // A stale record's cgroup still lists exactly what is left of it.
+    const stale = observed.services[name];
+    const place = stale?.status === 'stale' ? stale.record.place : undefined;
     tagged ??= input.seen ? taggedIn(input.seen) : taggedProcesses(system, projectId);
-    if (!tagged.has(name)) return ok(0);
-    const leftovers = findServiceProcesses(system, { projectId, service: name });
+    if (!tagged.has(name) && !(cgroupMembers(place)?.length ?? 0)) return ok(0);
+    const leftovers = findServiceProcesses(system, { projectId, service: name, place });
     if (leftovers.length === 0) return ok(0);
     const { signal, timeoutMs } = stopSettings(input, name);
     const report = await stopService(
-      { pid: 0, pgid: 0, projectId, service: name },
+      { pid: 0, pgid: 0, projectId, service: name, place },
       { signal, timeoutMs, system, clock, sweep },
     );
     if (report.survivors.length > 0) {
@@ -209,6 +224,8 @@ export function makeEffects(input: EffectsInput): Effects {
   const removeStale: Effects['removeStale'] = async (name) => {
     const stopped = await stopLeftovers(name);
     if (!stopped.ok) return stopped;
+    const stale = observed.services[name];
+    if (stale?.status === 'stale') await releasePlace(stale.record.place);
     const removed = removeRecord(desired.stateDir, name);
     if (!removed.ok) return removed;
     const n = stopped.value;
@@ -261,6 +278,7 @@ export function makeEffects(input: EffectsInput): Effects {
         (input.countRestarts?.includes(name) ? 1 : 0),
       stopSignal: spec.stopSignal,
       stopTimeout: spec.stopTimeout,
+      ...(s.place !== undefined ? { place: s.place } : {}),
     };
     const saved = writeRecord(desired.stateDir, record);
     if (!saved.ok) {
@@ -268,7 +286,7 @@ export function makeEffects(input: EffectsInput): Effects {
       // running" while it holds the port): stop what was just started before failing.
       spawned.delete(name);
       await stopService(
-        { pid: s.pid, pgid: s.pgid, projectId, service: name },
+        { pid: s.pid, pgid: s.pgid, projectId, service: name, place: s.place },
         { signal: spec.stopSignal, timeoutMs: Math.min(spec.stopTimeout, 2000), system, clock, sweep },
       );
       return saved;
@@ -278,7 +296,10 @@ export function makeEffects(input: EffectsInput): Effects {
       rememberPort(desired.stateDir, name, s.port);
     input.onStarted?.(record);
     const moved = port.value.moved !== undefined ? `, a new port: ${port.value.moved}` : '';
-    return ok({ message: `started pid ${s.pid}${s.port !== null ? ` on port ${s.port}${moved}` : ''}` });
+    const limits = s.place && `; limits: ${describeLimits(s.place.limits, s.place.kind, s.place.enforced)}`;
+    return ok({
+      message: `started pid ${s.pid}${s.port !== null ? ` on port ${s.port}${moved}` : ''}${limits ?? ''}`,
+    });
   };
 
   const ready: Effects['waitReady'] = async (name) => {
@@ -315,7 +336,7 @@ export function makeEffects(input: EffectsInput): Effects {
     // crash to handle by the `restart` policy, carrying the restart count on.
     const notReady = alive();
     await stopService(
-      { pid: proc.pid, pgid: fresh.pgid, projectId, service: name },
+      { pid: proc.pid, pgid: fresh.pgid, projectId, service: name, place: fresh.place },
       { signal: spec.stopSignal, timeoutMs: Math.min(spec.stopTimeout, 2000), system, clock, sweep },
     );
     const record = written.get(name);
@@ -366,7 +387,14 @@ export function makeEffects(input: EffectsInput): Effects {
       exit = unknownExit();
     }
     await stopService(
-      { pid: proc.pid, pgid: proc.pgid, projectId, service: name, startTime: proc.startTime },
+      {
+        pid: proc.pid,
+        pgid: proc.pgid,
+        projectId,
+        service: name,
+        startTime: proc.startTime,
+        place: proc.place,
+      },
       { signal: spec.stopSignal, timeoutMs: Math.min(spec.stopTimeout, 2000), system, clock, sweep },
     );
     const saved = recordExit(desired.stateDir, record, exit);

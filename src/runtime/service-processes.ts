@@ -1,3 +1,5 @@
+import type { RecordedPlace } from '../core/model.js';
+import { cgroupMembers } from './place/members.js';
 import { isLive, type ProcInfo, processTable, type System, serviceTagsOf } from './system.js';
 
 /** Which processes belong to one service, however they got away from the leader. */
@@ -7,6 +9,8 @@ export interface ServiceSelector {
   /** The recorded leader; 0 or absent when the record is not believed (tag sweep only). */
   pid?: number;
   pgid?: number;
+  /** Its recorded place: with a cgroup, `cgroup.procs` is the exact member list. */
+  place?: RecordedPlace;
 }
 
 export interface ServiceProcess {
@@ -15,7 +19,7 @@ export interface ServiceProcess {
   startTime: string;
   pgid: number;
   /** How it was found (the first that applies). */
-  via: 'group' | 'descendant' | 'tag';
+  via: 'cgroup' | 'group' | 'descendant' | 'tag';
 }
 
 /**
@@ -52,7 +56,8 @@ export function snapshotProcesses(
 }
 
 /**
- * Every live process of a service: members of its process group, descendants by parent
+ * Every live process of a service: the members of its own cgroup when it has one (exact,
+ * whatever they did), members of its process group, descendants by parent
  * PID of any member (they may have left the group), and every process whose environment
  * carries `UIPROCS_PROJECT=<id>` and `UIPROCS_SERVICE=<name>` (double-forked, setsid'd
  * grandchildren that are no longer anyone's descendant). Zombies are dead and left out.
@@ -71,7 +76,14 @@ export function membersOf(snapshot: ProcessSnapshot, selector: ServiceSelector):
   const pgid = selector.pgid ?? 0;
   const leader = selector.pid ?? 0;
 
-  if (pgid > 1) for (const info of table) if (info.pgid === pgid) found.set(info.pid, { info, via: 'group' });
+  const exact = cgroupMembers(selector.place);
+  if (exact !== undefined && exact.length > 0) {
+    const inCgroup = new Set(exact);
+    for (const info of table) if (inCgroup.has(info.pid)) found.set(info.pid, { info, via: 'cgroup' });
+  }
+  if (pgid > 1)
+    for (const info of table)
+      if (info.pgid === pgid && !found.has(info.pid)) found.set(info.pid, { info, via: 'group' });
   if (leader > 1 && !found.has(leader)) {
     const info = table.find((p) => p.pid === leader);
     if (info && info.pgid === pgid) found.set(leader, { info, via: 'group' });

@@ -9,11 +9,13 @@ import {
   type Failure,
   fail,
   ok,
+  type RecordedPlace,
   type Result,
   type ServiceExit,
   type ServiceSpec,
 } from '../core/model.js';
 import { prepareCommand } from './command-line.js';
+import type { PreparedPlace } from './place/prepare.js';
 import { getSystem, type System } from './system.js';
 
 export interface SpawnInput {
@@ -41,6 +43,8 @@ export interface SpawnedService {
   logPath: string;
   /** Size of the log when the service started: the log probe reads only what follows. */
   logOffset: number;
+  /** Where it runs to hold its limits (runtime/place/); absent without limits. */
+  place?: RecordedPlace;
 }
 
 export interface SpawnDeps {
@@ -99,7 +103,16 @@ export async function spawnService(input: SpawnInput, deps: SpawnDeps = {}): Pro
   const env = serviceEnv(input);
   const prepared = prepareCommand(spec.command, port, spec.cwd, env);
   if (!prepared.ok) return prepared;
-  const { file, args } = prepared.value;
+  // A service with limits runs in its place (a cgroup, a systemd scope, rlimits), joined
+  // by a wrapper that execs the command: loaded only for such a service.
+  let placed: PreparedPlace | undefined;
+  if (spec.limits !== undefined) {
+    const { preparePlace } = await import('./place/prepare.js');
+    const made = preparePlace(spec, input.projectId, input.baseEnv);
+    if (!made.ok) return made;
+    placed = made.value;
+  }
+  const { file, args } = placed ? placed.wrap(prepared.value.file, prepared.value.args) : prepared.value;
 
   let logFd: number;
   let logOffset: number;
@@ -158,14 +171,16 @@ export async function spawnService(input: SpawnInput, deps: SpawnDeps = {}): Pro
     const how = exit === undefined ? 'exited' : describeExit(exit);
     return fail(failedToStart(spec.name, `process ${pid} ${how} before it could be recorded`));
   }
+  const place = placed && (await placed.settle(pid, clock));
   return ok({
     ...identity,
     bootId: system.bootId(),
     startedAt: new Date().toISOString(),
     port,
-    argv: [file, ...args],
+    argv: [prepared.value.file, ...prepared.value.args],
     logPath: spec.log.path,
     logOffset,
+    ...(place !== undefined ? { place } : {}),
   });
 }
 

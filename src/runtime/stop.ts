@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
 import type { Clock } from '../core/clock.js';
+import type { RecordedPlace } from '../core/model.js';
 import { createSweeper, membersOf, type ProcessSnapshot, type ServiceProcess } from './service-processes.js';
 import { isLive, type ProcInfo, processTable, type System } from './system.js';
 
@@ -24,6 +25,8 @@ export interface StopTarget {
    * looked up (see stopService).
    */
   startTime?: string;
+  /** The recorded place: a cgroup's member list is exact (service-processes.ts). */
+  place?: RecordedPlace;
 }
 
 export interface StopOptions {
