@@ -221,6 +221,7 @@ export interface Desired {
  * What shapes a running process: a change here means the process must be recreated.
  * Groups, probes, stop settings, restart policy and log rotation do not shape it (like
  * compose's hash leaving out scale and depends_on), so editing them recreates nothing.
+ * Limits do: they are set when the process is placed (its cgroup, its rlimits).
  */
 export interface ProcessShape {
   command: string | string[];
@@ -228,6 +229,11 @@ export interface ProcessShape {
   env: Record<string, string>;
   port: number | 'auto' | null;
   logPath: string;
+  /**
+   * Only present when the service has a limit: a shape without limits hashes as it did
+   * before limits existed, so upgrading uiprocs recreates nothing.
+   */
+  limits?: Limits;
 }
 
 /**

@@ -32,11 +32,15 @@
  *   `service_completed_successfully` for `completed`: a one-shot task (isTask in core/model.ts),
  *   written with `restart: "no"` (compose would otherwise run it again and again).
  * - stop_signal, stop_grace_period = stop_timeout; restart `no` | `on-failure:<max_restarts>` | `always`.
+ * - limits: memory, cpu and processes → `deploy.resources.limits` (`memory` in docker's
+ *   binary units, `512m`, exact: bytes when no unit divides it; `cpus` as written; `pids`),
+ *   which `docker compose up` applies without Swarm; open_files → `ulimits.nofile`, soft
+ *   and hard alike, as uiprocs sets RLIMIT_NOFILE.
  * - logs: `docker compose logs`; the manifest's log files are not used.
  * - disabled: in the `disabled` profile, so `docker compose up` leaves it out.
  */
 import { relative } from 'node:path';
-import type { Desired, ServiceSpec } from '../core/model.js';
+import type { Desired, Limits, ServiceSpec } from '../core/model.js';
 import { AUTO_PORT_TOKEN, isTask } from '../core/model.js';
 import { shellScript } from '../core/shell-command.js';
 import { goDuration, headerText } from './common.js';
@@ -159,6 +163,7 @@ function service(desired: Desired, s: ServiceSpec, source: string, binds: Loopba
   } else if (s.ready.check.kind === 'log') {
     add('# ready: log has no healthcheck equivalent');
   }
+  for (const line of limitLines(s.limits)) add(line);
   add(`stop_signal: ${s.stopSignal}`);
   add(`stop_grace_period: ${goDuration(s.stopTimeout)}`);
   add(
@@ -196,6 +201,34 @@ function composeCheck(s: ServiceSpec): {
     retries: 3,
     startPeriod: s.ready.timeout,
   };
+}
+
+/** `limits:` as compose's `deploy.resources.limits` and `ulimits` (lines under the service). */
+function limitLines(l: Limits | undefined): string[] {
+  if (l === undefined) return [];
+  const resources: string[] = [];
+  if (l.memory !== undefined) resources.push(`memory: ${str(dockerBytes(l.memory))}`);
+  if (l.cpu !== undefined) resources.push(`cpus: ${str(String(l.cpu))}`);
+  if (l.processes !== undefined) resources.push(`pids: ${l.processes}`);
+  const out: string[] = [];
+  if (resources.length > 0) out.push('deploy:', '  resources:', `    limits: { ${resources.join(', ')} }`);
+  if (l.openFiles !== undefined)
+    out.push('ulimits:', `  nofile: { soft: ${l.openFiles}, hard: ${l.openFiles} }`);
+  return out;
+}
+
+/**
+ * Bytes as docker reads a memory size (binary units, like the manifest's): the largest of
+ * `g`, `m`, `k` that divides it exactly, else bytes with `b`. Never rounded.
+ */
+export function dockerBytes(bytes: number): string {
+  for (const [unit, size] of [
+    ['g', 1024 ** 3],
+    ['m', 1024 ** 2],
+    ['k', 1024],
+  ] as const)
+    if (bytes % size === 0) return `${bytes / size}${unit}`;
+  return `${bytes}b`;
 }
 
 /** Docker's on-failure:N counts like max_restarts, but on-failure:0 would mean "no limit". */

@@ -42,12 +42,17 @@
  *   StartLimitIntervalSec=N × 61s. uiprocs counts a restart streak until the service stays
  *   up 60 s; N+1 starts each less than 60 s + RestartSec apart fall in that window, and
  *   starts further apart do not, so systemd gives up where uiprocs would.
+ * - limits: memory → MemoryMax=<bytes>, cpu → CPUQuota=<cores × 100>% (whole percents,
+ *   rounded; the manifest's smallest cpu, 0.01, is 1%), processes → TasksMax= (systemd,
+ *   like pids.max, counts threads), open_files → LimitNOFILE= (soft and hard). systemd
+ *   holds them with the unit's own cgroup; in a user unit the first three hold only where
+ *   the user manager has the memory, cpu and pids controllers delegated.
  * - disabled: the unit is written but no target wants it.
  *
  * Quoting follows systemd.syntax(7): arguments in double quotes with C escapes, `%` as
  * `%%` (specifiers) everywhere, `$` as `$$` in command lines (variable substitution).
  */
-import type { Desired, Millis, ServiceSpec } from '../core/model.js';
+import type { Desired, Limits, Millis, ServiceSpec } from '../core/model.js';
 import { AUTO_PORT_TOKEN, isTask } from '../core/model.js';
 import { shellScript } from '../core/shell-command.js';
 import { type Exported, type ExportFile, enabledServices, headerText, seconds, shWord } from './common.js';
@@ -215,6 +220,7 @@ function serviceUnit(desired: Desired, s: ServiceSpec, exe: Executable | null, n
     notes.push(
       'healthcheck: systemd has no health checks; it is not exported (uiprocs watch probes it and restarts it when unhealthy).',
     );
+  service.push(...limitLines(s.limits));
   service.push(
     'KillMode=control-group',
     `KillSignal=${s.stopSignal}`,
@@ -237,6 +243,18 @@ function serviceUnit(desired: Desired, s: ServiceSpec, exe: Executable | null, n
   ];
   if (!s.disabled) lines.push('', '[Install]', `WantedBy=${projectTarget(p)}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** `limits:` as systemd's resource settings: the same kernel knobs uiprocs sets in a cgroup of its own. */
+function limitLines(l: Limits | undefined): string[] {
+  if (l === undefined) return [];
+  const out: string[] = [];
+  if (l.memory !== undefined) out.push(`MemoryMax=${l.memory}`);
+  // Whole percents: older systemd reads no fraction here.
+  if (l.cpu !== undefined) out.push(`CPUQuota=${Math.max(1, Math.round(l.cpu * 100))}%`);
+  if (l.processes !== undefined) out.push(`TasksMax=${l.processes}`);
+  if (l.openFiles !== undefined) out.push(`LimitNOFILE=${l.openFiles}`);
+  return out;
 }
 
 /** uiprocs' backoff: the first restart after 1 s; a streak ends after 60 s of uptime (watch/backoff.ts). */

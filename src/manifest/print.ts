@@ -2,16 +2,28 @@
  * `toPlain`: the resolved manifest as plain data for `uiprocs config` (YAML) and
  * `config --json`. Stable for diffing: keys sorted at every level, durations as integer
  * milliseconds (fields named `*_ms`), sizes in bytes, and the auto-port placeholder shown
- * as `${PORT}` (its real value exists only at spawn).
+ * as `${PORT}` (its real value exists only at spawn). `limits` appears only on a service
+ * that has one, with the manifest's key names (`open_files`) and memory in bytes.
  */
-import type { Desired, ReadyCheck, ServiceSpec } from '../core/model.js';
+import type { Desired, Enforcement, LimitName, Limits, ReadyCheck, ServiceSpec } from '../core/model.js';
 import { AUTO_PORT_TOKEN } from '../core/model.js';
 
 export type Plain = string | number | boolean | null | Plain[] | { [k: string]: Plain };
 
-export function toPlain(desired: Desired): { [k: string]: Plain } {
+/**
+ * How each limit of a service holds on this machine. The manifest alone cannot say (it
+ * depends on cgroups, systemd, privileges: runtime/place/), so `uiprocs config` passes
+ * the machine's answer in and `limits.enforced` shows it; without it nothing is claimed.
+ */
+export type EnforcementOf = (service: ServiceSpec) => Partial<Record<LimitName, Enforcement>>;
+
+export interface PlainOptions {
+  enforcement?: EnforcementOf;
+}
+
+export function toPlain(desired: Desired, opts: PlainOptions = {}): { [k: string]: Plain } {
   const services: { [k: string]: Plain } = {};
-  for (const [name, s] of Object.entries(desired.services)) services[name] = service(s);
+  for (const [name, s] of Object.entries(desired.services)) services[name] = service(s, opts);
   return sortKeys({
     project: desired.project,
     project_dir: desired.projectDir,
@@ -26,7 +38,7 @@ export function toPlain(desired: Desired): { [k: string]: Plain } {
 // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal ${…} syntax, shown to users
 const showPort = (s: string) => s.split(AUTO_PORT_TOKEN).join('${PORT}');
 
-function service(s: ServiceSpec): Plain {
+function service(s: ServiceSpec, opts: PlainOptions): Plain {
   const env: { [k: string]: Plain } = {};
   for (const [k, v] of Object.entries(s.env)) env[k] = showPort(v);
   return {
@@ -56,7 +68,23 @@ function service(s: ServiceSpec): Plain {
     max_restarts: s.maxRestarts,
     disabled: s.disabled,
     ...(s.image === undefined ? {} : { image: s.image }),
+    ...(s.limits === undefined ? {} : { limits: limits(s.limits, opts.enforcement?.(s)) }),
   };
+}
+
+/** Limits as the manifest names them, the ones set only; `enforced` when the caller knows it. */
+function limits(l: Limits, enforced: Partial<Record<LimitName, Enforcement>> | undefined): Plain {
+  const out: { [k: string]: Plain } = {};
+  if (l.memory !== undefined) out.memory = l.memory;
+  if (l.cpu !== undefined) out.cpu = l.cpu;
+  if (l.processes !== undefined) out.processes = l.processes;
+  if (l.openFiles !== undefined) out.open_files = l.openFiles;
+  if (enforced !== undefined) {
+    const how: { [k: string]: Plain } = {};
+    for (const [name, e] of Object.entries(enforced)) if (e !== undefined && name in out) how[name] = e;
+    out.enforced = how;
+  }
+  return out;
 }
 
 function check(c: ReadyCheck): { [k: string]: Plain } {

@@ -7,8 +7,9 @@
  *
  * Merge rule: a service field replaces the same field of `defaults`, except `env` (merged
  * key by key, the service wins), `log` (merged key by key, so defaults can set max_size
- * and keep while services set paths) and `ready` (timeout/interval merged; a probe kind
- * set by the service replaces the defaults' probe).
+ * and keep while services set paths), `limits` (key by key: defaults can cap memory for
+ * every service while one sets its own cpu), `healthcheck` (see health below) and `ready`
+ * (timeout/interval merged; a probe kind set by the service replaces the defaults' probe).
  *
  * Interpolation sources, in order: `${PORT}`/`${NAME}`/`${PROJECT_DIR}` (provided), then
  * the caller's environment, then a `.env` file beside the manifest (compose semantics; the
@@ -26,6 +27,7 @@ import type {
   Diagnostic,
   HealthCheck,
   HealthSpec,
+  Limits,
   LogSpec,
   ReadyCheck,
   ReadySpec,
@@ -45,6 +47,7 @@ import {
   type Path,
   PROBE_KINDS,
   type RawHealthcheck,
+  type RawLimits,
   type RawLog,
   type RawManifest,
   type RawReady,
@@ -203,6 +206,8 @@ class Resolver {
       dependsOn[e.target] = cond ?? DEFAULTS.dependencyCondition;
     }
 
+    // A task keeps the defaults' limits: a one-shot build is held like the servers.
+    const limits = resolveLimits(d.limits, s.limits);
     const [stopTimeout] = field('stop_timeout');
     const [image, imageAt] = field('image');
     return {
@@ -223,6 +228,7 @@ class Resolver {
       maxRestarts: field('max_restarts')[0] ?? DEFAULTS.maxRestarts,
       disabled: field('disabled')[0] ?? false,
       ...(image === undefined ? {} : { image: str(image, imageAt) }),
+      ...(limits === undefined ? {} : { limits }),
     };
   }
 
@@ -453,4 +459,26 @@ class Resolver {
     }
     return vars;
   }
+}
+
+/**
+ * `limits:` of the service over those of `defaults`, key by key; undefined when no key is
+ * set (`limits: {}` included). Only keys that are set appear: the limits are part of the
+ * config hash (core/hash.ts), where a key present as undefined would still change the text
+ * hashed. The schema and value-rules.ts have checked every value, so parseSize cannot fail.
+ */
+export function resolveLimits(
+  fromDefaults: RawLimits | undefined,
+  own: RawLimits | undefined,
+): Limits | undefined {
+  const raw: RawLimits = { ...fromDefaults, ...own };
+  const out: Limits = {};
+  if (raw.memory !== undefined) {
+    const bytes = parseSize(raw.memory);
+    if (bytes !== null) out.memory = bytes;
+  }
+  if (raw.cpu !== undefined) out.cpu = raw.cpu;
+  if (raw.processes !== undefined) out.processes = raw.processes;
+  if (raw.open_files !== undefined) out.openFiles = raw.open_files;
+  return Object.keys(out).length === 0 ? undefined : out;
 }

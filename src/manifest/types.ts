@@ -34,6 +34,14 @@ export interface RawHealthcheck {
   disable?: boolean;
 }
 
+/** `limits:` as written; the schema checked each value's shape (value-rules.ts the rest). */
+export interface RawLimits {
+  memory?: Size;
+  cpu?: number;
+  processes?: number;
+  open_files?: number;
+}
+
 export type RawDependsOn =
   | string[]
   | Record<string, { condition?: 'started' | 'ready' | 'completed' } | null>;
@@ -50,6 +58,8 @@ export interface RawServiceFields {
   ready?: RawReady;
   /** `false` turns off a healthcheck from `defaults`. */
   healthcheck?: RawHealthcheck | false;
+  /** Merged with `defaults.limits` key by key, the service winning. */
+  limits?: RawLimits;
   stop_signal?: string;
   stop_timeout?: Duration;
   restart?: 'no' | 'on-failure' | 'always';

@@ -97,10 +97,22 @@ export function explainErrors(errors: AjvError[], data: unknown, locator: Locato
       const at = path.length === 0 ? { ...span, length: 1 } : span;
       out.push(diagnostic(at, `${where} is missing the required field "${missing}"`));
     } else {
-      out.push(mustBe(path, expectation(e), data, locator));
+      out.push(mustBe(path, expectation(e), data, locator, quotedNumberHint(e, valueAt(data, path))));
     }
   }
   return sortAndDedupe(out);
+}
+
+/**
+ * A number written in quotes (`cpu: "1.5"`) where only a number is accepted: YAML reads it
+ * as text, and the fix is to drop the quotes.
+ */
+function quotedNumberHint(e: AjvError, value: unknown): string | undefined {
+  if (e.keyword !== 'type' || typeof value !== 'string' || !/^-?[0-9]+(\.[0-9]+)?$/.test(value))
+    return undefined;
+  const wanted = Array.isArray(e.params.type) ? e.params.type : [e.params.type];
+  if (!wanted.includes('number') && !wanted.includes('integer')) return undefined;
+  return `"${value}" in quotes is text; write the number without quotes: ${value}`;
 }
 
 /** True when an unknown key beside a missing field is a near miss of it (`comand`): one problem, one message. */
@@ -114,13 +126,17 @@ function misspelt(errors: AjvError[], at: string, missing: string): boolean {
 }
 
 /** `services.web.port must be …`, pointing at the value (or its key for maps, lists and nulls). */
-function mustBe(path: Path, expected: string, data: unknown, locator: Locator): Diagnostic {
+function mustBe(path: Path, expected: string, data: unknown, locator: Locator, hint?: string): Diagnostic {
   // Point at the key of a block map or list (its value spans lines), else at the value.
   const value = valueAt(data, path);
   const which =
     value === null || (typeof value === 'object' && Object.keys(value).length > 0) ? 'key' : 'value';
   const subject = path.length === 0 ? 'the manifest' : showPath(path);
-  return diagnostic(locator.at(path, which), `${subject} must be ${expected}`, colonHint(path, value));
+  return diagnostic(
+    locator.at(path, which),
+    `${subject} must be ${expected}`,
+    hint ?? colonHint(path, value),
+  );
 }
 
 /**

@@ -3,7 +3,8 @@
  * refuse or misread: a `ready.log` that is no regular expression, a `ready.http` that is
  * neither a path nor an http(s) URL, a command that is empty, a probe timeout or interval
  * of 0 (which the probes silently replaced by their own default), a log size under one byte
- * (which silently turned rotation off). Each was found only by `up`, after other services
+ * (which silently turned rotation off), a memory limit no program starts in or a CPU limit
+ * below the kernel's smallest quota. Each was found only by `up`, after other services
  * had started; here `validate` finds it, located at the value.
  *
  * `checkValues` runs with the other rules, on the manifest as written (durations, sizes and
@@ -13,7 +14,14 @@
 import type { Diagnostic } from '../core/model.js';
 import { AUTO_PORT_TOKEN } from '../core/model.js';
 import { diagnostic, type Locator } from './locate.js';
-import { type Path, type RawHealthcheck, type RawManifest, type RawReady, showPath } from './types.js';
+import {
+  type Path,
+  type RawHealthcheck,
+  type RawLimits,
+  type RawManifest,
+  type RawReady,
+  showPath,
+} from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
 /** A problem with a value: the sentence after its path, and advice. */
@@ -38,14 +46,19 @@ export function regexProblem(pattern: string): string | undefined {
 }
 
 /** The `ready` blocks and log blocks of the manifest, each with its path, services before defaults. */
-function blocks(
-  m: RawManifest,
-): { ready: RawReady | undefined; log: unknown; health: RawHealthcheck | undefined; at: Path }[] {
+function blocks(m: RawManifest): {
+  ready: RawReady | undefined;
+  log: unknown;
+  health: RawHealthcheck | undefined;
+  limits: RawLimits | undefined;
+  at: Path;
+}[] {
   const health = (h: RawHealthcheck | false | undefined) => (h === false ? undefined : h);
   const out = Object.entries(m.services).map(([name, s]) => ({
     ready: s.ready,
     log: s.log,
     health: health(s.healthcheck),
+    limits: s.limits,
     at: ['services', name] as Path,
   }));
   if (m.defaults)
@@ -53,14 +66,52 @@ function blocks(
       ready: m.defaults.ready,
       log: m.defaults.log,
       health: health(m.defaults.healthcheck),
+      limits: m.defaults.limits,
       at: ['defaults'],
+    });
+  return out;
+}
+
+/** The smallest memory limit accepted: a shell alone needs about 1 MiB; less only fails at start. */
+export const MIN_MEMORY_LIMIT = 1024 ** 2;
+/** The largest: 1 PiB, more than any machine has, and an exact integer to every consumer (JSON, systemd). */
+export const MAX_MEMORY_LIMIT = 1024 ** 5;
+/** cgroups' smallest CPU quota is 1 ms per period; uiprocs' period is 100 ms, so 0.01 of a core. */
+export const MIN_CPU_LIMIT = 0.01;
+
+/** What is wrong with a `limits:` block beyond its shape, field by field (the schema checked types and ranges). */
+function limitsProblems(limits: RawLimits): { field: keyof RawLimits; problem: ValueProblem }[] {
+  const out: { field: keyof RawLimits; problem: ValueProblem }[] = [];
+  if (limits.memory !== undefined) {
+    const bytes = parseSize(limits.memory);
+    if (bytes !== null && bytes < MIN_MEMORY_LIMIT)
+      out.push({
+        field: 'memory',
+        problem: {
+          message: 'must be at least 1MB: no program starts in less',
+          hint: 'a number alone is bytes; a Node or Python server needs tens of MB: write e.g. 256MB',
+        },
+      });
+    else if (bytes !== null && bytes > MAX_MEMORY_LIMIT)
+      out.push({ field: 'memory', problem: { message: 'must be at most 1048576GB' } });
+  }
+  if (limits.cpu !== undefined && limits.cpu < MIN_CPU_LIMIT)
+    out.push({
+      field: 'cpu',
+      problem: {
+        message: `must be at least ${MIN_CPU_LIMIT} (a hundredth of a core, the kernel's smallest CPU quota)`,
+      },
     });
   return out;
 }
 
 export function checkValues(m: RawManifest, locator: Locator): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const { ready, log, health, at } of blocks(m)) {
+  for (const { ready, log, health, limits, at } of blocks(m)) {
+    for (const { field, problem } of limits === undefined ? [] : limitsProblems(limits)) {
+      const path = [...at, 'limits', field];
+      out.push(diagnostic(locator.at(path), `${showPath(path)} ${problem.message}`, problem.hint));
+    }
     // A health probe every 0 ms would spin; one given 0 ms would always fail.
     for (const [field, fallback] of [
       ['interval', '10s'],

@@ -258,6 +258,29 @@ services:
     expect(web.env).toEqual({ AT: '12:30', DEBUG: 'off', N: 'no', PLAIN: 'hello' });
   });
 
+  it('config prints limits as resolved (from the cache too), and a bad limit is a located exit 2', async () => {
+    const p = e2eProject();
+    project = p;
+    p.write(
+      'defaults:\n  limits: { memory: 512MB }\nservices:\n  web:\n    command: node x.js\n    limits: { cpu: 1.5, open_files: 4096 }\n  api: { command: node y.js, limits: { memory: 1GB } }\n',
+    );
+    const limits = { web: { memory: 536870912, cpu: 1.5, open_files: 4096 }, api: { memory: 1073741824 } };
+    for (const args of [['config', '--json'], ['config', '--json'], ['config']]) {
+      const r = await p.run(args);
+      expect(r.code, r.stderr).toBe(0);
+      const services = (parseYaml(r.stdout) as { services: Record<string, { limits?: unknown }> }).services;
+      expect(services.web!.limits).toEqual(limits.web);
+      expect(services.api!.limits).toEqual(limits.api);
+    }
+    p.write('services:\n  web:\n    command: node x.js\n    limits:\n      memory: 512 megs\n');
+    const bad = await p.run(['validate']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(
+      'ui-procs.yaml:7:15: services.web.limits.memory must be a size such as 512MB, 1.5GB, 512MiB, 1G or a number of bytes',
+    );
+    expect(p.tagged()).toEqual([]);
+  });
+
   it('-f and UIPROCS_FILE pick a manifest in another folder; -f wins', async () => {
     const p = await webProject();
     const elsewhere = join(scratch, 'elsewhere');

@@ -1,7 +1,7 @@
 /**
  * The manifests the export tests run over: the bundled demo, the Streamlit example and
  * the good fixtures that exercise what exports must map (probes, conditions, auto ports,
- * env files, quoting, groups, disabled services, images). Loaded with a controlled
+ * env files, quoting, groups, disabled services, images, limits). Loaded with a controlled
  * environment and no cache, like the manifest corpus test.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -28,6 +28,7 @@ export const EXPORT_CASES: Record<string, string> = {
       'healthcheck',
       'image',
       'interpolation',
+      'limits',
       'prototype-names',
       'ready-kinds',
       'task-chain',

@@ -86,4 +86,23 @@ describe('export compose against the compose-spec schema', () => {
     expect(s.worker!.healthcheck).toBeUndefined();
     expect(s.batch!.healthcheck).toBeUndefined();
   });
+
+  it('maps limits to deploy.resources.limits and ulimits.nofile, a service without limits to neither', async () => {
+    const doc = parse(compose(await loadCase(EXPORT_CASES.limits!))) as {
+      services: Record<string, { deploy?: unknown; ulimits?: unknown }>;
+    };
+    const s = doc.services;
+    expect(s.web!.deploy).toEqual({ resources: { limits: { memory: '512m', cpus: '1.5', pids: 64 } } });
+    expect(s.web!.ulimits).toEqual({ nofile: { soft: 4096, hard: 4096 } });
+    // Exact, never rounded: bytes when no binary unit divides the size.
+    expect(s.worker!.deploy).toEqual({
+      resources: { limits: { memory: '536870913b', cpus: '0.25', pids: 20 } },
+    });
+    expect(s.api!.deploy).toEqual({ resources: { limits: { memory: '1536m' } } });
+    const none = parse(compose(await loadCase(EXPORT_CASES.healthcheck!))) as {
+      services: Record<string, Record<string, unknown>>;
+    };
+    expect(none.services.web).not.toHaveProperty('deploy');
+    expect(none.services.web).not.toHaveProperty('ulimits');
+  });
 });

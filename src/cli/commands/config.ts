@@ -15,6 +15,10 @@ export default async function config(
 ): Promise<Result<number>> {
   const loaded = await loadManifest({ file: ctx.file, cwd: ctx.cwd, env: ctx.env });
   if (!loaded.ok) return loaded;
+  // Limits (#14): how each one holds here (cgroup, systemd, rlimit, watched, not enforced)
+  // is the machine's answer, not the manifest's. Hook for it: pass
+  // `{ enforcement: (service) => … }` (runtime/place/ decides) and every service with
+  // limits gets `limits.enforced`; until then config prints the limits alone.
   const plain = toPlain(loaded.value);
   if (opts.json) {
     ctx.out(`${JSON.stringify(plain, null, 2)}\n`);

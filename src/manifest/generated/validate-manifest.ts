@@ -3,22 +3,23 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://uiprocs.dev/schemas/ui-procs.schema.json","title":"uiprocs manifest (ui-procs.yaml), version 1","description":"Which local processes (web UIs, servers) uiprocs keeps running, and how. See DESIGN.md.","type":"object","x-expected":"a map with version and services","additionalProperties":false,"required":["version","services"],"patternProperties":{"^x-":{"description":"Extension fields, ignored by uiprocs: a place for YAML anchors (`x-env: &env {...}`), as in compose."}},"properties":{"$schema":{"type":"string","description":"Optional pointer to this schema, for editors."},"version":{"type":"integer","x-expected":"the number 1","description":"Manifest format version. Only 1 exists.","examples":[1]},"project":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit","description":"Project name; default: the name of the manifest's folder."},"state_dir":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Where run records, PID files and default logs live; default `.uiprocs`, relative to the manifest."},"supervise":{"type":"boolean","x-expected":"true or false","description":"Whether `up` may start a background supervisor that restarts crashed services with a restart policy (default true). false: only a foreground `uiprocs watch` restarts them."},"defaults":{"$ref":"#/definitions/defaults"},"services":{"type":"object","x-expected":"a map of service name to service","description":"The services, by name. Names become file names: letters, digits, `.`, `_`, `-`.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}}},"definitions":{"name":{"type":"string","pattern":"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit, without \"..\"","description":"A service or group name."},"duration":{"x-expected":"a duration like 500ms, 10s, 2m, 1m30s or a number of seconds","anyOf":[{"type":"number","minimum":0},{"type":"string","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"}]},"size":{"x-expected":"a size like 512KB, 10MB, 1GB or a number of bytes","anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"}]},"command":{"x-expected":"a command string or a non-empty list of strings","description":"A string runs under `/bin/sh -c`; a list runs without a shell. `${PORT}`, `${NAME}`, `${PROJECT_DIR}` and environment variables are interpolated.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"array","minItems":1,"items":{"type":"string"}}]},"port":{"x-expected":"an integer from 1 to 65535 or \"auto\"","description":"TCP port the service listens on, or `auto` for a free port chosen at start.","anyOf":[{"type":"integer","minimum":1,"maximum":65535},{"type":"string","enum":["auto"]}]},"group":{"x-expected":"a group name or a list of group names","description":"Group(s) the service belongs to; a group name is a TARGET for every command.","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"stringOrList":{"x-expected":"a path or a list of paths","anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"env":{"type":"object","x-expected":"a map of variable name to value","description":"Environment variables added on top of the caller's environment and env_file.","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$","x-expected":"made of letters, digits and \"_\", not starting with a digit"},"additionalProperties":{"type":["string","number","boolean"],"x-expected":"a string, number or boolean"}},"log":{"x-expected":"a path or a map with path, max_size and keep","description":"Log file (stdout and stderr); default `<state_dir>/logs/<name>.log`.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"object","additionalProperties":false,"properties":{"path":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Log file path, relative to the manifest."},"max_size":{"$ref":"#/definitions/size","description":"Rotate when the file grows past this size (default 10MB)."},"keep":{"type":"integer","minimum":0,"x-expected":"an integer >= 0","description":"How many rotated files to keep (default 3)."}}}]},"dependsOn":{"x-expected":"a list of service names or a map of service name to { condition: started | ready | completed }","description":"Services to start first.","anyOf":[{"type":"array","items":{"type":"string"}},{"type":"object","additionalProperties":{"type":["object","null"],"x-expected":"a map with condition: started | ready | completed (or nothing)","additionalProperties":false,"properties":{"condition":{"type":"string","enum":["started","ready","completed"],"x-expected":"\"started\", \"ready\" or \"completed\"","description":"`started`: once spawned; `ready` (default): once its ready probe passes; `completed`: once it exited 0 (it is then a one-shot task)."}}}}]},"ready":{"type":"object","x-expected":"a map with one probe (tcp, http, log or command) and optional timeout and interval","description":"How to tell the service is ready. Default: tcp when a port is set, else alive.","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Ready once the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Ready once GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"log":{"type":"string","pattern":"\\S","x-expected":"a regular expression","description":"Ready once a log line matches this regular expression."},"command":{"$ref":"#/definitions/command","description":"Ready once this command exits 0."},"timeout":{"$ref":"#/definitions/duration","description":"Give up after this long (default 60s)."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 100ms)."}}},"healthcheck":{"x-expected":"false or a map with one probe (tcp, http or command) and optional interval, timeout, retries, start_period and disable","description":"How to tell the service is still healthy while it runs (probed by `watch`). `false` turns off one from defaults.","anyOf":[{"type":"boolean","enum":[false]},{"type":"object","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Healthy while the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Healthy while GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"command":{"$ref":"#/definitions/command","description":"Healthy while this command exits 0."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 10s)."},"timeout":{"$ref":"#/definitions/duration","description":"One probe that takes longer fails (default 5s)."},"retries":{"type":"integer","minimum":1,"x-expected":"an integer >= 1","description":"Failures in a row that make the service unhealthy (default 3)."},"start_period":{"$ref":"#/definitions/duration","description":"Failures this soon after the start do not count (default 0)."},"disable":{"$ref":"#/definitions/boolean","description":"true: no health check (turns off one from defaults), as in compose."}}}]},"signal":{"type":"string","x-expected":"a signal name like SIGTERM, SIGINT or HUP","pattern":"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$","description":"Signal sent to the process group to stop the service (default SIGTERM)."},"restart":{"type":"string","enum":["no","on-failure","always"],"x-expected":"one of \"no\", \"on-failure\", \"always\"","description":"What `watch` does when the service dies (default no)."},"nonNegativeInteger":{"type":"integer","minimum":0,"x-expected":"an integer >= 0"},"boolean":{"type":"boolean","x-expected":"true or false"},"string":{"type":"string","x-expected":"a string"},"service":{"type":"object","x-expected":"a map of service fields","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/definitions/command"},"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string","description":"Working directory, relative to the manifest (default: the manifest's folder)."},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList","description":"KEY=VALUE file(s) read into the environment, relative to the manifest."},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration","description":"Wait this long after the stop signal before SIGKILL (default 10s)."},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger","description":"Restarts `watch` tries before giving up (default 5)."},"disabled":{"$ref":"#/definitions/boolean","description":"Keep the service in the manifest but never start it."},"image":{"$ref":"#/definitions/string","description":"Reserved for export to container formats; ignored by uiprocs."}}},"defaults":{"type":"object","x-expected":"a map of service fields (all but command)","description":"Fields applied to every service unless the service sets them (env maps are merged).","additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string"},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList"},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration"},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger"},"disabled":{"$ref":"#/definitions/boolean"},"image":{"$ref":"#/definitions/string"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://uiprocs.dev/schemas/ui-procs.schema.json","title":"uiprocs manifest (ui-procs.yaml), version 1","description":"Which local processes (web UIs, servers) uiprocs keeps running, and how. See DESIGN.md.","type":"object","x-expected":"a map with version and services","additionalProperties":false,"required":["version","services"],"patternProperties":{"^x-":{"description":"Extension fields, ignored by uiprocs: a place for YAML anchors (`x-env: &env {...}`), as in compose."}},"properties":{"$schema":{"type":"string","description":"Optional pointer to this schema, for editors."},"version":{"type":"integer","x-expected":"the number 1","description":"Manifest format version. Only 1 exists.","examples":[1]},"project":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit","description":"Project name; default: the name of the manifest's folder."},"state_dir":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Where run records, PID files and default logs live; default `.uiprocs`, relative to the manifest."},"supervise":{"type":"boolean","x-expected":"true or false","description":"Whether `up` may start a background supervisor that restarts crashed services with a restart policy (default true). false: only a foreground `uiprocs watch` restarts them."},"defaults":{"$ref":"#/definitions/defaults"},"services":{"type":"object","x-expected":"a map of service name to service","description":"The services, by name. Names become file names: letters, digits, `.`, `_`, `-`.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}}},"definitions":{"name":{"type":"string","pattern":"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit, without \"..\"","description":"A service or group name."},"duration":{"x-expected":"a duration like 500ms, 10s, 2m, 1m30s or a number of seconds","anyOf":[{"type":"number","minimum":0},{"type":"string","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"}]},"size":{"x-expected":"a size like 512KB, 10MB, 1GB or a number of bytes","anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"}]},"command":{"x-expected":"a command string or a non-empty list of strings","description":"A string runs under `/bin/sh -c`; a list runs without a shell. `${PORT}`, `${NAME}`, `${PROJECT_DIR}` and environment variables are interpolated.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"array","minItems":1,"items":{"type":"string"}}]},"port":{"x-expected":"an integer from 1 to 65535 or \"auto\"","description":"TCP port the service listens on, or `auto` for a free port chosen at start.","anyOf":[{"type":"integer","minimum":1,"maximum":65535},{"type":"string","enum":["auto"]}]},"group":{"x-expected":"a group name or a list of group names","description":"Group(s) the service belongs to; a group name is a TARGET for every command.","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"stringOrList":{"x-expected":"a path or a list of paths","anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"env":{"type":"object","x-expected":"a map of variable name to value","description":"Environment variables added on top of the caller's environment and env_file.","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$","x-expected":"made of letters, digits and \"_\", not starting with a digit"},"additionalProperties":{"type":["string","number","boolean"],"x-expected":"a string, number or boolean"}},"log":{"x-expected":"a path or a map with path, max_size and keep","description":"Log file (stdout and stderr); default `<state_dir>/logs/<name>.log`.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"object","additionalProperties":false,"properties":{"path":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Log file path, relative to the manifest."},"max_size":{"$ref":"#/definitions/size","description":"Rotate when the file grows past this size (default 10MB)."},"keep":{"type":"integer","minimum":0,"x-expected":"an integer >= 0","description":"How many rotated files to keep (default 3)."}}}]},"dependsOn":{"x-expected":"a list of service names or a map of service name to { condition: started | ready | completed }","description":"Services to start first.","anyOf":[{"type":"array","items":{"type":"string"}},{"type":"object","additionalProperties":{"type":["object","null"],"x-expected":"a map with condition: started | ready | completed (or nothing)","additionalProperties":false,"properties":{"condition":{"type":"string","enum":["started","ready","completed"],"x-expected":"\"started\", \"ready\" or \"completed\"","description":"`started`: once spawned; `ready` (default): once its ready probe passes; `completed`: once it exited 0 (it is then a one-shot task)."}}}}]},"ready":{"type":"object","x-expected":"a map with one probe (tcp, http, log or command) and optional timeout and interval","description":"How to tell the service is ready. Default: tcp when a port is set, else alive.","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Ready once the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Ready once GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"log":{"type":"string","pattern":"\\S","x-expected":"a regular expression","description":"Ready once a log line matches this regular expression."},"command":{"$ref":"#/definitions/command","description":"Ready once this command exits 0."},"timeout":{"$ref":"#/definitions/duration","description":"Give up after this long (default 60s)."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 100ms)."}}},"healthcheck":{"x-expected":"false or a map with one probe (tcp, http or command) and optional interval, timeout, retries, start_period and disable","description":"How to tell the service is still healthy while it runs (probed by `watch`). `false` turns off one from defaults.","anyOf":[{"type":"boolean","enum":[false]},{"type":"object","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Healthy while the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Healthy while GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"command":{"$ref":"#/definitions/command","description":"Healthy while this command exits 0."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 10s)."},"timeout":{"$ref":"#/definitions/duration","description":"One probe that takes longer fails (default 5s)."},"retries":{"type":"integer","minimum":1,"x-expected":"an integer >= 1","description":"Failures in a row that make the service unhealthy (default 3)."},"start_period":{"$ref":"#/definitions/duration","description":"Failures this soon after the start do not count (default 0)."},"disable":{"$ref":"#/definitions/boolean","description":"true: no health check (turns off one from defaults), as in compose."}}}]},"limits":{"type":"object","x-expected":"a map with memory, cpu, processes and open_files","description":"At most how much the service may use; every key is optional, and a service's keys replace those of defaults one by one. How each limit holds depends on the machine (a cgroup, a systemd scope, an rlimit, the supervisor's watch, or not at all); `up`, `ps --json` and `uiprocs config` say which.","additionalProperties":false,"properties":{"memory":{"x-expected":"a size such as 512MB, 1.5GB, 512MiB, 1G or a number of bytes","description":"Most memory the service's processes may use together, e.g. `512MB` (binary units: 1MB = 1024KB). At least 1MB.","anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"}]},"cpu":{"type":"number","exclusiveMinimum":0,"maximum":1024,"x-expected":"a number of CPU cores greater than 0 and at most 1024, such as 0.5 or 2","description":"Most CPU time, in cores: `1.5` is one and a half cores' worth every second. At least 0.01 (the kernel's smallest quota)."},"processes":{"type":"integer","minimum":1,"maximum":4194304,"x-expected":"an integer from 1 to 4194304","description":"Most tasks at once, counted as the kernel counts them (pids.max): every thread counts, so a Node or Python server needs a few dozen, not 1."},"open_files":{"type":"integer","minimum":1,"maximum":1048576,"x-expected":"an integer from 1 to 1048576","description":"Most open file descriptors per process (RLIMIT_NOFILE, soft and hard), set before the command runs."}}},"signal":{"type":"string","x-expected":"a signal name like SIGTERM, SIGINT or HUP","pattern":"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$","description":"Signal sent to the process group to stop the service (default SIGTERM)."},"restart":{"type":"string","enum":["no","on-failure","always"],"x-expected":"one of \"no\", \"on-failure\", \"always\"","description":"What `watch` does when the service dies (default no)."},"nonNegativeInteger":{"type":"integer","minimum":0,"x-expected":"an integer >= 0"},"boolean":{"type":"boolean","x-expected":"true or false"},"string":{"type":"string","x-expected":"a string"},"service":{"type":"object","x-expected":"a map of service fields","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/definitions/command"},"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string","description":"Working directory, relative to the manifest (default: the manifest's folder)."},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList","description":"KEY=VALUE file(s) read into the environment, relative to the manifest."},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"limits":{"$ref":"#/definitions/limits"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration","description":"Wait this long after the stop signal before SIGKILL (default 10s)."},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger","description":"Restarts `watch` tries before giving up (default 5)."},"disabled":{"$ref":"#/definitions/boolean","description":"Keep the service in the manifest but never start it."},"image":{"$ref":"#/definitions/string","description":"Reserved for export to container formats; ignored by uiprocs."}}},"defaults":{"type":"object","x-expected":"a map of service fields (all but command)","description":"Fields applied to every service unless the service sets them (env maps are merged).","additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string"},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList"},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"limits":{"$ref":"#/definitions/limits"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration"},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger"},"disabled":{"$ref":"#/definitions/boolean"},"image":{"$ref":"#/definitions/string"}}}}};
 const schema15 = {"type":"string","pattern":"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit, without \"..\"","description":"A service or group name."};
 const pattern0 = new RegExp("^x-", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
 const pattern2 = new RegExp("\\S", "u");
 const pattern3 = new RegExp("^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
-const schema12 = {"type":"object","x-expected":"a map of service fields (all but command)","description":"Fields applied to every service unless the service sets them (env maps are merged).","additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string"},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList"},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration"},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger"},"disabled":{"$ref":"#/definitions/boolean"},"image":{"$ref":"#/definitions/string"}}};
+const schema12 = {"type":"object","x-expected":"a map of service fields (all but command)","description":"Fields applied to every service unless the service sets them (env maps are merged).","additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string"},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList"},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"limits":{"$ref":"#/definitions/limits"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration"},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger"},"disabled":{"$ref":"#/definitions/boolean"},"image":{"$ref":"#/definitions/string"}}};
 const schema13 = {"x-expected":"an integer from 1 to 65535 or \"auto\"","description":"TCP port the service listens on, or `auto` for a free port chosen at start.","anyOf":[{"type":"integer","minimum":1,"maximum":65535},{"type":"string","enum":["auto"]}]};
 const schema17 = {"type":"string","x-expected":"a string"};
 const schema18 = {"type":"object","x-expected":"a map of variable name to value","description":"Environment variables added on top of the caller's environment and env_file.","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$","x-expected":"made of letters, digits and \"_\", not starting with a digit"},"additionalProperties":{"type":["string","number","boolean"],"x-expected":"a string, number or boolean"}};
 const schema19 = {"x-expected":"a path or a list of paths","anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]};
 const schema22 = {"x-expected":"a list of service names or a map of service name to { condition: started | ready | completed }","description":"Services to start first.","anyOf":[{"type":"array","items":{"type":"string"}},{"type":"object","additionalProperties":{"type":["object","null"],"x-expected":"a map with condition: started | ready | completed (or nothing)","additionalProperties":false,"properties":{"condition":{"type":"string","enum":["started","ready","completed"],"x-expected":"\"started\", \"ready\" or \"completed\"","description":"`started`: once spawned; `ready` (default): once its ready probe passes; `completed`: once it exited 0 (it is then a one-shot task)."}}}}]};
-const schema33 = {"type":"string","x-expected":"a signal name like SIGTERM, SIGINT or HUP","pattern":"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$","description":"Signal sent to the process group to stop the service (default SIGTERM)."};
+const schema33 = {"type":"object","x-expected":"a map with memory, cpu, processes and open_files","description":"At most how much the service may use; every key is optional, and a service's keys replace those of defaults one by one. How each limit holds depends on the machine (a cgroup, a systemd scope, an rlimit, the supervisor's watch, or not at all); `up`, `ps --json` and `uiprocs config` say which.","additionalProperties":false,"properties":{"memory":{"x-expected":"a size such as 512MB, 1.5GB, 512MiB, 1G or a number of bytes","description":"Most memory the service's processes may use together, e.g. `512MB` (binary units: 1MB = 1024KB). At least 1MB.","anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"}]},"cpu":{"type":"number","exclusiveMinimum":0,"maximum":1024,"x-expected":"a number of CPU cores greater than 0 and at most 1024, such as 0.5 or 2","description":"Most CPU time, in cores: `1.5` is one and a half cores' worth every second. At least 0.01 (the kernel's smallest quota)."},"processes":{"type":"integer","minimum":1,"maximum":4194304,"x-expected":"an integer from 1 to 4194304","description":"Most tasks at once, counted as the kernel counts them (pids.max): every thread counts, so a Node or Python server needs a few dozen, not 1."},"open_files":{"type":"integer","minimum":1,"maximum":1048576,"x-expected":"an integer from 1 to 1048576","description":"Most open file descriptors per process (RLIMIT_NOFILE, soft and hard), set before the command runs."}}};
+const schema34 = {"type":"string","x-expected":"a signal name like SIGTERM, SIGINT or HUP","pattern":"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$","description":"Signal sent to the process group to stop the service (default SIGTERM)."};
 const schema25 = {"x-expected":"a duration like 500ms, 10s, 2m, 1m30s or a number of seconds","anyOf":[{"type":"number","minimum":0},{"type":"string","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"}]};
-const schema35 = {"type":"string","enum":["no","on-failure","always"],"x-expected":"one of \"no\", \"on-failure\", \"always\"","description":"What `watch` does when the service dies (default no)."};
-const schema36 = {"type":"integer","minimum":0,"x-expected":"an integer >= 0"};
+const schema36 = {"type":"string","enum":["no","on-failure","always"],"x-expected":"one of \"no\", \"on-failure\", \"always\"","description":"What `watch` does when the service dies (default no)."};
+const schema37 = {"type":"integer","minimum":0,"x-expected":"an integer >= 0"};
 const schema32 = {"type":"boolean","x-expected":"true or false"};
 const func2 = Object.prototype.hasOwnProperty;
 const schema14 = {"x-expected":"a group name or a list of group names","description":"Group(s) the service belongs to; a group name is a TARGET for every command.","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]};
@@ -1316,7 +1317,7 @@ return errors === 0;
 }
 
 const pattern5 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
-const pattern19 = new RegExp("^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$", "u");
+const pattern20 = new RegExp("^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$", "u");
 
 function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -1703,11 +1704,12 @@ vErrors = vErrors === null ? validate18.errors : vErrors.concat(validate18.error
 errors = vErrors.length;
 }
 }
-if(data.stop_signal !== undefined){
-let data14 = data.stop_signal;
-if(typeof data14 === "string"){
-if(!pattern19.test(data14)){
-const err24 = {instancePath:instancePath+"/stop_signal",schemaPath:"#/definitions/signal/pattern",keyword:"pattern",params:{pattern: "^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"},message:"must match pattern \""+"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"+"\"",schema:"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$",parentSchema:schema33,data:data14};
+if(data.limits !== undefined){
+let data14 = data.limits;
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+for(const key5 in data14){
+if(!((((key5 === "memory") || (key5 === "cpu")) || (key5 === "processes")) || (key5 === "open_files"))){
+const err24 = {instancePath:instancePath+"/limits",schemaPath:"#/definitions/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema33,data:data14};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -1717,8 +1719,13 @@ vErrors.push(err24);
 errors++;
 }
 }
-else {
-const err25 = {instancePath:instancePath+"/stop_signal",schemaPath:"#/definitions/signal/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data14};
+if(data14.memory !== undefined){
+let data15 = data14.memory;
+const _errs63 = errors;
+let valid19 = false;
+const _errs64 = errors;
+if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
+const err25 = {instancePath:instancePath+"/limits/memory",schemaPath:"#/definitions/limits/properties/memory/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.memory.anyOf[0].type,parentSchema:schema33.properties.memory.anyOf[0],data:data15};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -1727,15 +1734,9 @@ vErrors.push(err25);
 }
 errors++;
 }
-}
-if(data.stop_timeout !== undefined){
-let data15 = data.stop_timeout;
-const _errs63 = errors;
-let valid19 = false;
-const _errs64 = errors;
 if((typeof data15 == "number") && (isFinite(data15))){
-if(data15 < 0 || isNaN(data15)){
-const err26 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema25.anyOf[0],data:data15};
+if(data15 < 1 || isNaN(data15)){
+const err26 = {instancePath:instancePath+"/limits/memory",schemaPath:"#/definitions/limits/properties/memory/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.memory.anyOf[0],data:data15};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -1745,8 +1746,13 @@ vErrors.push(err26);
 errors++;
 }
 }
-else {
-const err27 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema25.anyOf[0].type,parentSchema:schema25.anyOf[0],data:data15};
+var _valid3 = _errs64 === errors;
+valid19 = valid19 || _valid3;
+if(!valid19){
+const _errs66 = errors;
+if(typeof data15 === "string"){
+if(!pattern8.test(data15)){
+const err27 = {instancePath:instancePath+"/limits/memory",schemaPath:"#/definitions/limits/properties/memory/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$",parentSchema:schema33.properties.memory.anyOf[1],data:data15};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -1755,13 +1761,9 @@ vErrors.push(err27);
 }
 errors++;
 }
-var _valid3 = _errs64 === errors;
-valid19 = valid19 || _valid3;
-if(!valid19){
-const _errs66 = errors;
-if(typeof data15 === "string"){
-if(!pattern12.test(data15)){
-const err28 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema25.anyOf[1],data:data15};
+}
+else {
+const err28 = {instancePath:instancePath+"/limits/memory",schemaPath:"#/definitions/limits/properties/memory/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.memory.anyOf[1].type,parentSchema:schema33.properties.memory.anyOf[1],data:data15};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -1770,27 +1772,16 @@ vErrors.push(err28);
 }
 errors++;
 }
+var _valid3 = _errs66 === errors;
+valid19 = valid19 || _valid3;
 }
-else {
-const err29 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.anyOf[1].type,parentSchema:schema25.anyOf[1],data:data15};
+if(!valid19){
+const err29 = {instancePath:instancePath+"/limits/memory",schemaPath:"#/definitions/limits/properties/memory/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema33.properties.memory.anyOf,parentSchema:schema33.properties.memory,data:data15};
 if(vErrors === null){
 vErrors = [err29];
 }
 else {
 vErrors.push(err29);
-}
-errors++;
-}
-var _valid3 = _errs66 === errors;
-valid19 = valid19 || _valid3;
-}
-if(!valid19){
-const err30 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema25.anyOf,parentSchema:schema25,data:data15};
-if(vErrors === null){
-vErrors = [err30];
-}
-else {
-vErrors.push(err30);
 }
 errors++;
 }
@@ -1806,10 +1797,21 @@ vErrors = null;
 }
 }
 }
-if(data.restart !== undefined){
-let data16 = data.restart;
-if(typeof data16 !== "string"){
-const err31 = {instancePath:instancePath+"/restart",schemaPath:"#/definitions/restart/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.type,parentSchema:schema35,data:data16};
+if(data14.cpu !== undefined){
+let data16 = data14.cpu;
+if((typeof data16 == "number") && (isFinite(data16))){
+if(data16 > 1024 || isNaN(data16)){
+const err30 = {instancePath:instancePath+"/limits/cpu",schemaPath:"#/definitions/limits/properties/cpu/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema33.properties.cpu,data:data16};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+if(data16 <= 0 || isNaN(data16)){
+const err31 = {instancePath:instancePath+"/limits/cpu",schemaPath:"#/definitions/limits/properties/cpu/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema33.properties.cpu,data:data16};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -1818,8 +1820,9 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(!(((data16 === "no") || (data16 === "on-failure")) || (data16 === "always"))){
-const err32 = {instancePath:instancePath+"/restart",schemaPath:"#/definitions/restart/enum",keyword:"enum",params:{allowedValues: schema35.enum},message:"must be equal to one of the allowed values",schema:schema35.enum,parentSchema:schema35,data:data16};
+}
+else {
+const err32 = {instancePath:instancePath+"/limits/cpu",schemaPath:"#/definitions/limits/properties/cpu/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema33.properties.cpu.type,parentSchema:schema33.properties.cpu,data:data16};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -1829,10 +1832,10 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data.max_restarts !== undefined){
-let data17 = data.max_restarts;
+if(data14.processes !== undefined){
+let data17 = data14.processes;
 if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
-const err33 = {instancePath:instancePath+"/max_restarts",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.type,parentSchema:schema36,data:data17};
+const err33 = {instancePath:instancePath+"/limits/processes",schemaPath:"#/definitions/limits/properties/processes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.processes.type,parentSchema:schema33.properties.processes,data:data17};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -1842,8 +1845,8 @@ vErrors.push(err33);
 errors++;
 }
 if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 < 0 || isNaN(data17)){
-const err34 = {instancePath:instancePath+"/max_restarts",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema36,data:data17};
+if(data17 > 4194304 || isNaN(data17)){
+const err34 = {instancePath:instancePath+"/limits/processes",schemaPath:"#/definitions/limits/properties/processes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4194304},message:"must be <= 4194304",schema:4194304,parentSchema:schema33.properties.processes,data:data17};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -1852,12 +1855,8 @@ vErrors.push(err34);
 }
 errors++;
 }
-}
-}
-if(data.disabled !== undefined){
-let data18 = data.disabled;
-if(typeof data18 !== "boolean"){
-const err35 = {instancePath:instancePath+"/disabled",schemaPath:"#/definitions/boolean/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.type,parentSchema:schema32,data:data18};
+if(data17 < 1 || isNaN(data17)){
+const err35 = {instancePath:instancePath+"/limits/processes",schemaPath:"#/definitions/limits/properties/processes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.processes,data:data17};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -1867,10 +1866,11 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data.image !== undefined){
-let data19 = data.image;
-if(typeof data19 !== "string"){
-const err36 = {instancePath:instancePath+"/image",schemaPath:"#/definitions/string/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data19};
+}
+if(data14.open_files !== undefined){
+let data18 = data14.open_files;
+if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
+const err36 = {instancePath:instancePath+"/limits/open_files",schemaPath:"#/definitions/limits/properties/open_files/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.open_files.type,parentSchema:schema33.properties.open_files,data:data18};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -1879,10 +1879,9 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-}
-else {
-const err37 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema12.type,parentSchema:schema12,data};
+if((typeof data18 == "number") && (isFinite(data18))){
+if(data18 > 1048576 || isNaN(data18)){
+const err37 = {instancePath:instancePath+"/limits/open_files",schemaPath:"#/definitions/limits/properties/open_files/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema33.properties.open_files,data:data18};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -1891,18 +1890,230 @@ vErrors.push(err37);
 }
 errors++;
 }
+if(data18 < 1 || isNaN(data18)){
+const err38 = {instancePath:instancePath+"/limits/open_files",schemaPath:"#/definitions/limits/properties/open_files/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.open_files,data:data18};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err39 = {instancePath:instancePath+"/limits",schemaPath:"#/definitions/limits/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data:data14};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+if(data.stop_signal !== undefined){
+let data19 = data.stop_signal;
+if(typeof data19 === "string"){
+if(!pattern20.test(data19)){
+const err40 = {instancePath:instancePath+"/stop_signal",schemaPath:"#/definitions/signal/pattern",keyword:"pattern",params:{pattern: "^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"},message:"must match pattern \""+"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"+"\"",schema:"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$",parentSchema:schema34,data:data19};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+}
+else {
+const err41 = {instancePath:instancePath+"/stop_signal",schemaPath:"#/definitions/signal/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.type,parentSchema:schema34,data:data19};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+}
+if(data.stop_timeout !== undefined){
+let data20 = data.stop_timeout;
+const _errs84 = errors;
+let valid22 = false;
+const _errs85 = errors;
+if((typeof data20 == "number") && (isFinite(data20))){
+if(data20 < 0 || isNaN(data20)){
+const err42 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema25.anyOf[0],data:data20};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+else {
+const err43 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema25.anyOf[0].type,parentSchema:schema25.anyOf[0],data:data20};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+var _valid4 = _errs85 === errors;
+valid22 = valid22 || _valid4;
+if(!valid22){
+const _errs87 = errors;
+if(typeof data20 === "string"){
+if(!pattern12.test(data20)){
+const err44 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema25.anyOf[1],data:data20};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+else {
+const err45 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.anyOf[1].type,parentSchema:schema25.anyOf[1],data:data20};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+var _valid4 = _errs87 === errors;
+valid22 = valid22 || _valid4;
+}
+if(!valid22){
+const err46 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema25.anyOf,parentSchema:schema25,data:data20};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+else {
+errors = _errs84;
+if(vErrors !== null){
+if(_errs84){
+vErrors.length = _errs84;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.restart !== undefined){
+let data21 = data.restart;
+if(typeof data21 !== "string"){
+const err47 = {instancePath:instancePath+"/restart",schemaPath:"#/definitions/restart/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema36.type,parentSchema:schema36,data:data21};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+if(!(((data21 === "no") || (data21 === "on-failure")) || (data21 === "always"))){
+const err48 = {instancePath:instancePath+"/restart",schemaPath:"#/definitions/restart/enum",keyword:"enum",params:{allowedValues: schema36.enum},message:"must be equal to one of the allowed values",schema:schema36.enum,parentSchema:schema36,data:data21};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+if(data.max_restarts !== undefined){
+let data22 = data.max_restarts;
+if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
+const err49 = {instancePath:instancePath+"/max_restarts",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema37.type,parentSchema:schema37,data:data22};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 < 0 || isNaN(data22)){
+const err50 = {instancePath:instancePath+"/max_restarts",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema37,data:data22};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+}
+}
+if(data.disabled !== undefined){
+let data23 = data.disabled;
+if(typeof data23 !== "boolean"){
+const err51 = {instancePath:instancePath+"/disabled",schemaPath:"#/definitions/boolean/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.type,parentSchema:schema32,data:data23};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+if(data.image !== undefined){
+let data24 = data.image;
+if(typeof data24 !== "string"){
+const err52 = {instancePath:instancePath+"/image",schemaPath:"#/definitions/string/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data24};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+}
+}
+else {
+const err53 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema12.type,parentSchema:schema12,data};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
 validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema40 = {"type":"object","x-expected":"a map of service fields","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/definitions/command"},"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string","description":"Working directory, relative to the manifest (default: the manifest's folder)."},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList","description":"KEY=VALUE file(s) read into the environment, relative to the manifest."},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration","description":"Wait this long after the stop signal before SIGKILL (default 10s)."},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger","description":"Restarts `watch` tries before giving up (default 5)."},"disabled":{"$ref":"#/definitions/boolean","description":"Keep the service in the manifest but never start it."},"image":{"$ref":"#/definitions/string","description":"Reserved for export to container formats; ignored by uiprocs."}}};
+const schema41 = {"type":"object","x-expected":"a map of service fields","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/definitions/command"},"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string","description":"Working directory, relative to the manifest (default: the manifest's folder)."},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList","description":"KEY=VALUE file(s) read into the environment, relative to the manifest."},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"limits":{"$ref":"#/definitions/limits"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration","description":"Wait this long after the stop signal before SIGKILL (default 10s)."},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger","description":"Restarts `watch` tries before giving up (default 5)."},"disabled":{"$ref":"#/definitions/boolean","description":"Keep the service in the manifest but never start it."},"image":{"$ref":"#/definitions/string","description":"Reserved for export to container formats; ignored by uiprocs."}}};
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.command === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema40.required,parentSchema:schema40,data};
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'",schema:schema41.required,parentSchema:schema41,data};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1912,8 +2123,8 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!(func2.call(schema40.properties, key0))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema40,data};
+if(!(func2.call(schema41.properties, key0))){
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema41,data};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2384,11 +2595,12 @@ vErrors = vErrors === null ? validate18.errors : vErrors.concat(validate18.error
 errors = vErrors.length;
 }
 }
-if(data.stop_signal !== undefined){
-let data16 = data.stop_signal;
-if(typeof data16 === "string"){
-if(!pattern19.test(data16)){
-const err31 = {instancePath:instancePath+"/stop_signal",schemaPath:"#/definitions/signal/pattern",keyword:"pattern",params:{pattern: "^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"},message:"must match pattern \""+"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"+"\"",schema:"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$",parentSchema:schema33,data:data16};
+if(data.limits !== undefined){
+let data16 = data.limits;
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+for(const key5 in data16){
+if(!((((key5 === "memory") || (key5 === "cpu")) || (key5 === "processes")) || (key5 === "open_files"))){
+const err31 = {instancePath:instancePath+"/limits",schemaPath:"#/definitions/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema33,data:data16};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -2398,8 +2610,13 @@ vErrors.push(err31);
 errors++;
 }
 }
-else {
-const err32 = {instancePath:instancePath+"/stop_signal",schemaPath:"#/definitions/signal/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.type,parentSchema:schema33,data:data16};
+if(data16.memory !== undefined){
+let data17 = data16.memory;
+const _errs73 = errors;
+let valid23 = false;
+const _errs74 = errors;
+if(!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))){
+const err32 = {instancePath:instancePath+"/limits/memory",schemaPath:"#/definitions/limits/properties/memory/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.memory.anyOf[0].type,parentSchema:schema33.properties.memory.anyOf[0],data:data17};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -2408,15 +2625,9 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-if(data.stop_timeout !== undefined){
-let data17 = data.stop_timeout;
-const _errs73 = errors;
-let valid23 = false;
-const _errs74 = errors;
 if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 < 0 || isNaN(data17)){
-const err33 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema25.anyOf[0],data:data17};
+if(data17 < 1 || isNaN(data17)){
+const err33 = {instancePath:instancePath+"/limits/memory",schemaPath:"#/definitions/limits/properties/memory/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.memory.anyOf[0],data:data17};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -2426,8 +2637,13 @@ vErrors.push(err33);
 errors++;
 }
 }
-else {
-const err34 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema25.anyOf[0].type,parentSchema:schema25.anyOf[0],data:data17};
+var _valid4 = _errs74 === errors;
+valid23 = valid23 || _valid4;
+if(!valid23){
+const _errs76 = errors;
+if(typeof data17 === "string"){
+if(!pattern8.test(data17)){
+const err34 = {instancePath:instancePath+"/limits/memory",schemaPath:"#/definitions/limits/properties/memory/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"},message:"must match pattern \""+"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"+"\"",schema:"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$",parentSchema:schema33.properties.memory.anyOf[1],data:data17};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -2436,13 +2652,9 @@ vErrors.push(err34);
 }
 errors++;
 }
-var _valid4 = _errs74 === errors;
-valid23 = valid23 || _valid4;
-if(!valid23){
-const _errs76 = errors;
-if(typeof data17 === "string"){
-if(!pattern12.test(data17)){
-const err35 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema25.anyOf[1],data:data17};
+}
+else {
+const err35 = {instancePath:instancePath+"/limits/memory",schemaPath:"#/definitions/limits/properties/memory/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema33.properties.memory.anyOf[1].type,parentSchema:schema33.properties.memory.anyOf[1],data:data17};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -2451,27 +2663,16 @@ vErrors.push(err35);
 }
 errors++;
 }
+var _valid4 = _errs76 === errors;
+valid23 = valid23 || _valid4;
 }
-else {
-const err36 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.anyOf[1].type,parentSchema:schema25.anyOf[1],data:data17};
+if(!valid23){
+const err36 = {instancePath:instancePath+"/limits/memory",schemaPath:"#/definitions/limits/properties/memory/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema33.properties.memory.anyOf,parentSchema:schema33.properties.memory,data:data17};
 if(vErrors === null){
 vErrors = [err36];
 }
 else {
 vErrors.push(err36);
-}
-errors++;
-}
-var _valid4 = _errs76 === errors;
-valid23 = valid23 || _valid4;
-}
-if(!valid23){
-const err37 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema25.anyOf,parentSchema:schema25,data:data17};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
 }
 errors++;
 }
@@ -2487,10 +2688,21 @@ vErrors = null;
 }
 }
 }
-if(data.restart !== undefined){
-let data18 = data.restart;
-if(typeof data18 !== "string"){
-const err38 = {instancePath:instancePath+"/restart",schemaPath:"#/definitions/restart/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema35.type,parentSchema:schema35,data:data18};
+if(data16.cpu !== undefined){
+let data18 = data16.cpu;
+if((typeof data18 == "number") && (isFinite(data18))){
+if(data18 > 1024 || isNaN(data18)){
+const err37 = {instancePath:instancePath+"/limits/cpu",schemaPath:"#/definitions/limits/properties/cpu/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1024},message:"must be <= 1024",schema:1024,parentSchema:schema33.properties.cpu,data:data18};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+if(data18 <= 0 || isNaN(data18)){
+const err38 = {instancePath:instancePath+"/limits/cpu",schemaPath:"#/definitions/limits/properties/cpu/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema33.properties.cpu,data:data18};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -2499,8 +2711,9 @@ vErrors.push(err38);
 }
 errors++;
 }
-if(!(((data18 === "no") || (data18 === "on-failure")) || (data18 === "always"))){
-const err39 = {instancePath:instancePath+"/restart",schemaPath:"#/definitions/restart/enum",keyword:"enum",params:{allowedValues: schema35.enum},message:"must be equal to one of the allowed values",schema:schema35.enum,parentSchema:schema35,data:data18};
+}
+else {
+const err39 = {instancePath:instancePath+"/limits/cpu",schemaPath:"#/definitions/limits/properties/cpu/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema33.properties.cpu.type,parentSchema:schema33.properties.cpu,data:data18};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -2510,10 +2723,10 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data.max_restarts !== undefined){
-let data19 = data.max_restarts;
+if(data16.processes !== undefined){
+let data19 = data16.processes;
 if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
-const err40 = {instancePath:instancePath+"/max_restarts",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema36.type,parentSchema:schema36,data:data19};
+const err40 = {instancePath:instancePath+"/limits/processes",schemaPath:"#/definitions/limits/properties/processes/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.processes.type,parentSchema:schema33.properties.processes,data:data19};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -2523,8 +2736,8 @@ vErrors.push(err40);
 errors++;
 }
 if((typeof data19 == "number") && (isFinite(data19))){
-if(data19 < 0 || isNaN(data19)){
-const err41 = {instancePath:instancePath+"/max_restarts",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema36,data:data19};
+if(data19 > 4194304 || isNaN(data19)){
+const err41 = {instancePath:instancePath+"/limits/processes",schemaPath:"#/definitions/limits/properties/processes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4194304},message:"must be <= 4194304",schema:4194304,parentSchema:schema33.properties.processes,data:data19};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -2533,12 +2746,8 @@ vErrors.push(err41);
 }
 errors++;
 }
-}
-}
-if(data.disabled !== undefined){
-let data20 = data.disabled;
-if(typeof data20 !== "boolean"){
-const err42 = {instancePath:instancePath+"/disabled",schemaPath:"#/definitions/boolean/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.type,parentSchema:schema32,data:data20};
+if(data19 < 1 || isNaN(data19)){
+const err42 = {instancePath:instancePath+"/limits/processes",schemaPath:"#/definitions/limits/properties/processes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.processes,data:data19};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -2548,10 +2757,11 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data.image !== undefined){
-let data21 = data.image;
-if(typeof data21 !== "string"){
-const err43 = {instancePath:instancePath+"/image",schemaPath:"#/definitions/string/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data21};
+}
+if(data16.open_files !== undefined){
+let data20 = data16.open_files;
+if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
+const err43 = {instancePath:instancePath+"/limits/open_files",schemaPath:"#/definitions/limits/properties/open_files/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema33.properties.open_files.type,parentSchema:schema33.properties.open_files,data:data20};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -2560,15 +2770,226 @@ vErrors.push(err43);
 }
 errors++;
 }
-}
-}
-else {
-const err44 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema40.type,parentSchema:schema40,data};
+if((typeof data20 == "number") && (isFinite(data20))){
+if(data20 > 1048576 || isNaN(data20)){
+const err44 = {instancePath:instancePath+"/limits/open_files",schemaPath:"#/definitions/limits/properties/open_files/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema33.properties.open_files,data:data20};
 if(vErrors === null){
 vErrors = [err44];
 }
 else {
 vErrors.push(err44);
+}
+errors++;
+}
+if(data20 < 1 || isNaN(data20)){
+const err45 = {instancePath:instancePath+"/limits/open_files",schemaPath:"#/definitions/limits/properties/open_files/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema33.properties.open_files,data:data20};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err46 = {instancePath:instancePath+"/limits",schemaPath:"#/definitions/limits/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema33.type,parentSchema:schema33,data:data16};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+if(data.stop_signal !== undefined){
+let data21 = data.stop_signal;
+if(typeof data21 === "string"){
+if(!pattern20.test(data21)){
+const err47 = {instancePath:instancePath+"/stop_signal",schemaPath:"#/definitions/signal/pattern",keyword:"pattern",params:{pattern: "^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"},message:"must match pattern \""+"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$"+"\"",schema:"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$",parentSchema:schema34,data:data21};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+else {
+const err48 = {instancePath:instancePath+"/stop_signal",schemaPath:"#/definitions/signal/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema34.type,parentSchema:schema34,data:data21};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+if(data.stop_timeout !== undefined){
+let data22 = data.stop_timeout;
+const _errs94 = errors;
+let valid26 = false;
+const _errs95 = errors;
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 < 0 || isNaN(data22)){
+const err49 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema25.anyOf[0],data:data22};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+else {
+const err50 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema25.anyOf[0].type,parentSchema:schema25.anyOf[0],data:data22};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+var _valid5 = _errs95 === errors;
+valid26 = valid26 || _valid5;
+if(!valid26){
+const _errs97 = errors;
+if(typeof data22 === "string"){
+if(!pattern12.test(data22)){
+const err51 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema25.anyOf[1],data:data22};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+else {
+const err52 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.anyOf[1].type,parentSchema:schema25.anyOf[1],data:data22};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+var _valid5 = _errs97 === errors;
+valid26 = valid26 || _valid5;
+}
+if(!valid26){
+const err53 = {instancePath:instancePath+"/stop_timeout",schemaPath:"#/definitions/duration/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema25.anyOf,parentSchema:schema25,data:data22};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+else {
+errors = _errs94;
+if(vErrors !== null){
+if(_errs94){
+vErrors.length = _errs94;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.restart !== undefined){
+let data23 = data.restart;
+if(typeof data23 !== "string"){
+const err54 = {instancePath:instancePath+"/restart",schemaPath:"#/definitions/restart/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema36.type,parentSchema:schema36,data:data23};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+if(!(((data23 === "no") || (data23 === "on-failure")) || (data23 === "always"))){
+const err55 = {instancePath:instancePath+"/restart",schemaPath:"#/definitions/restart/enum",keyword:"enum",params:{allowedValues: schema36.enum},message:"must be equal to one of the allowed values",schema:schema36.enum,parentSchema:schema36,data:data23};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+if(data.max_restarts !== undefined){
+let data24 = data.max_restarts;
+if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
+const err56 = {instancePath:instancePath+"/max_restarts",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema37.type,parentSchema:schema37,data:data24};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 < 0 || isNaN(data24)){
+const err57 = {instancePath:instancePath+"/max_restarts",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema37,data:data24};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+}
+}
+if(data.disabled !== undefined){
+let data25 = data.disabled;
+if(typeof data25 !== "boolean"){
+const err58 = {instancePath:instancePath+"/disabled",schemaPath:"#/definitions/boolean/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema32.type,parentSchema:schema32,data:data25};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+}
+if(data.image !== undefined){
+let data26 = data.image;
+if(typeof data26 !== "string"){
+const err59 = {instancePath:instancePath+"/image",schemaPath:"#/definitions/string/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema17.type,parentSchema:schema17,data:data26};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+}
+}
+else {
+const err60 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema41.type,parentSchema:schema41,data};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
 }
 errors++;
 }
