@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { type LoadedProject, loadProject, loadProjectOrRecords } from '../../app/project.js';
 import { type StatusRow, statusRows } from '../../app/status.js';
+import { measureUsage } from '../../app/usage.js';
 import { projectIdOf } from '../../core/identity.js';
 import { type Desired, type Observed, ok, type Result } from '../../core/model.js';
 import { taggedProcesses } from '../../runtime/service-processes.js';
@@ -54,7 +55,23 @@ export default async function ps(
     observed = await noteExits(desired.stateDir, observed, { system, command: 'uiprocs ps' });
   }
   const untracked = untrackedProcesses(desired, observed, system);
-  const rows = await statusRows(desired, observed, system, project.value.targets, Date.now(), untracked);
+  const running = Object.values(observed.services).flatMap((o) => (o.status === 'running' ? [o.record] : []));
+  // Usage only where something runs; the samples it keeps go to a trusted state dir only.
+  const usage =
+    running.length === 0
+      ? undefined
+      : await measureUsage(system, projectIdOf(desired, observed), running, {
+          ...(trusted?.ok === true ? { stateDir: desired.stateDir } : {}),
+        });
+  const rows = await statusRows(
+    desired,
+    observed,
+    system,
+    project.value.targets,
+    Date.now(),
+    untracked,
+    usage,
+  );
   const alive = (r: StatusRow) => r.status === 'running' || r.status === 'starting';
   const view = exists
     ? supervisionView(
