@@ -4,7 +4,8 @@
  * wait. See runtime/usage.ts for which processes count and how a base is chosen.
  */
 import type { RunRecord } from '../core/model.js';
-import { processTable, type System } from '../runtime/system.js';
+import type { ProcessSnapshot } from '../runtime/service-processes.js';
+import type { System } from '../runtime/system.js';
 import {
   type CpuSample,
   chooseBase,
@@ -15,12 +16,15 @@ import {
   serviceUsage,
   takeSample,
   usageProcesses,
+  usageSnapshot,
 } from '../runtime/usage.js';
 import { readCpuSamples, writeCpuSamples } from '../state/cpu-samples.js';
 
 export interface UsageOptions {
   /** The state dir, when trusted: samples are read from and kept there. Otherwise both samples are taken now. */
   stateDir?: string;
+  /** A usageSnapshot the caller took already (ps shares it with its untracked-process search). */
+  snapshot?: ProcessSnapshot;
   /** Wall-clock ms (samples outlive this process). */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -41,9 +45,12 @@ export async function measureUsage(
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
+  let first = options.snapshot;
   const look = () => {
-    const table = processTable(system);
-    const members = new Map(records.map((r) => [r.name, usageProcesses(table, projectId, r)]));
+    const snapshot = first ?? usageSnapshot(system, projectId, records);
+    first = undefined;
+    const members = new Map(records.map((r) => [r.name, usageProcesses(snapshot, r)]));
+    const table = snapshot.table;
     const sample = takeSample([...members.values()].flat(), now());
     return { table, members, sample };
   };

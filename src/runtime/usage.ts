@@ -7,8 +7,9 @@
  */
 import type { RunRecord } from '../core/model.js';
 import { cgroupMembers } from './place/members.js';
-import { membersOf, type ProcessSnapshot } from './service-processes.js';
-import { isLive, type ProcInfo, TICKS_PER_SECOND } from './system.js';
+import { indexOf, membersOf, type ProcessSnapshot, snapshotProcesses } from './service-processes.js';
+import type { ProcInfo, System } from './system.js';
+import { TICKS_PER_SECOND } from './system.js';
 
 /** A base sample younger than this gives too few ticks (1 tick = 1/100 s) to say much. */
 export const MIN_SAMPLE_AGE_MS = 250;
@@ -40,28 +41,42 @@ export function processKey(info: Pick<ProcInfo, 'pid' | 'startTime'>): string {
 }
 
 /**
- * The processes a running service's usage sums over:
+ * The processes a running service's usage sums over, over a snapshot with the project's
+ * tags (usageSnapshot):
  * - with a cgroup recorded (`place.cgroups`), exactly its `cgroup.procs` (the kernel's own
  *   list; descendants are in it already);
- * - otherwise the members of its process group plus their descendants by parent PID
- *   (membersOf over a snapshot without tags).
- * Processes that double-forked out of both (found only by the UIPROCS_SERVICE tag in
- * /proc/<pid>/environ) are NOT counted: that sweep reads every process's environment and
- * `ps` of a running project does not otherwise make it (see docs/DESIGN.md, "Usage").
+ * - otherwise what `down` would stop (membersOf): the members of its process group, the
+ *   processes carrying its UIPROCS_SERVICE tag (double-forked, setsid'd away), and the
+ *   descendants by parent PID of all of them.
  */
 export function usageProcesses(
-  table: readonly ProcInfo[],
-  projectId: string,
+  snapshot: ProcessSnapshot,
   record: Pick<RunRecord, 'name' | 'pid' | 'pgid' | 'place'>,
 ): ProcInfo[] {
-  const live = table.filter(isLive);
-  const byPid = new Map(live.map((p) => [p.pid, p]));
+  const { byPid } = indexOf(snapshot);
   const cgroup = record.place && record.place.cgroups.length > 0 ? cgroupMembers(record.place) : undefined;
   if (cgroup !== undefined) return cgroup.flatMap((pid) => byPid.get(pid) ?? []);
-  const snapshot: ProcessSnapshot = { projectId, table: live, tags: new Map() };
-  return membersOf(snapshot, { projectId, service: record.name, pid: record.pid, pgid: record.pgid }).flatMap(
-    (p) => byPid.get(p.pid) ?? [],
-  );
+  const selector = {
+    projectId: snapshot.projectId,
+    service: record.name,
+    pid: record.pid,
+    pgid: record.pgid,
+  };
+  return membersOf(snapshot, selector).flatMap((p) => byPid.get(p.pid) ?? []);
+}
+
+/**
+ * The snapshot usage looks at: live processes and the project's tags. The environments of
+ * the running services' own process groups are not read (their members count anyway), so
+ * the tag sweep reads those of the rest of the machine: ~1 ms for 160 processes here
+ * (docs/DESIGN.md, "Usage"); the Linux System reads each tag once per process and run.
+ */
+export function usageSnapshot(
+  system: System,
+  projectId: string,
+  records: readonly Pick<RunRecord, 'pgid'>[],
+): ProcessSnapshot {
+  return snapshotProcesses(system, projectId, new Set(records.map((r) => r.pgid)));
 }
 
 /** The CPU ticks of these processes now, as a sample. Processes that report none are left out. */
