@@ -3,7 +3,8 @@
  * cached manifest and the state records only — no lock, no spawn, nothing written. A
  * running service with a port is checked against the kernel's table of listening sockets
  * (or, without one, a TCP connect) to tell `running` (listening) from `starting` (alive,
- * port not open yet).
+ * port not open yet). Usage (CPU, memory, process count) is measured by the caller
+ * (app/usage.ts) and handed in.
  */
 import { builtin } from '../core/builtin.js';
 import type { Desired, Observed } from '../core/model.js';

@@ -15,7 +15,8 @@ import type { Context } from '../context.js';
 
 /**
  * `uiprocs ps`: read-only; waits for no lock, so it answers at once even while an `up`
- * runs (its one write, a death nobody recorded yet, tries the lock once). `--check`
+ * runs (its writes: a death nobody recorded yet, which tries the lock once, and its CPU
+ * sample, `.cpu-samples.json`, which needs none: app/usage.ts). `--check`
  * makes it a health check for scripts: exit 1 unless every target runs and answers on
  * its port, and none is `unhealthy` by the health checks of a running watch.
  *
