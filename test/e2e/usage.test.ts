@@ -94,33 +94,50 @@ describe('ps usage', () => {
     expect(fb.cpu_percent).not.toBeNull();
   }, 60_000);
 
-  it('a busy loop shows about one core, an idle service about 0; the next ps uses the stored sample', async () => {
+  it('a busy loop shows about one core, an idle service about 0, one busy only earlier about 0; later runs use the stored sample', async () => {
     const p = track(e2eProject());
     p.write(
-      `services:\n  busy: { command: [node, ${usage}, busy] }\n  idle: { command: [node, ${usage}, idle] }\n`,
+      [
+        'services:',
+        `  busy: { command: [node, ${usage}, busy] }`,
+        `  idle: { command: [node, ${usage}, idle] }`,
+        // Busy for its first 1.5 s: a lifetime average would show it far above 5 %.
+        `  burst: { command: [node, ${usage}, burst, '1500'] }`,
+        '',
+      ].join('\n'),
     );
     await p.ok(['up']);
-    await waitFor(() => logSays(p, 'busy', 'ready busy')() && logSays(p, 'idle', 'ready idle')(), {
+    await waitFor(() => ['busy', 'idle', 'burst'].every((n) => logSays(p, n, `ready ${n}`)()), {
       timeout: 15_000,
     });
 
     // No stored sample yet: ps samples twice, 0.25 s apart.
-    const first = await psRows(p);
-    expect(row(first, 'busy').cpu_percent).toBeGreaterThan(50);
-    expect(row(first, 'busy').cpu_percent).toBeLessThanOrEqual(105);
-    expect(row(first, 'idle').cpu_percent).toBeLessThan(5);
+    const check = (rows: StatusRow[]) => {
+      expect(row(rows, 'busy').cpu_percent).toBeLessThanOrEqual(105);
+      expect(row(rows, 'idle').cpu_percent).toBeLessThan(5);
+      expect(row(rows, 'burst').cpu_percent).toBeLessThan(5);
+      return row(rows, 'busy').cpu_percent!;
+    };
+    const first = check(await psRows(p));
     const samples = join(p.stateDir, '.cpu-samples.json');
     expect(existsSync(samples)).toBe(true);
+    const lastAt = () =>
+      (JSON.parse(readFileSync(samples, 'utf8')) as { samples: { at: number }[] }).samples.at(-1)!.at;
 
     // Later runs take an earlier run's sample as base (kept outside run/: no record read it).
-    await waitFor(
-      () => Date.now() - (JSON.parse(readFileSync(samples, 'utf8')).samples.at(-1).at as number) >= 250,
-    );
+    await waitFor(() => Date.now() - lastAt() >= 250);
     const second = await psRows(p);
-    expect(second.map((r) => r.name).sort()).toEqual(['busy', 'idle']);
-    expect(row(second, 'busy').cpu_percent).toBeGreaterThan(50);
-    expect(row(second, 'busy').cpu_percent).toBeLessThanOrEqual(105);
-    expect(row(second, 'idle').cpu_percent).toBeLessThan(5);
+    expect(second.map((r) => r.name).sort()).toEqual(['burst', 'busy', 'idle']);
+    // About one core; the two cores are shared with the other test files, so a busy loop
+    // may get less for a moment: some run must see more than half a core.
+    let busiest = Math.max(first, check(second));
+    await waitFor(
+      async () => {
+        busiest = Math.max(busiest, check(await psRows(p)));
+        return busiest > 50;
+      },
+      { timeout: 20_000, what: 'a run that sees the busy loop above 50 %' },
+    );
     const kept = JSON.parse(readFileSync(samples, 'utf8')) as { samples: { at: number }[] };
     expect(kept.samples.length).toBeGreaterThanOrEqual(2);
     expect(kept.samples.length).toBeLessThanOrEqual(4);
