@@ -357,17 +357,20 @@ export function parseStat(text: string, pageSize = 4096): ProcInfo | undefined {
   const state = rest[0];
   const startTime = rest[22 - 3];
   if (!Number.isInteger(pid) || state === undefined || startTime === undefined) return undefined;
-  return {
+  const info: ProcInfo = {
     pid,
     ppid: Number(rest[4 - 3]),
     pgid: Number(rest[5 - 3]),
     sid: Number(rest[6 - 3]),
     state,
     startTime,
-    // utime + stime (fields 14, 15) and rss in pages (field 24): usage for `ps`, at no extra read.
-    cpuTicks: Number(rest[14 - 3]) + Number(rest[15 - 3]),
-    rssBytes: Number(rest[24 - 3]) * pageSize,
   };
+  // utime + stime (fields 14, 15) and rss in pages (field 24): usage for `ps`, at no extra read.
+  const cpuTicks = Number(rest[14 - 3]) + Number(rest[15 - 3]);
+  const rssPages = Number(rest[24 - 3]);
+  if (Number.isFinite(cpuTicks)) info.cpuTicks = cpuTicks;
+  if (Number.isFinite(rssPages)) info.rssBytes = rssPages * pageSize;
+  return info;
 }
 
 /** AT_PAGESZ in the auxiliary vector (/proc/self/auxv: pairs of native words). */
