@@ -3,12 +3,14 @@
  * cached manifest and the state records only — no lock, no spawn, nothing written. A
  * running service with a port is checked against the kernel's table of listening sockets
  * (or, without one, a TCP connect) to tell `running` (listening) from `starting` (alive,
- * port not open yet).
+ * port not open yet). Usage (CPU, memory, process count) is measured by the caller
+ * (app/usage.ts) and handed in.
  */
 import { builtin } from '../core/builtin.js';
 import type { Desired, Observed } from '../core/model.js';
 import { taskNames } from '../core/model.js';
 import { isLive, type System } from '../runtime/system.js';
+import type { ServiceUsage } from '../runtime/usage.js';
 import { type HealthFileStatus, readHealthFile } from '../state/health-file.js';
 import { urlFor } from '../ui/format.js';
 
@@ -29,6 +31,16 @@ export interface StatusRow {
   started_at: string | null;
   uptime_ms: number | null;
   restarts: number;
+  /**
+   * Recent CPU use of all its processes, in % of one core (200 = two cores busy), one
+   * decimal: over the time since an earlier `ps`'s sample (0.25 s to 5 min old), or over a
+   * 0.25 s wait when there is none. null when not running or unknown.
+   */
+  cpu_percent: number | null;
+  /** Sum of the resident set sizes (RSS) of its processes, in bytes; null when not running. */
+  memory_bytes: number | null;
+  /** How many live processes it has (group, descendants, or its cgroup); null when not running. */
+  processes: number | null;
   /**
    * How its last process ended, while its record is kept (until the next `up` or `down`
    * of it): the exit code, or the signal that killed it; both null with `finished_at` set
@@ -77,6 +89,8 @@ export async function statusRows(
   now: number = Date.now(),
   /** Service → PIDs of live processes with its tag, for services without a running record. */
   untracked: ReadonlyMap<string, readonly number[]> = new Map(),
+  /** Service → usage of its processes, for services with a running record (app/usage.ts). */
+  usage: ReadonlyMap<string, ServiceUsage> = new Map(),
 ): Promise<StatusRow[]> {
   // One read of the kernel's socket table answers for every port; connecting is the fallback.
   const listening = system.listeningPorts?.();
@@ -103,6 +117,9 @@ export async function statusRows(
         started_at: null,
         uptime_ms: null,
         restarts: 0,
+        cpu_percent: null,
+        memory_bytes: null,
+        processes: null,
         exit_code: null,
         exit_signal: null,
         finished_at: null,
@@ -154,8 +171,12 @@ export async function statusRows(
       const answering = record.port === null || (await answers(record.port));
       // One small read, only for a running service that has a healthcheck.
       const health = spec?.health === undefined ? null : readHealthFile(desired.stateDir, name, record, now);
+      const used = usage.get(name);
       return {
         ...row,
+        cpu_percent: used?.cpuPercent ?? null,
+        memory_bytes: used?.memoryBytes ?? null,
+        processes: used?.processes ?? null,
         health: health?.status ?? null,
         status: answering ? 'running' : 'starting',
         pid: record.pid,

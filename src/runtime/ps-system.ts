@@ -84,7 +84,7 @@ function run(file: string, args: string[]): string {
 }
 
 function psTable(select: string[]): ProcInfo[] {
-  const out = run('ps', [...select, '-o', 'pid=,ppid=,pgid=,sess=,stat=,lstart=']);
+  const out = run('ps', [...select, '-o', 'pid=,ppid=,pgid=,sess=,stat=,rss=,time=,lstart=']);
   const rows: ProcInfo[] = [];
   for (const line of out.split('\n')) {
     const info = parsePsLine(line);
@@ -93,18 +93,36 @@ function psTable(select: string[]): ProcInfo[] {
   return rows;
 }
 
-/** One `ps -o pid=,ppid=,pgid=,sess=,stat=,lstart=` row; lstart is the rest of the line. */
+/**
+ * One `ps -o pid=,ppid=,pgid=,sess=,stat=,rss=,time=,lstart=` row; lstart is the rest of
+ * the line. rss is in KiB; time is the CPU time used (see cpuTimeTicks).
+ */
 export function parsePsLine(line: string): ProcInfo | undefined {
-  const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(.+?)\s*$/.exec(line);
+  const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(\d+)\s+(\S+)\s+(.+?)\s*$/.exec(line);
   if (!m) return undefined;
+  const cpuTicks = cpuTimeTicks(m[7]!);
   return {
     pid: Number(m[1]),
     ppid: Number(m[2]),
     pgid: Number(m[3]),
     sid: Number(m[4]),
     state: m[5]!.charAt(0),
-    startTime: startToken(m[6]!),
+    startTime: startToken(m[8]!),
+    rssBytes: Number(m[6]) * 1024,
+    ...(cpuTicks === undefined ? {} : { cpuTicks }),
   };
+}
+
+/**
+ * `ps -o time=` as ticks of 1/100 s: `[[dd-]hh:]mm:ss[.cc]`. macOS prints hundredths
+ * (`0:01.25`); procps on Linux whole seconds (`00:00:01`), so CPU shares from the forced
+ * fallback there are coarse. undefined for anything else.
+ */
+export function cpuTimeTicks(text: string): number | undefined {
+  const m = /^(?:(\d+)-)?(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)$/.exec(text);
+  if (!m) return undefined;
+  const seconds = Number(m[1] ?? 0) * 86_400 + Number(m[2] ?? 0) * 3600 + Number(m[3]) * 60 + Number(m[4]);
+  return Math.round(seconds * 100);
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

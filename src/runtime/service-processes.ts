@@ -72,29 +72,31 @@ export function findServiceProcesses(system: System, selector: ServiceSelector):
 /** findServiceProcesses over a snapshot already taken (for the same project). */
 export function membersOf(snapshot: ProcessSnapshot, selector: ServiceSelector): ServiceProcess[] {
   const { table, tags } = snapshot;
+  const index = indexOf(snapshot);
   const found = new Map<number, { info: ProcInfo; via: ServiceProcess['via'] }>();
   const pgid = selector.pgid ?? 0;
   const leader = selector.pid ?? 0;
 
   const exact = cgroupMembers(selector.place);
-  if (exact !== undefined && exact.length > 0) {
-    const inCgroup = new Set(exact);
-    for (const info of table) if (inCgroup.has(info.pid)) found.set(info.pid, { info, via: 'cgroup' });
-  }
+  if (exact !== undefined)
+    for (const pid of exact) {
+      const info = index.byPid.get(pid);
+      if (info) found.set(pid, { info, via: 'cgroup' });
+    }
   if (pgid > 1)
-    for (const info of table)
-      if (info.pgid === pgid && !found.has(info.pid)) found.set(info.pid, { info, via: 'group' });
+    for (const info of index.groups.get(pgid) ?? [])
+      if (!found.has(info.pid)) found.set(info.pid, { info, via: 'group' });
   if (leader > 1 && !found.has(leader)) {
-    const info = table.find((p) => p.pid === leader);
+    const info = index.byPid.get(leader);
     if (info && info.pgid === pgid) found.set(leader, { info, via: 'group' });
   }
-  if (snapshot.projectId === selector.projectId) {
+  if (snapshot.projectId === selector.projectId && tags.size > 0) {
     for (const info of table) {
       if (!found.has(info.pid) && tags.get(info.pid) === selector.service)
         found.set(info.pid, { info, via: 'tag' });
     }
   }
-  addDescendants(table, found);
+  addDescendants(index.children, found);
 
   return [...found.values()].map(({ info, via }) => ({
     pid: info.pid,
@@ -102,6 +104,37 @@ export function membersOf(snapshot: ProcessSnapshot, selector: ServiceSelector):
     pgid: info.pgid,
     via,
   }));
+}
+
+/** A snapshot's table by PID, by parent PID and by process group. */
+export interface SnapshotIndex {
+  byPid: Map<number, ProcInfo>;
+  children: Map<number, ProcInfo[]>;
+  groups: Map<number, ProcInfo[]>;
+}
+
+const indexes = new WeakMap<readonly ProcInfo[], SnapshotIndex>();
+
+/**
+ * Built once per snapshot table and kept beside it: `ps` (usage) and `down` ask membersOf
+ * about 50 services over one snapshot, and scanning the whole table for each of them (a
+ * children map built anew per service) cost ~8 ms of a `ps` of 50.
+ */
+export function indexOf(snapshot: Pick<ProcessSnapshot, 'table'>): SnapshotIndex {
+  const known = indexes.get(snapshot.table);
+  if (known) return known;
+  const index: SnapshotIndex = { byPid: new Map(), children: new Map(), groups: new Map() };
+  for (const info of snapshot.table) {
+    index.byPid.set(info.pid, info);
+    const siblings = index.children.get(info.ppid);
+    if (siblings) siblings.push(info);
+    else index.children.set(info.ppid, [info]);
+    const members = index.groups.get(info.pgid);
+    if (members) members.push(info);
+    else index.groups.set(info.pgid, [info]);
+  }
+  indexes.set(snapshot.table, index);
+  return index;
 }
 
 /**
@@ -125,15 +158,9 @@ export function createSweeper(system: System, projectId: string): () => Promise<
 
 /** Walks parent links down from every member found so far (tree-kill's approach, over a snapshot). */
 function addDescendants(
-  table: ProcInfo[],
+  children: ReadonlyMap<number, ProcInfo[]>,
   found: Map<number, { info: ProcInfo; via: ServiceProcess['via'] }>,
 ): void {
-  const children = new Map<number, ProcInfo[]>();
-  for (const info of table) {
-    const list = children.get(info.ppid);
-    if (list) list.push(info);
-    else children.set(info.ppid, [info]);
-  }
   const queue = [...found.keys()];
   while (queue.length > 0) {
     const parent = queue.pop()!;

@@ -19,7 +19,20 @@ export interface ProcInfo {
   state: string;
   /** Process start time: field 22 of /proc/<pid>/stat on Linux; `ps -o lstart=` elsewhere. */
   startTime: string;
+  /**
+   * Resident set size in bytes (field 24 of /proc/<pid>/stat × the page size; `ps -o rss=`
+   * elsewhere), from the same read as the rest. Optional: test fakes need not set it.
+   */
+  rssBytes?: number;
+  /**
+   * CPU time used so far, user + system, in clock ticks of 1/100 s (fields 14 and 15 of
+   * /proc/<pid>/stat, whose ABI fixes USER_HZ at 100; `ps -o time=` elsewhere).
+   */
+  cpuTicks?: number;
 }
+
+/** Clock ticks per second in /proc/<pid>/stat (USER_HZ, 100 in Linux's ABI whatever CONFIG_HZ is). */
+export const TICKS_PER_SECOND = 100;
 
 /** `UIPROCS_PROJECT` and `UIPROCS_SERVICE` from a process's environment: who started it. */
 export interface ServiceTag {

@@ -19,3 +19,25 @@ export function formatUptime(ms: number): string {
 export function urlFor(port: number | null): string | null {
   return port === null ? null : `http://127.0.0.1:${port}/`;
 }
+
+/**
+ * A size for people, binary like the manifest's sizes (1 MB = 1024² bytes, units.ts):
+ * `812 KB`, `96.3 MB`, `1.25 GB`. Three significant digits at most, so columns stay narrow.
+ */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 999.5 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  if (unit === 0) return `${Math.round(value)} B`;
+  const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
+  return `${value.toFixed(digits)} ${units[unit]}`;
+}
+
+/** A CPU share of one core: `0%`, `0.4%`, `12%`, `198%` (one decimal only below 10 %). */
+export function formatPercent(percent: number): string {
+  return percent < 10 && percent !== 0 ? `${percent.toFixed(1)}%` : `${Math.round(percent)}%`;
+}

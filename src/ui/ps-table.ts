@@ -1,7 +1,7 @@
 import type { Status, StatusRow } from '../app/status.js';
 import { exitStatus } from '../core/exit.js';
 import { type Colors, createColors } from './ansi.js';
-import { formatUptime } from './format.js';
+import { formatBytes, formatPercent, formatUptime } from './format.js';
 
 const paint: Record<Status, (c: Colors, s: string) => string> = {
   running: (c, s) => c.green(s),
@@ -16,7 +16,7 @@ const paint: Record<Status, (c: Colors, s: string) => string> = {
 /** `ps` for people: aligned columns, colour only on the status, notes after the table. */
 export function formatPsTable(rows: StatusRow[], color: boolean): string {
   const c = createColors(color);
-  const header = ['NAME', 'GROUP', 'STATUS', 'PID', 'PORT', 'URL', 'UPTIME', 'RESTARTS'];
+  const header = ['NAME', 'GROUP', 'STATUS', 'PID', 'PORT', 'URL', 'UPTIME', 'CPU', 'MEM', 'RESTARTS'];
   const cells = rows.map((r) => [
     r.name,
     r.group.join(',') || '-',
@@ -29,6 +29,8 @@ export function formatPsTable(rows: StatusRow[], color: boolean): string {
     r.port?.toString() ?? '-',
     r.url ?? '-',
     r.uptime_ms === null ? '-' : formatUptime(r.uptime_ms),
+    r.cpu_percent === null ? '-' : formatPercent(r.cpu_percent),
+    r.memory_bytes === null ? '-' : formatBytes(r.memory_bytes),
     String(r.restarts),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]!.length)));

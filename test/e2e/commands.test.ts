@@ -159,6 +159,8 @@ describe('ps', () => {
       'PORT',
       'URL',
       'UPTIME',
+      'CPU',
+      'MEM',
       'RESTARTS',
     ]);
     expect(lines).toHaveLength(2);
@@ -170,8 +172,19 @@ describe('ps', () => {
     expect(json.code, json.stderr).toBe(0);
     const rows = JSON.parse(json.stdout) as Array<Record<string, unknown>>; // all of stdout is JSON
     for (const row of rows) {
-      for (const key of ['name', 'group', 'status', 'pid', 'port', 'url', 'started_at'])
+      for (const key of [
+        'name',
+        'group',
+        'status',
+        'pid',
+        'port',
+        'url',
+        'started_at',
+        'cpu_percent',
+        'memory_bytes',
+      ])
         expect(row).toHaveProperty(key);
+      expect(row.processes).toBe(1);
       expect(row.status).toBe('running');
       expect(Number.isNaN(Date.parse(row.started_at as string))).toBe(false);
     }

@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
 import { type LoadedProject, loadProject, loadProjectOrRecords } from '../../app/project.js';
 import { type StatusRow, statusRows } from '../../app/status.js';
+import { measureUsage } from '../../app/usage.js';
 import { projectIdOf } from '../../core/identity.js';
 import { type Desired, type Observed, ok, type Result } from '../../core/model.js';
-import { taggedProcesses } from '../../runtime/service-processes.js';
-import { getSystem, type System } from '../../runtime/system.js';
-import { hasUnrecordedExit, observe, runningGroups } from '../../state/observe.js';
+import { type ProcessSnapshot, taggedIn } from '../../runtime/service-processes.js';
+import { getSystem } from '../../runtime/system.js';
+import { usageSnapshot } from '../../runtime/usage.js';
+import { hasUnrecordedExit, observe } from '../../state/observe.js';
 import { checkPrivateDir } from '../../state/paths.js';
 import { supervisionView } from '../../supervisor/ps-line.js';
 import { formatPsTable } from '../../ui/ps-table.js';
@@ -13,7 +15,8 @@ import type { Context } from '../context.js';
 
 /**
  * `uiprocs ps`: read-only; waits for no lock, so it answers at once even while an `up`
- * runs (its one write, a death nobody recorded yet, tries the lock once). `--check`
+ * runs (its writes: a death nobody recorded yet, which tries the lock once, and its CPU
+ * sample, `.cpu-samples.json`, which needs none: app/usage.ts). `--check`
  * makes it a health check for scripts: exit 1 unless every target runs and answers on
  * its port, and none is `unhealthy` by the health checks of a running watch.
  *
@@ -53,8 +56,32 @@ export default async function ps(
     const { noteExits } = await import('../../state/exits.js');
     observed = await noteExits(desired.stateDir, observed, { system, command: 'uiprocs ps' });
   }
-  const untracked = untrackedProcesses(desired, observed, system);
-  const rows = await statusRows(desired, observed, system, project.value.targets, Date.now(), untracked);
+  const running = Object.values(observed.services).flatMap((o) => (o.status === 'running' ? [o.record] : []));
+  const projectId = projectIdOf(desired, observed);
+  // One sweep of the process table and the tags serves both the untracked search and usage.
+  let snapshot: ProcessSnapshot | undefined;
+  const sweep = () => {
+    snapshot ??= usageSnapshot(system, projectId, running);
+    return snapshot;
+  };
+  const untracked = untrackedProcesses(desired, observed, sweep);
+  // Usage only where something runs; the samples it keeps go to a trusted state dir only.
+  const usage =
+    running.length === 0
+      ? undefined
+      : await measureUsage(system, projectId, running, {
+          snapshot: sweep(),
+          ...(trusted?.ok === true ? { stateDir: desired.stateDir } : {}),
+        });
+  const rows = await statusRows(
+    desired,
+    observed,
+    system,
+    project.value.targets,
+    Date.now(),
+    untracked,
+    usage,
+  );
   const alive = (r: StatusRow) => r.status === 'running' || r.status === 'starting';
   const view = exists
     ? supervisionView(
@@ -90,20 +117,19 @@ export default async function ps(
 
 /**
  * Processes that carry the project's tag for a service no running record describes, from
- * one sweep (members of running records' groups are theirs and are not read). Only when
- * some service of the manifest is not running: that is where `stopped` could be a lie, and
- * a `ps` of 50 running services keeps its ~6 ms. From the records alone, every service
- * could be one of them.
+ * one sweep (members of running records' groups are theirs and are not read; the same
+ * sweep serves usage). Only when some service of the manifest is not running: that is
+ * where `stopped` could be a lie. From the records alone, every service could be one of them.
  */
-function untrackedProcesses(desired: Desired, observed: Observed, system: System): Map<string, number[]> {
+function untrackedProcesses(
+  desired: Desired,
+  observed: Observed,
+  sweep: () => ProcessSnapshot,
+): Map<string, number[]> {
   const untracked = new Map<string, number[]>();
   const isRunning = (name: string) => observed.services[name]?.status === 'running';
   if (!desired.recordsOnly && Object.keys(desired.services).every(isRunning)) return untracked;
-  for (const [name, procs] of taggedProcesses(
-    system,
-    projectIdOf(desired, observed),
-    runningGroups(observed),
-  )) {
+  for (const [name, procs] of taggedIn(sweep())) {
     if (!isRunning(name))
       untracked.set(
         name,
