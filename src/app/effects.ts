@@ -17,7 +17,6 @@ import {
   type RunRecord,
   type ServiceExit,
 } from '../core/model.js';
-import { describeLimits } from '../core/placement.js';
 import type { Effects } from '../runtime/executor.js';
 import { createListenRounds } from '../runtime/listen-rounds.js';
 import { cgroupMembers } from '../runtime/place/members.js';
@@ -35,6 +34,7 @@ import { recordExit, unknownExit } from '../state/exits.js';
 import { rememberedPort, rememberPort } from '../state/port-memory.js';
 import { removeRecord, writeRecord } from '../state/store.js';
 import { formatMs } from '../ui/format.js';
+import { describeLimits } from '../ui/limits.js';
 import { clearStopped, markStopped } from '../watch/stop-marker.js';
 
 export interface EffectsInput {

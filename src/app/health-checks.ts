@@ -41,9 +41,8 @@ import { observe } from '../state/observe.js';
 import type { Renderer } from '../ui/progress.js';
 import { type HealthState, unhealthyCause } from '../watch/health.js';
 import { type HealthEvent, HealthLoop, type HealthTarget } from '../watch/health-loop.js';
-import { wasStopped } from '../watch/stop-marker.js';
 import type { Scheduler } from '../watch/timers.js';
-import { converge } from './converge.js';
+import { guardedRestart } from './guarded-restart.js';
 
 export interface HealthChecksInput {
   /** The latest desired state (a reconcile replaces it). */
@@ -214,52 +213,19 @@ export function startHealthChecks(input: HealthChecksInput): HealthChecks {
     queued.delete(target.name);
     if (stopped) return;
     input.say(`${target.name} is ${cause}; restarting it (unhealthy restart ${attempt})`);
-    await input.liveness?.pause();
     try {
-      const desired = input.desired();
-      const renderer = await input.renderer?.();
-      const result = await converge(
-        desired,
-        {
-          command: 'restart',
-          targets: [target.name],
-          restartCause: cause,
-          countRestarts: [target.name],
-          // Under the lock: only the very process found unhealthy, and not after a `down`.
-          guard: async (observed) => {
-            const o = observed.services[target.name];
-            return (
-              (input.holdsDuties?.() ?? true) &&
-              o?.status === 'running' &&
-              `${o.record.pid}:${o.record.startTime}` === target.key &&
-              !wasStopped(desired.stateDir, target.name)
-            );
-          },
-        },
-        { system: input.system, env: input.env },
-        renderer && {
-          onPlan: (p, observed) => renderer.plan(p, observed.warnings),
-          onEvent: (ev) => renderer.event(ev),
-          onWaitLock: (holder) => renderer.waitLock(holder),
-        },
-      );
-      await renderer?.end();
-      if (!result.ok) {
-        input.say(
-          `${target.name}: the unhealthy restart failed: ${'message' in result.error ? result.error.message : result.error.reason}`,
-        );
+      const done = await guardedRestart(target, cause, input);
+      if (done.kind === 'failed') {
         streak.set(target.name, attempt);
         return;
       }
-      const started = result.value.started.find((r) => r.name === target.name);
-      if (started === undefined) {
+      if (done.kind === 'skipped') {
         input.say(`${target.name}: not restarted after all (stopped, or started again, meanwhile)`);
         return;
       }
       streak.set(target.name, attempt);
-      input.say(`${target.name} restarted (pid ${started.pid}), cause: ${cause}`);
+      input.say(`${target.name} restarted (pid ${done.pid}), cause: ${cause}`);
     } finally {
-      input.liveness?.resume();
       loop.refresh();
     }
   };

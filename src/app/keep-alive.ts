@@ -26,7 +26,9 @@ import { type LivenessEvent, LivenessLoop, type ServiceLiveness } from '../watch
 import { wasStopped } from '../watch/stop-marker.js';
 import type { ConvergeReport } from './converge.js';
 import type { HealthChecks } from './health-checks.js';
+import { memoryLimitNote } from './limits-view.js';
 import { logRotator } from './log-rotation.js';
+import type { MemoryWatch } from './memory-watch.js';
 
 export interface DutiesDeps {
   system: System;
@@ -141,12 +143,42 @@ export function startDuties(deps: DutiesDeps): Duties {
       // The guard said no (stopped on purpose, or the duties moved), or it was found running.
       if (!result.value.started.some((r) => r.name === name)) return 'skipped';
     },
-    onEvent: (e) => deps.say(describeLiveness(e)),
+    onEvent: (e) => {
+      // A death in a memory cgroup that counted an OOM kill: the kernel held the limit.
+      const o = e.type === 'crashed' && last.kind !== 'gone' ? last.observed.services[e.name] : undefined;
+      const hit = o !== undefined && o.status !== 'absent' ? memoryLimitNote(o.record.place) : undefined;
+      deps.say(hit === undefined ? describeLiveness(e) : `${describeLiveness(e)}: it ${hit}`);
+    },
     afterTick: () => {
       startHealth();
+      startMemoryWatch();
       return deps.afterTick?.(last, liveness);
     },
   });
+
+  // The memory watchdog (memory-watch.ts), loaded once a managed service runs whose memory
+  // limit no cgroup holds (its record says `watched`).
+  let memory: Promise<MemoryWatch> | undefined;
+  const startMemoryWatch = () => {
+    if (memory !== undefined || stopped || last.kind === 'gone') return;
+    const managed = new Set(deps.managed());
+    const watched = Object.values(last.observed.services).some(
+      (o) => o.status === 'running' && managed.has(o.name) && o.record.place?.enforced.memory === 'watched',
+    );
+    if (!watched) return;
+    memory = import('./memory-watch.js').then((m) =>
+      m.startMemoryWatch({
+        desired: deps.desired,
+        managed: deps.managed,
+        system: deps.system,
+        env: deps.healthEnv ?? process.env,
+        say: deps.say,
+        liveness,
+        renderer: deps.renderer,
+        holdsDuties: deps.holdsDuties,
+      }),
+    );
+  };
 
   let health: Promise<HealthChecks> | undefined;
   let stopped = false;
@@ -179,6 +211,7 @@ export function startDuties(deps: DutiesDeps): Duties {
     stop: async () => {
       stopped = true;
       await (await health)?.stop();
+      await (await memory)?.stop();
       await liveness.stop();
     },
     pause: () => liveness.pause(),

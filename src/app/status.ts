@@ -13,6 +13,7 @@ import { isLive, type System } from '../runtime/system.js';
 import type { ServiceUsage } from '../runtime/usage.js';
 import { type HealthFileStatus, readHealthFile } from '../state/health-file.js';
 import { urlFor } from '../ui/format.js';
+import type { LimitsView } from './limits-view.js';
 
 /**
  * `untracked`: processes carrying the service's tag run, but no believed record describes
@@ -64,6 +65,12 @@ export interface StatusRow {
    * null: no healthcheck, not running, or nothing is probing it (no `watch` running).
    */
   health: HealthFileStatus | null;
+  /**
+   * Each limit it has, with how it holds (`cgroup`, `systemd`, `rlimit`, `watched`, `not
+   * enforced`): for a running service what held when it started (its record), otherwise
+   * how it would hold now; null without limits.
+   */
+  limits: LimitsView | null;
 }
 
 /** Resolves true when something accepts a connection on the loopback port within `ms`. */
@@ -91,7 +98,15 @@ export async function statusRows(
   untracked: ReadonlyMap<string, readonly number[]> = new Map(),
   /** Service → usage of its processes, for services with a running record (app/usage.ts). */
   usage: ReadonlyMap<string, ServiceUsage> = new Map(),
+  /** The caller's environment (`UIPROCS_PLACE` changes how limits would hold). */
+  env: Record<string, string | undefined> = process.env,
 ): Promise<StatusRow[]> {
+  // Limits cost a module and, for a service not running, a look at the machine's cgroups:
+  // only when some service has them.
+  const withLimits =
+    Object.values(desired.services).some((s) => s.limits !== undefined) ||
+    Object.values(observed.services).some((o) => o.status !== 'absent' && o.record.place !== undefined);
+  const places = withLimits ? await import('./limits-view.js') : undefined;
   // One read of the kernel's socket table answers for every port; connecting is the fallback.
   const listening = system.listeningPorts?.();
   const answers = (port: number) => (listening ? Promise.resolve(listening.has(port)) : portAnswers(port));
@@ -126,6 +141,7 @@ export async function statusRows(
         task: tasks.has(name),
         supervised: false,
         health: null,
+        limits: places?.limitsView(spec?.limits, undefined, env) ?? null,
         note:
           spec === undefined
             ? desired.recordsOnly
@@ -154,6 +170,13 @@ export async function statusRows(
         restarts: record.restarts,
         started_at: record.startedAt,
       };
+      // What held for this process, and whether it ran into its memory limit.
+      const hit = places?.memoryLimitNote(record.place);
+      if (record.place !== undefined && places !== undefined)
+        row.limits = places.limitsView(spec?.limits, record.place, env);
+      const notes = (...parts: (string | null | undefined)[]) =>
+        parts.filter((p): p is string => typeof p === 'string').join('; ') || null;
+      row.note = notes(base.note, hit);
       if (obs.status === 'stale') {
         const gone = !isLive(system.proc(record.pid));
         const exit = record.exit;
@@ -165,7 +188,7 @@ export async function statusRows(
           exit_signal: exit?.signal ?? null,
           finished_at: exit?.finishedAt ?? null,
           // "process 123 exited with code 0" says nothing `completed` does not.
-          note: completed ? null : obs.why,
+          note: completed ? null : notes(obs.why, hit),
         };
       }
       const answering = record.port === null || (await answers(record.port));

@@ -136,38 +136,6 @@ export function describeKind(kind: PlaceKind): string {
   }
 }
 
-/** `memory 128 MB (cgroup v1), cpu 1.5 (not enforced), open_files 300 (rlimit)`: how each holds, for `up` and `config`. */
-export function describeLimits(
-  limits: Limits,
-  kind: PlaceKind,
-  enforced: Partial<Record<LimitName, Enforcement>>,
-): string {
-  const how = (e: Enforcement | undefined) =>
-    e === 'cgroup' ? (kind === 'cgroup2' ? 'cgroup v2' : 'cgroup v1') : (e ?? 'not enforced');
-  const parts: string[] = [];
-  if (limits.memory !== undefined)
-    parts.push(`memory ${formatBytes(limits.memory)} (${how(enforced.memory)})`);
-  if (limits.cpu !== undefined) parts.push(`cpu ${limits.cpu} (${how(enforced.cpu)})`);
-  if (limits.processes !== undefined)
-    parts.push(`processes ${limits.processes} (${how(enforced.processes)})`);
-  if (limits.openFiles !== undefined)
-    parts.push(`open_files ${limits.openFiles} (${how(enforced.open_files)})`);
-  return parts.join(', ');
-}
-
-/** Binary units, as the manifest reads them: 134217728 → `128 MB`. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const text = Number.isInteger(value) ? String(value) : value.toFixed(1).replace(/\.0$/, '');
-  return `${text} ${units[unit]}`;
-}
-
 /** `UIPROCS_PLACE`'s accepted values. */
 export function parsePlaceKind(text: string | undefined): Result<PlaceKind | undefined> {
   if (text === undefined || text === '') return ok(undefined);

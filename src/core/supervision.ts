@@ -7,27 +7,48 @@
  * The rule of issue 13: a supervisor exists exactly while a running service needs one and
  * no foreground `uiprocs watch` holds the duties. Nothing is resident otherwise.
  */
-import type { Desired, ServiceSpec } from './model.js';
+import type { Desired, RunRecord, ServiceSpec } from './model.js';
 
 /**
- * Whether a service, while it runs, needs someone to watch it. Today: it has a restart
- * policy. The one place to widen (a `healthcheck`) or narrow (a one-shot task) the rule.
+ * Whether a service, while it runs, needs someone to watch it: it has a restart policy or
+ * a healthcheck, or its memory limit is `watched` (no cgroup holds it: its record says
+ * so, see runtime/place/), so the memory watchdog must run. The one place to widen or
+ * narrow the rule.
  */
-export function needsSupervision(spec: ServiceSpec): boolean {
-  return spec.restart !== 'no' || spec.health !== undefined;
+export function needsSupervision(spec: ServiceSpec, memoryWatched = false): boolean {
+  return (
+    spec.restart !== 'no' || spec.health !== undefined || (memoryWatched && spec.limits?.memory !== undefined)
+  );
 }
 
-/** Of `running` (service names), those the supervisor keeps alive, in manifest order. */
-export function supervisedAmong(desired: Desired, running: ReadonlySet<string>): string[] {
+/** The services among `records` whose memory limit only a watchdog holds. */
+export function memoryWatched(records: Iterable<Pick<RunRecord, 'name' | 'place'>>): Set<string> {
+  const out = new Set<string>();
+  for (const r of records) if (r.place?.enforced.memory === 'watched') out.add(r.name);
+  return out;
+}
+
+/**
+ * Of `running` (service names), those the supervisor keeps alive, in manifest order;
+ * `watched`: the running services whose memory limit is watched (memoryWatched).
+ */
+export function supervisedAmong(
+  desired: Desired,
+  running: ReadonlySet<string>,
+  watched: ReadonlySet<string> = new Set(),
+): string[] {
   if (desired.supervise === false) return [];
   return Object.values(desired.services)
-    .filter((spec) => running.has(spec.name) && needsSupervision(spec))
+    .filter((spec) => running.has(spec.name) && needsSupervision(spec, watched.has(spec.name)))
     .map((spec) => spec.name);
 }
 
 /** Whether any service of the manifest could ever need a supervisor (a no-op `up` stops here). */
 export function mayNeedSupervision(desired: Desired): boolean {
-  return desired.supervise !== false && Object.values(desired.services).some(needsSupervision);
+  return (
+    desired.supervise !== false &&
+    Object.values(desired.services).some((spec) => needsSupervision(spec, true))
+  );
 }
 
 /** Who holds the duties now, as the records say (identity-checked by the caller). */

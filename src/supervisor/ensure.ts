@@ -24,6 +24,7 @@ import {
   type DutyHolder,
   decideSupervisor,
   mayNeedSupervision,
+  memoryWatched,
   type SupervisorDecision,
   supervisedAmong,
 } from '../core/supervision.js';
@@ -54,11 +55,15 @@ export interface SupervisionDeps {
 }
 
 /** Service names that run once the converge is over: what ran, minus what it stopped, plus what it started. */
-export function runningAfter(observed: Observed, plan: Plan, started: readonly RunRecord[]): Set<string> {
-  const running = new Set<string>();
-  for (const o of Object.values(observed.services)) if (o.status === 'running') running.add(o.name);
+export function runningAfter(
+  observed: Observed,
+  plan: Plan,
+  started: readonly RunRecord[],
+): Map<string, RunRecord> {
+  const running = new Map<string, RunRecord>();
+  for (const o of Object.values(observed.services)) if (o.status === 'running') running.set(o.name, o.record);
   for (const a of plan.actions) if (a.kind === 'stop') running.delete(a.service);
-  for (const r of started) running.add(r.name);
+  for (const r of started) running.set(r.name, r);
   return running;
 }
 
@@ -87,10 +92,10 @@ export function writeDesiredSnapshot(desired: Desired): Result<void> {
 /** The caller holds the lock. Ensures one supervisor when one is needed; returns the decision. */
 export async function ensureSupervisor(
   desired: Desired,
-  running: ReadonlySet<string>,
+  running: ReadonlyMap<string, RunRecord>,
   deps: SupervisionDeps,
 ): Promise<SupervisorDecision> {
-  const supervised = supervisedAmong(desired, running);
+  const supervised = supervisedAmong(desired, new Set(running.keys()), memoryWatched(running.values()));
   if (supervised.length === 0 || deps.optOut || desired.supervise === false)
     return decideSupervisor({
       supervised,
@@ -215,8 +220,8 @@ export async function giveBackDuties(
     removeHolderIf(desired.stateDir, 'watch', me);
     if (!deps.ensure || !mayNeedSupervision(desired)) return;
     const seen = observe(desired.stateDir, deps.system, { repair: false });
-    const running = new Set<string>();
-    for (const o of Object.values(seen.services)) if (o.status === 'running') running.add(o.name);
+    const running = new Map<string, RunRecord>();
+    for (const o of Object.values(seen.services)) if (o.status === 'running') running.set(o.name, o.record);
     await ensureSupervisor(desired, running, deps);
   } finally {
     lock.value();

@@ -13,8 +13,8 @@
 import { writeSync } from 'node:fs';
 import { type Duties, startDuties } from '../app/keep-alive.js';
 import { systemClock } from '../core/clock.js';
-import type { Desired } from '../core/model.js';
-import { judgeTick, needsSupervision, supervisedAmong } from '../core/supervision.js';
+import type { Desired, RunRecord } from '../core/model.js';
+import { judgeTick, memoryWatched, needsSupervision, supervisedAmong } from '../core/supervision.js';
 import { getSystem } from '../runtime/system.js';
 import { readFileNoFollow } from '../state/atomic-file.js';
 import { acquireLock } from '../state/lock.js';
@@ -136,7 +136,8 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
     desired.supervise === false
       ? []
       : Object.values(desired.services)
-          .filter(needsSupervision)
+          // A memory limit may be watched (the record says): the duties cover it; its policy decides.
+          .filter((s) => needsSupervision(s, true))
           .map((s) => s.name);
   let recordIsMine = true;
   let watchPid: number | undefined;
@@ -213,14 +214,18 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
         lookAtHolders();
       } else if (watchPid !== undefined) lookAtHolders();
       const running = new Set<string>();
+      const records: RunRecord[] = [];
       if (look.kind === 'seen')
         for (const o of Object.values(look.observed.services))
-          if (o.status === 'running' && !look.stopped.has(o.name)) running.add(o.name);
+          if (o.status === 'running' && !look.stopped.has(o.name)) {
+            running.add(o.name);
+            records.push(o.record);
+          }
       let verdict = judgeTick({
         stateDirGone: look.kind === 'gone',
         recordIsMine,
         watchPid,
-        supervised: supervisedAmong(desired, running),
+        supervised: supervisedAmong(desired, running, memoryWatched(records)),
         pendingRestarts: liveness.pendingRestarts(),
       });
       if (verdict.action === 'exit' && verdict.why.startsWith('nothing'))
@@ -254,8 +259,14 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
       reloadSnapshot();
       const seen = observe(stateDir, system, { repair: false });
       const running = new Set<string>();
-      for (const o of Object.values(seen.services)) if (o.status === 'running') running.add(o.name);
-      if (supervisedAmong(desired, running).length > 0) return { action: 'stay' as const };
+      const records: RunRecord[] = [];
+      for (const o of Object.values(seen.services))
+        if (o.status === 'running') {
+          running.add(o.name);
+          records.push(o.record);
+        }
+      if (supervisedAmong(desired, running, memoryWatched(records)).length > 0)
+        return { action: 'stay' as const };
       // Leave now, still under the lock: from here on an `up` finds no record and spawns anew.
       if (me) removeHolderIf(stateDir, 'supervisor', me);
       return verdict;

@@ -3,8 +3,8 @@
  * `supervised` per row of `ps --json`. One small file read (`run/.supervisor.json`), and a
  * second (`run/.watch.json`) only when no supervisor record exists while one would be needed.
  */
-import type { Desired } from '../core/model.js';
-import { needsSupervision } from '../core/supervision.js';
+import type { Desired, RunRecord } from '../core/model.js';
+import { memoryWatched, needsSupervision } from '../core/supervision.js';
 import type { System } from '../runtime/system.js';
 import { formatUptime } from '../ui/format.js';
 import { readHolder } from './record.js';
@@ -18,17 +18,20 @@ export interface SupervisionView {
 
 export function supervisionView(
   desired: Desired,
-  runningNames: readonly string[],
+  running: readonly Pick<RunRecord, 'name' | 'place'>[],
   system: System,
   now = Date.now(),
 ): SupervisionView {
+  const watched = memoryWatched(running);
   const wanted =
     desired.supervise === false
       ? []
-      : runningNames.filter((n) => {
-          const spec = desired.services[n];
-          return spec !== undefined && needsSupervision(spec);
-        });
+      : running
+          .map((r) => r.name)
+          .filter((n) => {
+            const spec = desired.services[n];
+            return spec !== undefined && needsSupervision(spec, watched.has(n));
+          });
   const wantedSet = new Set(wanted);
   const keeping = wanted.length > 0 ? `keeping ${wanted.join(', ')} alive` : 'nothing to keep alive';
   const sup = readHolder(desired.stateDir, 'supervisor', system);

@@ -13,7 +13,8 @@
  * V8 flags keep an idle Node small: `--max-semi-space-size=1` (MB) keeps the young
  * generation small, and `--lite-mode` runs only V8's interpreter — no optimising compiler,
  * no feedback for it — which took ~4.5 MB off the supervisor's RSS (50 → 45.5 MB with one
- * service here); a tick is a few syscalls, nothing a JIT would speed up. Measured in
+ * service here); a tick is a few syscalls, nothing a JIT would speed up (`--no-expose-wasm`
+ * says what lite mode implies, or V8 warns about it in the log on every start). Measured in
  * bench/run.mjs (supervisor) and docs/DESIGN.md.
  */
 import { spawn } from 'node:child_process';
@@ -26,7 +27,7 @@ import { statePaths } from '../state/paths.js';
 import type { HolderRecord } from './record.js';
 
 export const SUPERVISE_COMMAND = '__supervise';
-export const NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode'];
+export const NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode', '--no-expose-wasm'];
 
 export function supervisorLogPath(stateDir: string): string {
   return `${statePaths(stateDir).logs}/supervisor.log`;

@@ -1,6 +1,6 @@
-import type { Result } from '../../core/model.js';
+import type { Enforcement, LimitName, Result } from '../../core/model.js';
 import { loadManifest } from '../../manifest/load.js';
-import { toPlain } from '../../manifest/print.js';
+import { type EnforcementOf, toPlain } from '../../manifest/print.js';
 import type { Context } from '../context.js';
 
 /** Plain strings that YAML 1.1 reads as a boolean, null or base-60 number. */
@@ -15,11 +15,21 @@ export default async function config(
 ): Promise<Result<number>> {
   const loaded = await loadManifest({ file: ctx.file, cwd: ctx.cwd, env: ctx.env });
   if (!loaded.ok) return loaded;
-  // Limits (#14): how each one holds here (cgroup, systemd, rlimit, watched, not enforced)
-  // is the machine's answer, not the manifest's. Hook for it: pass
-  // `{ enforcement: (service) => … }` (runtime/place/ decides) and every service with
-  // limits gets `limits.enforced`; until then config prints the limits alone.
-  const plain = toPlain(loaded.value);
+  // How each limit holds here is the machine's answer (runtime/place/), not the manifest's:
+  // asked only when a service has limits.
+  const withLimits = Object.values(loaded.value.services).filter((spec) => spec.limits !== undefined);
+  let enforcement: EnforcementOf | undefined;
+  if (withLimits.length > 0) {
+    const { predictPlace } = await import('../../runtime/place/prepare.js');
+    const known = new Map<string, Partial<Record<LimitName, Enforcement>>>();
+    for (const spec of withLimits) {
+      const placed = predictPlace(spec.limits!, ctx.env);
+      if (!placed.ok) return placed;
+      known.set(spec.name, placed.value.enforced);
+    }
+    enforcement = (spec) => known.get(spec.name) ?? {};
+  }
+  const plain = toPlain(loaded.value, { enforcement });
   if (opts.json) {
     ctx.out(`${JSON.stringify(plain, null, 2)}\n`);
   } else {

@@ -81,14 +81,13 @@ export default async function ps(
     Date.now(),
     untracked,
     usage,
+    ctx.env,
   );
   const alive = (r: StatusRow) => r.status === 'running' || r.status === 'starting';
   const view = exists
     ? supervisionView(
         desired,
-        Object.values(observed.services)
-          .filter((o) => o.status === 'running')
-          .map((o) => o.name),
+        Object.values(observed.services).flatMap((o) => (o.status === 'running' ? [o.record] : [])),
         system,
       )
     : undefined;
