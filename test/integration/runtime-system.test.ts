@@ -13,7 +13,7 @@ import {
 } from '../../src/runtime/linux-system.js';
 import { createPsSystem } from '../../src/runtime/ps-system.js';
 import { getSystem, isLive, processTable } from '../../src/runtime/system.js';
-import { freePort, isGone } from '../helpers/procs.js';
+import { argvOf, freePort, isGone } from '../helpers/procs.js';
 import { program, type TempProject, tempProject } from '../helpers/temp-project.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -384,7 +384,13 @@ describe('ps fallback agrees with /proc', () => {
     });
     children.push(child);
     const pid = project.track(child.pid!);
-    await waitFor(() => linux.proc(pid)?.pgid === pid);
+    // Exec'd (no longer Node's forked copy) and mapped: an exec in flight has no RSS yet.
+    await waitFor(
+      () =>
+        argvOf(pid)[0] === 'sleep' &&
+        (linux.proc(pid)?.rssBytes ?? 0) > 0 &&
+        (ps.proc(pid)?.rssBytes ?? 0) > 0,
+    );
     const a = linux.proc(pid)!;
     const b = ps.proc(pid)!;
     // State may flip R→S between the two reads; identity fields must agree exactly.

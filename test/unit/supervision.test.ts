@@ -130,7 +130,7 @@ describe('runningAfter', () => {
       notes: [],
       awaitReady: [],
     };
-    expect([...runningAfter(observed, plan, [record('db')])].sort()).toEqual(['db', 'web']);
+    expect([...runningAfter(observed, plan, [record('db')]).keys()].sort()).toEqual(['db', 'web']);
   });
 });
 
