@@ -13,6 +13,8 @@
  *               once the servers have settled: what every look costs a project that size
  *   down        `down` of N well-behaved servers vs a bare script that sends SIGTERM to
  *               their PIDs and polls until they are gone
+ *   limits      50 servers without limits, then with memory/cpu/processes/open_files each
+ *               (cgroups where the machine allows): `up` to ready, `ps`, `down`
  *   validate    `uiprocs validate` on a 500-service manifest (cold cache and warm)
  *   watch       save the manifest → the new service's port opens, minus its own start time
  *   supervisor  the detached supervisor's idle cost: `up` of 50 trivial servers with
@@ -113,12 +115,12 @@ function timeCmd(cmd, args, dir = root, env = benchEnv) {
   return now() - t;
 }
 
-async function project(n) {
+async function project(n, extra = '') {
   const dir = mkdtempSync(join(tmpdir(), 'uiprocs-bench-'));
   const ports = [];
   for (let i = 0; i < n; i++) ports.push(await freePort());
   const services = ports
-    .map((p, i) => `  s${i}: { command: node ${serve} ${p} 127.0.0.1, port: ${p} }`)
+    .map((p, i) => `  s${i}: { command: node ${serve} ${p} 127.0.0.1, port: ${p}${extra} }`)
     .join('\n');
   writeFileSync(join(dir, 'ui-procs.yaml'), `version: 1\nproject: bench\nservices:\n${services}\n`);
   return { dir, ports };
@@ -252,6 +254,34 @@ async function many(n) {
   } finally {
     cli(dir, ['down']);
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Limits (issue 14): 50 servers without limits, then 50 each with memory, cpu, processes
+ * and open_files (placed the way this machine allows: cgroup v1 as root here), timed the
+ * same way: `up` to all ready, `ps`, `down`. What limits cost is the difference.
+ */
+async function limits(n) {
+  const variants = [
+    ['no limits', ''],
+    ['limits', ', limits: { memory: 256MB, cpu: 1, processes: 64, open_files: 1024 }'],
+  ];
+  for (const [label, extra] of variants) {
+    const { dir, ports } = await project(n, extra);
+    try {
+      const t = now();
+      cli(dir, ['up']);
+      await allOpen(ports);
+      const up = now() - t;
+      const pss = [];
+      for (let r = 0; r < runs; r++) pss.push(cli(dir, ['ps']));
+      const down = cli(dir, ['down']);
+      say(`N=${n} ${label}: up ${ms(up)}; ps ${ms(median(pss))}; down ${ms(down)}`);
+    } finally {
+      cli(dir, ['down']);
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 
@@ -406,7 +436,7 @@ async function supervisorIdle(n = 50) {
   }
 }
 
-// BENCH_ONLY=watch, lifecycle, many or supervisor: just that measurement (while working on it).
+// BENCH_ONLY=watch, lifecycle, many, limits or supervisor: just that measurement (while working on it).
 if (process.env.BENCH_ONLY === 'supervisor') {
   await supervisorIdle();
   process.exit(0);
@@ -420,6 +450,10 @@ if (process.env.BENCH_ONLY === 'many') {
   await many(manySize);
   process.exit(0);
 }
+if (process.env.BENCH_ONLY === 'limits') {
+  await limits(50);
+  process.exit(0);
+}
 if (process.env.BENCH_ONLY === 'lifecycle') {
   for (const n of sizes) await lifecycle(n);
   process.exit(0);
@@ -427,6 +461,7 @@ if (process.env.BENCH_ONLY === 'lifecycle') {
 await startup();
 for (const n of sizes) await lifecycle(n);
 await many(manySize);
+await limits(50);
 await validate500();
 await watchLatency();
 await supervisorIdle();
