@@ -215,6 +215,11 @@ export interface Desired {
    * for this project (restart policies then act only while a `uiprocs watch` runs).
    */
   supervise?: false;
+  /**
+   * `dashboard: { port }`: the supervisor (or a foreground watch) serves the project's
+   * dashboard on 127.0.0.1:port while any service of it runs.
+   */
+  dashboard?: { port: number };
 }
 
 /**

@@ -47,8 +47,17 @@ export function supervisedAmong(
 export function mayNeedSupervision(desired: Desired): boolean {
   return (
     desired.supervise !== false &&
-    Object.values(desired.services).some((spec) => needsSupervision(spec, true))
+    (desired.dashboard !== undefined ||
+      Object.values(desired.services).some((spec) => needsSupervision(spec, true)))
   );
+}
+
+/** `dashboard: { port }` is served by whoever holds the duties while any service runs. */
+export function servesDashboard(
+  desired: Desired,
+  running: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+): boolean {
+  return desired.dashboard !== undefined && desired.supervise !== false && running.size > 0;
 }
 
 /** Who holds the duties now, as the records say (identity-checked by the caller). */
@@ -73,14 +82,17 @@ export interface SupervisorQuestion {
   optOut?: boolean;
   /** `supervise: false` at the top of the manifest. */
   manifestOptOut?: boolean;
+  /** The manifest asks for a dashboard (`dashboard: { port }`) and some service runs. */
+  serveDashboard?: boolean;
 }
 
 /** After a converge, under the lock: start a supervisor, or not, and why. */
 export function decideSupervisor(q: SupervisorQuestion): SupervisorDecision {
   if (q.manifestOptOut) return { action: 'none', cause: 'supervise: false in the manifest' };
   if (q.optOut) return { action: 'none', cause: '--no-supervise' };
-  if (q.supervised.length === 0) return { action: 'none', cause: 'no running service has a restart policy' };
-  const names = q.supervised.join(', ');
+  if (q.supervised.length === 0 && !q.serveDashboard)
+    return { action: 'none', cause: 'no running service has a restart policy' };
+  const names = q.supervised.length > 0 ? q.supervised.join(', ') : 'the dashboard';
   switch (q.holder.kind) {
     case 'watch':
       return { action: 'leave', cause: `uiprocs watch (pid ${q.holder.pid}) keeps ${names} alive` };
@@ -108,6 +120,8 @@ export interface SupervisorTick {
   supervised: string[];
   /** Restarts decided but not yet done (a backoff delay running). */
   pendingRestarts: number;
+  /** The manifest asks for a dashboard and some service runs: it stays to serve it. */
+  serveDashboard?: boolean;
 }
 
 export type SupervisorVerdict = { action: 'stay' } | { action: 'exit'; why: string };
@@ -122,7 +136,7 @@ export function judgeTick(t: SupervisorTick): SupervisorVerdict {
   if (!t.recordIsMine) return { action: 'exit', why: 'its record was removed or replaced' };
   if (t.watchPid !== undefined)
     return { action: 'exit', why: `uiprocs watch (pid ${t.watchPid}) took the duties over` };
-  if (t.supervised.length === 0 && t.pendingRestarts === 0)
+  if (t.supervised.length === 0 && t.pendingRestarts === 0 && !t.serveDashboard)
     return { action: 'exit', why: 'nothing it supervises runs any more' };
   return { action: 'stay' };
 }

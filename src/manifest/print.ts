@@ -32,6 +32,7 @@ export function toPlain(desired: Desired, opts: PlainOptions = {}): { [k: string
     services,
     groups: desired.groups,
     ...(desired.supervise === false ? { supervise: false } : {}),
+    ...(desired.dashboard !== undefined ? { dashboard: { port: desired.dashboard.port } } : {}),
   }) as { [k: string]: Plain };
 }
 

@@ -144,6 +144,7 @@ class Resolver {
       services,
       groups,
       ...(this.m.supervise === false ? { supervise: false as const } : {}),
+      ...(this.m.dashboard !== undefined ? { dashboard: { port: this.m.dashboard.port } } : {}),
     };
     return ok({ desired, inputs: { envNames: [...this.envNames].sort(), files: [...this.files] } });
   }

@@ -77,6 +77,7 @@ export interface RawManifest {
   project?: string;
   state_dir?: string;
   supervise?: boolean;
+  dashboard?: { port: number };
   defaults?: RawServiceFields;
   services: Record<string, RawService>;
 }

@@ -26,6 +26,7 @@ import {
   mayNeedSupervision,
   memoryWatched,
   type SupervisorDecision,
+  servesDashboard,
   supervisedAmong,
 } from '../core/supervision.js';
 import type { System } from '../runtime/system.js';
@@ -96,7 +97,8 @@ export async function ensureSupervisor(
   deps: SupervisionDeps,
 ): Promise<SupervisorDecision> {
   const supervised = supervisedAmong(desired, new Set(running.keys()), memoryWatched(running.values()));
-  if (supervised.length === 0 || deps.optOut || desired.supervise === false)
+  const serveDashboard = servesDashboard(desired, running);
+  if ((supervised.length === 0 && !serveDashboard) || deps.optOut || desired.supervise === false)
     return decideSupervisor({
       supervised,
       holder: { kind: 'none' },
@@ -109,7 +111,7 @@ export async function ensureSupervisor(
     return { action: 'none', cause: 'cannot write the desired state' };
   }
   const holder = dutyHolderOf(desired.stateDir, deps.system);
-  const decision = decideSupervisor({ supervised, holder });
+  const decision = decideSupervisor({ supervised, holder, serveDashboard });
   if (decision.action !== 'spawn') return decision;
   const old = readHolder(desired.stateDir, 'supervisor', deps.system);
   if (old.kind === 'stale') removeHolderIf(desired.stateDir, 'supervisor', old.record);

@@ -14,7 +14,13 @@ import { writeSync } from 'node:fs';
 import { type Duties, startDuties } from '../app/keep-alive.js';
 import { systemClock } from '../core/clock.js';
 import type { Desired, RunRecord } from '../core/model.js';
-import { judgeTick, memoryWatched, needsSupervision, supervisedAmong } from '../core/supervision.js';
+import {
+  judgeTick,
+  memoryWatched,
+  needsSupervision,
+  servesDashboard,
+  supervisedAmong,
+} from '../core/supervision.js';
 import { getSystem } from '../runtime/system.js';
 import { readFileNoFollow } from '../state/atomic-file.js';
 import { acquireLock } from '../state/lock.js';
@@ -226,6 +232,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
         recordIsMine,
         watchPid,
         supervised: supervisedAmong(desired, running, memoryWatched(records)),
+        serveDashboard: servesDashboard(desired, running),
         pendingRestarts: liveness.pendingRestarts(),
       });
       if (verdict.action === 'exit' && verdict.why.startsWith('nothing'))

@@ -6,7 +6,7 @@
 import type { Desired, RunRecord } from '../core/model.js';
 import { memoryWatched, needsSupervision } from '../core/supervision.js';
 import type { System } from '../runtime/system.js';
-import { formatUptime } from '../ui/format.js';
+import { dashboardUrl, formatUptime } from '../ui/format.js';
 import { readHolder } from './record.js';
 
 export interface SupervisionView {
@@ -44,12 +44,15 @@ export function supervisionView(
   } else if (sup.kind === 'stale' || sup.kind === 'bad') {
     const who = sup.kind === 'stale' ? `pid ${sup.record.pid} died` : 'its record is unreadable';
     line = `supervisor: gone (${who}); the next up starts a new one`;
-  } else if (wanted.length > 0) {
+  } else if (wanted.length > 0 || (desired.dashboard !== undefined && running.length > 0)) {
     const watch = readHolder(desired.stateDir, 'watch', system);
     if (watch.kind === 'live') {
       live = true;
       line = `watch: pid ${watch.record.pid}, ${keeping}`;
     } else line = 'supervisor: none; the next up starts one (restart policies act only while one runs)';
   }
+  // Whoever holds the duties serves the manifest's dashboard (`dashboard: { port }`).
+  if (live && desired.dashboard !== undefined && running.length > 0)
+    line = `${line ?? ''}${line ? '\n' : ''}dashboard: ${dashboardUrl(desired.dashboard.port)}`;
   return { line, supervised: (name, running) => live && running && wantedSet.has(name) };
 }

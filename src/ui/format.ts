@@ -41,3 +41,8 @@ export function formatBytes(bytes: number): string {
 export function formatPercent(percent: number): string {
   return percent < 10 && percent !== 0 ? `${percent.toFixed(1)}%` : `${Math.round(percent)}%`;
 }
+
+/** The manifest's dashboard (`dashboard: { port }`), always on loopback. */
+export function dashboardUrl(port: number): string {
+  return `http://127.0.0.1:${port}/`;
+}

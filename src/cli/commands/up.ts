@@ -1,5 +1,5 @@
 import type { Result } from '../../core/model.js';
-import { urlFor } from '../../ui/format.js';
+import { dashboardUrl, urlFor } from '../../ui/format.js';
 import type { Context } from '../context.js';
 import { runConverge } from './converge-command.js';
 
@@ -41,6 +41,17 @@ export default async function up(ctx: Context, targets: string[], opts: UpOption
         const url = urlFor(port);
         if (url) lines.push(`  ${spec.name.padEnd(width)}  ${url}\n`);
       }
+      // The supervisor serves the manifest's dashboard while anything runs.
+      const anyRunning =
+        report.started.length > 0 ||
+        Object.values(report.observed.services).some((o) => o.status === 'running');
+      if (
+        desired.dashboard !== undefined &&
+        desired.supervise !== false &&
+        opts.supervise !== false &&
+        anyRunning
+      )
+        lines.push(`  ${'dashboard'.padEnd(width)}  ${dashboardUrl(desired.dashboard.port)}\n`);
       if (report.plan.actions.length === 0) ctx.err('everything is up to date\n');
       if (lines.length > 0) ctx.err(lines.join(''));
     },

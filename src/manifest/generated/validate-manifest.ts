@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://uiprocs.dev/schemas/ui-procs.schema.json","title":"uiprocs manifest (ui-procs.yaml), version 1","description":"Which local processes (web UIs, servers) uiprocs keeps running, and how. See DESIGN.md.","type":"object","x-expected":"a map with version and services","additionalProperties":false,"required":["version","services"],"patternProperties":{"^x-":{"description":"Extension fields, ignored by uiprocs: a place for YAML anchors (`x-env: &env {...}`), as in compose."}},"properties":{"$schema":{"type":"string","description":"Optional pointer to this schema, for editors."},"version":{"type":"integer","x-expected":"the number 1","description":"Manifest format version. Only 1 exists.","examples":[1]},"project":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit","description":"Project name; default: the name of the manifest's folder."},"state_dir":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Where run records, PID files and default logs live; default `.uiprocs`, relative to the manifest."},"supervise":{"type":"boolean","x-expected":"true or false","description":"Whether `up` may start a background supervisor that restarts crashed services with a restart policy (default true). false: only a foreground `uiprocs watch` restarts them."},"defaults":{"$ref":"#/definitions/defaults"},"services":{"type":"object","x-expected":"a map of service name to service","description":"The services, by name. Names become file names: letters, digits, `.`, `_`, `-`.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}}},"definitions":{"name":{"type":"string","pattern":"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit, without \"..\"","description":"A service or group name."},"duration":{"x-expected":"a duration like 500ms, 10s, 2m, 1m30s or a number of seconds","anyOf":[{"type":"number","minimum":0},{"type":"string","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"}]},"size":{"x-expected":"a size like 512KB, 10MB, 1GB or a number of bytes","anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"}]},"command":{"x-expected":"a command string or a non-empty list of strings","description":"A string runs under `/bin/sh -c`; a list runs without a shell. `${PORT}`, `${NAME}`, `${PROJECT_DIR}` and environment variables are interpolated.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"array","minItems":1,"items":{"type":"string"}}]},"port":{"x-expected":"an integer from 1 to 65535 or \"auto\"","description":"TCP port the service listens on, or `auto` for a free port chosen at start.","anyOf":[{"type":"integer","minimum":1,"maximum":65535},{"type":"string","enum":["auto"]}]},"group":{"x-expected":"a group name or a list of group names","description":"Group(s) the service belongs to; a group name is a TARGET for every command.","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"stringOrList":{"x-expected":"a path or a list of paths","anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"env":{"type":"object","x-expected":"a map of variable name to value","description":"Environment variables added on top of the caller's environment and env_file.","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$","x-expected":"made of letters, digits and \"_\", not starting with a digit"},"additionalProperties":{"type":["string","number","boolean"],"x-expected":"a string, number or boolean"}},"log":{"x-expected":"a path or a map with path, max_size and keep","description":"Log file (stdout and stderr); default `<state_dir>/logs/<name>.log`.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"object","additionalProperties":false,"properties":{"path":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Log file path, relative to the manifest."},"max_size":{"$ref":"#/definitions/size","description":"Rotate when the file grows past this size (default 10MB)."},"keep":{"type":"integer","minimum":0,"x-expected":"an integer >= 0","description":"How many rotated files to keep (default 3)."}}}]},"dependsOn":{"x-expected":"a list of service names or a map of service name to { condition: started | ready | completed }","description":"Services to start first.","anyOf":[{"type":"array","items":{"type":"string"}},{"type":"object","additionalProperties":{"type":["object","null"],"x-expected":"a map with condition: started | ready | completed (or nothing)","additionalProperties":false,"properties":{"condition":{"type":"string","enum":["started","ready","completed"],"x-expected":"\"started\", \"ready\" or \"completed\"","description":"`started`: once spawned; `ready` (default): once its ready probe passes; `completed`: once it exited 0 (it is then a one-shot task)."}}}}]},"ready":{"type":"object","x-expected":"a map with one probe (tcp, http, log or command) and optional timeout and interval","description":"How to tell the service is ready. Default: tcp when a port is set, else alive.","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Ready once the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Ready once GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"log":{"type":"string","pattern":"\\S","x-expected":"a regular expression","description":"Ready once a log line matches this regular expression."},"command":{"$ref":"#/definitions/command","description":"Ready once this command exits 0."},"timeout":{"$ref":"#/definitions/duration","description":"Give up after this long (default 60s)."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 100ms)."}}},"healthcheck":{"x-expected":"false or a map with one probe (tcp, http or command) and optional interval, timeout, retries, start_period and disable","description":"How to tell the service is still healthy while it runs (probed by `watch`). `false` turns off one from defaults.","anyOf":[{"type":"boolean","enum":[false]},{"type":"object","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Healthy while the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Healthy while GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"command":{"$ref":"#/definitions/command","description":"Healthy while this command exits 0."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 10s)."},"timeout":{"$ref":"#/definitions/duration","description":"One probe that takes longer fails (default 5s)."},"retries":{"type":"integer","minimum":1,"x-expected":"an integer >= 1","description":"Failures in a row that make the service unhealthy (default 3)."},"start_period":{"$ref":"#/definitions/duration","description":"Failures this soon after the start do not count (default 0)."},"disable":{"$ref":"#/definitions/boolean","description":"true: no health check (turns off one from defaults), as in compose."}}}]},"limits":{"type":"object","x-expected":"a map with memory, cpu, processes and open_files","description":"At most how much the service may use; every key is optional, and a service's keys replace those of defaults one by one. How each limit holds depends on the machine (a cgroup, a systemd scope, an rlimit, the supervisor's watch, or not at all); `up`, `ps --json` and `uiprocs config` say which.","additionalProperties":false,"properties":{"memory":{"x-expected":"a size such as 512MB, 1.5GB, 512MiB, 1G or a number of bytes","description":"Most memory the service's processes may use together, e.g. `512MB` (binary units: 1MB = 1024KB). At least 1MB.","anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"}]},"cpu":{"type":"number","exclusiveMinimum":0,"maximum":1024,"x-expected":"a number of CPU cores greater than 0 and at most 1024, such as 0.5 or 2","description":"Most CPU time, in cores: `1.5` is one and a half cores' worth every second. At least 0.01 (the kernel's smallest quota)."},"processes":{"type":"integer","minimum":1,"maximum":4194304,"x-expected":"an integer from 1 to 4194304","description":"Most tasks at once, counted as the kernel counts them (pids.max): every thread counts, so a Node or Python server needs a few dozen, not 1."},"open_files":{"type":"integer","minimum":1,"maximum":1048576,"x-expected":"an integer from 1 to 1048576","description":"Most open file descriptors per process (RLIMIT_NOFILE, soft and hard), set before the command runs."}}},"signal":{"type":"string","x-expected":"a signal name like SIGTERM, SIGINT or HUP","pattern":"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$","description":"Signal sent to the process group to stop the service (default SIGTERM)."},"restart":{"type":"string","enum":["no","on-failure","always"],"x-expected":"one of \"no\", \"on-failure\", \"always\"","description":"What `watch` does when the service dies (default no)."},"nonNegativeInteger":{"type":"integer","minimum":0,"x-expected":"an integer >= 0"},"boolean":{"type":"boolean","x-expected":"true or false"},"string":{"type":"string","x-expected":"a string"},"service":{"type":"object","x-expected":"a map of service fields","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/definitions/command"},"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string","description":"Working directory, relative to the manifest (default: the manifest's folder)."},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList","description":"KEY=VALUE file(s) read into the environment, relative to the manifest."},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"limits":{"$ref":"#/definitions/limits"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration","description":"Wait this long after the stop signal before SIGKILL (default 10s)."},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger","description":"Restarts `watch` tries before giving up (default 5)."},"disabled":{"$ref":"#/definitions/boolean","description":"Keep the service in the manifest but never start it."},"image":{"$ref":"#/definitions/string","description":"Reserved for export to container formats; ignored by uiprocs."}}},"defaults":{"type":"object","x-expected":"a map of service fields (all but command)","description":"Fields applied to every service unless the service sets them (env maps are merged).","additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string"},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList"},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"limits":{"$ref":"#/definitions/limits"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration"},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger"},"disabled":{"$ref":"#/definitions/boolean"},"image":{"$ref":"#/definitions/string"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://uiprocs.dev/schemas/ui-procs.schema.json","title":"uiprocs manifest (ui-procs.yaml), version 1","description":"Which local processes (web UIs, servers) uiprocs keeps running, and how. See DESIGN.md.","type":"object","x-expected":"a map with version and services","additionalProperties":false,"required":["version","services"],"patternProperties":{"^x-":{"description":"Extension fields, ignored by uiprocs: a place for YAML anchors (`x-env: &env {...}`), as in compose."}},"properties":{"$schema":{"type":"string","description":"Optional pointer to this schema, for editors."},"version":{"type":"integer","x-expected":"the number 1","description":"Manifest format version. Only 1 exists.","examples":[1]},"project":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit","description":"Project name; default: the name of the manifest's folder."},"state_dir":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Where run records, PID files and default logs live; default `.uiprocs`, relative to the manifest."},"supervise":{"type":"boolean","x-expected":"true or false","description":"Whether `up` may start a background supervisor that restarts crashed services with a restart policy (default true). false: only a foreground `uiprocs watch` restarts them."},"dashboard":{"type":"object","x-expected":"a map with port","additionalProperties":false,"required":["port"],"description":"Serve the project's dashboard (`uiprocs dashboard`) from the supervisor on 127.0.0.1:port for as long as the project runs; `up` and `ps` print its URL.","properties":{"port":{"type":"integer","minimum":1,"maximum":65535,"x-expected":"an integer from 1 to 65535","description":"The loopback port the dashboard listens on."}}},"defaults":{"$ref":"#/definitions/defaults"},"services":{"type":"object","x-expected":"a map of service name to service","description":"The services, by name. Names become file names: letters, digits, `.`, `_`, `-`.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}}},"definitions":{"name":{"type":"string","pattern":"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit, without \"..\"","description":"A service or group name."},"duration":{"x-expected":"a duration like 500ms, 10s, 2m, 1m30s or a number of seconds","anyOf":[{"type":"number","minimum":0},{"type":"string","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"}]},"size":{"x-expected":"a size like 512KB, 10MB, 1GB or a number of bytes","anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"}]},"command":{"x-expected":"a command string or a non-empty list of strings","description":"A string runs under `/bin/sh -c`; a list runs without a shell. `${PORT}`, `${NAME}`, `${PROJECT_DIR}` and environment variables are interpolated.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"array","minItems":1,"items":{"type":"string"}}]},"port":{"x-expected":"an integer from 1 to 65535 or \"auto\"","description":"TCP port the service listens on, or `auto` for a free port chosen at start.","anyOf":[{"type":"integer","minimum":1,"maximum":65535},{"type":"string","enum":["auto"]}]},"group":{"x-expected":"a group name or a list of group names","description":"Group(s) the service belongs to; a group name is a TARGET for every command.","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"stringOrList":{"x-expected":"a path or a list of paths","anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"env":{"type":"object","x-expected":"a map of variable name to value","description":"Environment variables added on top of the caller's environment and env_file.","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$","x-expected":"made of letters, digits and \"_\", not starting with a digit"},"additionalProperties":{"type":["string","number","boolean"],"x-expected":"a string, number or boolean"}},"log":{"x-expected":"a path or a map with path, max_size and keep","description":"Log file (stdout and stderr); default `<state_dir>/logs/<name>.log`.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"object","additionalProperties":false,"properties":{"path":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Log file path, relative to the manifest."},"max_size":{"$ref":"#/definitions/size","description":"Rotate when the file grows past this size (default 10MB)."},"keep":{"type":"integer","minimum":0,"x-expected":"an integer >= 0","description":"How many rotated files to keep (default 3)."}}}]},"dependsOn":{"x-expected":"a list of service names or a map of service name to { condition: started | ready | completed }","description":"Services to start first.","anyOf":[{"type":"array","items":{"type":"string"}},{"type":"object","additionalProperties":{"type":["object","null"],"x-expected":"a map with condition: started | ready | completed (or nothing)","additionalProperties":false,"properties":{"condition":{"type":"string","enum":["started","ready","completed"],"x-expected":"\"started\", \"ready\" or \"completed\"","description":"`started`: once spawned; `ready` (default): once its ready probe passes; `completed`: once it exited 0 (it is then a one-shot task)."}}}}]},"ready":{"type":"object","x-expected":"a map with one probe (tcp, http, log or command) and optional timeout and interval","description":"How to tell the service is ready. Default: tcp when a port is set, else alive.","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Ready once the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Ready once GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"log":{"type":"string","pattern":"\\S","x-expected":"a regular expression","description":"Ready once a log line matches this regular expression."},"command":{"$ref":"#/definitions/command","description":"Ready once this command exits 0."},"timeout":{"$ref":"#/definitions/duration","description":"Give up after this long (default 60s)."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 100ms)."}}},"healthcheck":{"x-expected":"false or a map with one probe (tcp, http or command) and optional interval, timeout, retries, start_period and disable","description":"How to tell the service is still healthy while it runs (probed by `watch`). `false` turns off one from defaults.","anyOf":[{"type":"boolean","enum":[false]},{"type":"object","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Healthy while the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Healthy while GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"command":{"$ref":"#/definitions/command","description":"Healthy while this command exits 0."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 10s)."},"timeout":{"$ref":"#/definitions/duration","description":"One probe that takes longer fails (default 5s)."},"retries":{"type":"integer","minimum":1,"x-expected":"an integer >= 1","description":"Failures in a row that make the service unhealthy (default 3)."},"start_period":{"$ref":"#/definitions/duration","description":"Failures this soon after the start do not count (default 0)."},"disable":{"$ref":"#/definitions/boolean","description":"true: no health check (turns off one from defaults), as in compose."}}}]},"limits":{"type":"object","x-expected":"a map with memory, cpu, processes and open_files","description":"At most how much the service may use; every key is optional, and a service's keys replace those of defaults one by one. How each limit holds depends on the machine (a cgroup, a systemd scope, an rlimit, the supervisor's watch, or not at all); `up`, `ps --json` and `uiprocs config` say which.","additionalProperties":false,"properties":{"memory":{"x-expected":"a size such as 512MB, 1.5GB, 512MiB, 1G or a number of bytes","description":"Most memory the service's processes may use together, e.g. `512MB` (binary units: 1MB = 1024KB). At least 1MB.","anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"}]},"cpu":{"type":"number","exclusiveMinimum":0,"maximum":1024,"x-expected":"a number of CPU cores greater than 0 and at most 1024, such as 0.5 or 2","description":"Most CPU time, in cores: `1.5` is one and a half cores' worth every second. At least 0.01 (the kernel's smallest quota)."},"processes":{"type":"integer","minimum":1,"maximum":4194304,"x-expected":"an integer from 1 to 4194304","description":"Most tasks at once, counted as the kernel counts them (pids.max): every thread counts, so a Node or Python server needs a few dozen, not 1."},"open_files":{"type":"integer","minimum":1,"maximum":1048576,"x-expected":"an integer from 1 to 1048576","description":"Most open file descriptors per process (RLIMIT_NOFILE, soft and hard), set before the command runs."}}},"signal":{"type":"string","x-expected":"a signal name like SIGTERM, SIGINT or HUP","pattern":"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$","description":"Signal sent to the process group to stop the service (default SIGTERM)."},"restart":{"type":"string","enum":["no","on-failure","always"],"x-expected":"one of \"no\", \"on-failure\", \"always\"","description":"What `watch` does when the service dies (default no)."},"nonNegativeInteger":{"type":"integer","minimum":0,"x-expected":"an integer >= 0"},"boolean":{"type":"boolean","x-expected":"true or false"},"string":{"type":"string","x-expected":"a string"},"service":{"type":"object","x-expected":"a map of service fields","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/definitions/command"},"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string","description":"Working directory, relative to the manifest (default: the manifest's folder)."},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList","description":"KEY=VALUE file(s) read into the environment, relative to the manifest."},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"limits":{"$ref":"#/definitions/limits"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration","description":"Wait this long after the stop signal before SIGKILL (default 10s)."},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger","description":"Restarts `watch` tries before giving up (default 5)."},"disabled":{"$ref":"#/definitions/boolean","description":"Keep the service in the manifest but never start it."},"image":{"$ref":"#/definitions/string","description":"Reserved for export to container formats; ignored by uiprocs."}}},"defaults":{"type":"object","x-expected":"a map of service fields (all but command)","description":"Fields applied to every service unless the service sets them (env maps are merged).","additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string"},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList"},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"limits":{"$ref":"#/definitions/limits"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration"},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger"},"disabled":{"$ref":"#/definitions/boolean"},"image":{"$ref":"#/definitions/string"}}}}};
 const schema15 = {"type":"string","pattern":"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit, without \"..\"","description":"A service or group name."};
 const pattern0 = new RegExp("^x-", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
@@ -3024,7 +3024,7 @@ vErrors.push(err1);
 errors++;
 }
 for(const key0 in data){
-if(!((((((((key0 === "$schema") || (key0 === "version")) || (key0 === "project")) || (key0 === "state_dir")) || (key0 === "supervise")) || (key0 === "defaults")) || (key0 === "services")) || (pattern0.test(key0)))){
+if(!(((((((((key0 === "$schema") || (key0 === "version")) || (key0 === "project")) || (key0 === "state_dir")) || (key0 === "supervise")) || (key0 === "dashboard")) || (key0 === "defaults")) || (key0 === "services")) || (pattern0.test(key0)))){
 const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema11,data};
 if(vErrors === null){
 vErrors = [err2];
@@ -3124,20 +3124,11 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data.defaults !== undefined){
-if(!(validate11(data.defaults, {instancePath:instancePath+"/defaults",parentData:data,parentDataProperty:"defaults",rootData}))){
-vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
-errors = vErrors.length;
-}
-}
-if(data.services !== undefined){
-let data6 = data.services;
-if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-for(const key1 in data6){
-const _errs21 = errors;
-if(typeof key1 === "string"){
-if(!pattern3.test(key1)){
-const err10 = {instancePath:instancePath+"/services",schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema15,data:key1,propertyName:key1};
+if(data.dashboard !== undefined){
+let data5 = data.dashboard;
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+if(data5.port === undefined){
+const err10 = {instancePath:instancePath+"/dashboard",schemaPath:"#/properties/dashboard/required",keyword:"required",params:{missingProperty: "port"},message:"must have required property '"+"port"+"'",schema:schema11.properties.dashboard.required,parentSchema:schema11.properties.dashboard,data:data5};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -3146,9 +3137,9 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-else {
-const err11 = {instancePath:instancePath+"/services",schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:key1,propertyName:key1};
+for(const key1 in data5){
+if(!(key1 === "port")){
+const err11 = {instancePath:instancePath+"/dashboard",schemaPath:"#/properties/dashboard/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dashboard,data:data5};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -3157,9 +3148,11 @@ vErrors.push(err11);
 }
 errors++;
 }
-var valid1 = _errs21 === errors;
-if(!valid1){
-const err12 = {instancePath:instancePath+"/services",schemaPath:"#/properties/services/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema11.properties.services.propertyNames,parentSchema:schema11.properties.services,data:data6};
+}
+if(data5.port !== undefined){
+let data6 = data5.port;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err12 = {instancePath:instancePath+"/dashboard/port",schemaPath:"#/properties/dashboard/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.dashboard.properties.port.type,parentSchema:schema11.properties.dashboard.properties.port,data:data6};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -3168,16 +3161,9 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-for(const key2 in data6){
-if(!(validate21(data6[key2], {instancePath:instancePath+"/services/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data6,parentDataProperty:key2,rootData}))){
-vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err13 = {instancePath:instancePath+"/services",schemaPath:"#/properties/services/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.services.type,parentSchema:schema11.properties.services,data:data6};
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 > 65535 || isNaN(data6)){
+const err13 = {instancePath:instancePath+"/dashboard/port",schemaPath:"#/properties/dashboard/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.dashboard.properties.port,data:data6};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -3186,15 +3172,101 @@ vErrors.push(err13);
 }
 errors++;
 }
-}
-}
-else {
-const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(data6 < 1 || isNaN(data6)){
+const err14 = {instancePath:instancePath+"/dashboard/port",schemaPath:"#/properties/dashboard/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.dashboard.properties.port,data:data6};
 if(vErrors === null){
 vErrors = [err14];
 }
 else {
 vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/dashboard",schemaPath:"#/properties/dashboard/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dashboard.type,parentSchema:schema11.properties.dashboard,data:data5};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.defaults !== undefined){
+if(!(validate11(data.defaults, {instancePath:instancePath+"/defaults",parentData:data,parentDataProperty:"defaults",rootData}))){
+vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
+errors = vErrors.length;
+}
+}
+if(data.services !== undefined){
+let data8 = data.services;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+for(const key2 in data8){
+const _errs28 = errors;
+if(typeof key2 === "string"){
+if(!pattern3.test(key2)){
+const err16 = {instancePath:instancePath+"/services",schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$"},message:"must match pattern \""+"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$"+"\"",schema:"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$",parentSchema:schema15,data:key2,propertyName:key2};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/services",schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:key2,propertyName:key2};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+var valid2 = _errs28 === errors;
+if(!valid2){
+const err18 = {instancePath:instancePath+"/services",schemaPath:"#/properties/services/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid",schema:schema11.properties.services.propertyNames,parentSchema:schema11.properties.services,data:data8};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+for(const key3 in data8){
+if(!(validate21(data8[key3], {instancePath:instancePath+"/services/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data8,parentDataProperty:key3,rootData}))){
+vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err19 = {instancePath:instancePath+"/services",schemaPath:"#/properties/services/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.services.type,parentSchema:schema11.properties.services,data:data8};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+}
+else {
+const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
 }
 errors++;
 }
