@@ -93,6 +93,7 @@ export function decideSupervisor(q: SupervisorQuestion): SupervisorDecision {
   if (q.supervised.length === 0 && !q.serveDashboard)
     return { action: 'none', cause: 'no running service has a restart policy' };
   const names = q.supervised.length > 0 ? q.supervised.join(', ') : 'the dashboard';
+  const need = q.supervised.length > 0 ? 'need' : 'needs';
   switch (q.holder.kind) {
     case 'watch':
       return { action: 'leave', cause: `uiprocs watch (pid ${q.holder.pid}) keeps ${names} alive` };
@@ -101,11 +102,11 @@ export function decideSupervisor(q: SupervisorQuestion): SupervisorDecision {
     case 'stale-supervisor':
       return {
         action: 'spawn',
-        cause: `${names} need a supervisor; the last one (pid ${q.holder.pid}) is gone`,
+        cause: `${names} ${need} a supervisor; the last one (pid ${q.holder.pid}) is gone`,
         names: q.supervised,
       };
     case 'none':
-      return { action: 'spawn', cause: `${names} need a supervisor`, names: q.supervised };
+      return { action: 'spawn', cause: `${names} ${need} a supervisor`, names: q.supervised };
   }
 }
 

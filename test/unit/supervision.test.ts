@@ -5,6 +5,7 @@ import {
   judgeTick,
   mayNeedSupervision,
   needsSupervision,
+  servesDashboard,
   supervisedAmong,
 } from '../../src/core/supervision.js';
 import { runningAfter } from '../../src/supervisor/ensure.js';
@@ -146,5 +147,36 @@ describe('backoff firstDelayMs', () => {
       config,
     );
     expect(first.decision).toEqual({ action: 'restart', delayMs: 100, attempt: 1 });
+  });
+});
+
+describe('the dashboard keeps a supervisor', () => {
+  const withDashboard = { ...desiredIn('/p', 'p', [service('db')]), dashboard: { port: 8765 } };
+  it('is wanted while any service runs, not when none does or supervise is false', () => {
+    expect(mayNeedSupervision(withDashboard)).toBe(true);
+    expect(servesDashboard(withDashboard, new Set(['db']))).toBe(true);
+    expect(servesDashboard(withDashboard, new Set())).toBe(false);
+    expect(servesDashboard({ ...withDashboard, supervise: false }, new Set(['db']))).toBe(false);
+    expect(servesDashboard(project, new Set(['db']))).toBe(false);
+  });
+
+  it('spawns a supervisor for it, and one stays for it, with no restart policy anywhere', () => {
+    expect(decideSupervisor({ supervised: [], holder: { kind: 'none' }, serveDashboard: true })).toEqual({
+      action: 'spawn',
+      cause: 'the dashboard needs a supervisor',
+      names: [],
+    });
+    const tick = {
+      stateDirGone: false,
+      recordIsMine: true,
+      watchPid: undefined,
+      supervised: [],
+      pendingRestarts: 0,
+    };
+    expect(judgeTick({ ...tick, serveDashboard: true })).toEqual({ action: 'stay' });
+    expect(judgeTick(tick)).toMatchObject({ action: 'exit' });
+    expect(judgeTick({ ...tick, serveDashboard: true, stateDirGone: true })).toMatchObject({
+      action: 'exit',
+    });
   });
 });
