@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gatherFacts } from '../../src/runtime/place/facts.js';
-import { argvOf, freePort } from '../helpers/procs.js';
+import { anonRss, argvOf, freePort } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
 import {
   e2eProject,
@@ -32,13 +32,6 @@ const logOf = (p: { stateDir: string }, name: string) => {
     return readFileSync(join(p.stateDir, 'logs', `${name}.log`), 'utf8');
   } catch {
     return '';
-  }
-};
-const anonOf = (pid: number) => {
-  try {
-    return Number(/RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-  } catch {
-    return 0;
   }
 };
 
@@ -87,7 +80,7 @@ describe('limits', () => {
       let most = 0;
       await waitFor(
         () => {
-          most = Math.max(most, anonOf(record.pid));
+          most = Math.max(most, anonRss(record.pid));
           return isGone(record.pid);
         },
         { timeout: 20_000, interval: 20, what: 'the kernel to kill it' },
@@ -124,7 +117,7 @@ describe('limits', () => {
     await waitFor(
       () => {
         const pid = p.record('hog')?.pid;
-        const over = pid !== undefined && anonOf(pid) > 128 * MB;
+        const over = pid !== undefined && anonRss(pid) > 128 * MB;
         const now = Date.now();
         if (over) overSince ??= now;
         else overSince = undefined;

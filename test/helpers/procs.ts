@@ -89,3 +89,16 @@ function safeReaddir(path: string): string[] {
     return [];
   }
 }
+
+/**
+ * Anonymous resident memory of a process, in bytes (RssAnon of /proc/<pid>/status), 0 once
+ * it is gone: what it allocated itself. File pages (node's own binary) are charged to the
+ * cgroup that first read them, so a memory limit is compared with this, not VmRSS.
+ */
+export function anonRss(pid: number): number {
+  try {
+    return Number(/RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}

@@ -21,7 +21,7 @@ import { gatherFacts } from '../../src/runtime/place/facts.js';
 import { cgroupMembers } from '../../src/runtime/place/members.js';
 import { spawnService } from '../../src/runtime/spawn.js';
 import { stopService } from '../../src/runtime/stop.js';
-import { argvOf, freePort, isGone } from '../helpers/procs.js';
+import { anonRss, argvOf, freePort, isGone } from '../helpers/procs.js';
 import { program, type TempProject, tempProject } from '../helpers/temp-project.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -64,14 +64,6 @@ async function start(command: string, limits: Limits, env: Record<string, string
 }
 
 const read = (path: string) => readFileSync(path, 'utf8').trim();
-/** Anonymous resident memory: what the process itself allocated (file pages such as node's own binary are charged to whoever read them first). */
-const anonOf = (pid: number) => {
-  try {
-    return Number(/RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-  } catch {
-    return 0;
-  }
-};
 
 describe.skipIf(!hasV1)('cgroup v1 (as root)', () => {
   it('puts the server itself in its memory, cpu and pids cgroups with the limits written, open_files as an rlimit', async () => {
@@ -146,7 +138,7 @@ describe.skipIf(!hasV1)('cgroup v1 (as root)', () => {
     let most = 0;
     await waitFor(
       () => {
-        most = Math.max(most, anonOf(s.pid));
+        most = Math.max(most, anonRss(s.pid));
         return isGone(s.pid);
       },
       { timeout: 20_000, interval: 20, what: 'the kernel to kill the growing process' },
