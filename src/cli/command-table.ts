@@ -174,12 +174,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'export',
-    description: 'write the manifest as systemd units, a compose file or a Makefile fragment',
+    description:
+      'write the manifest as systemd units, a compose file, a Makefile fragment or Kubernetes objects',
     argument: {
       kind: 'one-of',
       name: 'format',
       description: 'what to write',
-      choices: ['systemd', 'compose', 'make'],
+      choices: ['systemd', 'compose', 'make', 'kubernetes'],
     },
     options: [
       {
@@ -190,12 +191,23 @@ export const COMMANDS: readonly CommandSpec[] = [
         long: 'output',
         short: 'o',
         value: 'path',
-        description: 'systemd: a folder (default ./systemd); compose, make: a file (default stdout)',
+        description:
+          'systemd: a folder (default ./systemd); compose, make, kubernetes: a file (default stdout)',
       },
       {
         long: 'project-dir',
         value: 'dir',
         description: "systemd: where the project lives on the target host (default: the manifest's folder)",
+      },
+      {
+        long: 'namespace',
+        value: 'ns',
+        description: 'kubernetes: metadata.namespace of every object (default: the one kubectl uses)',
+      },
+      {
+        long: 'ingress',
+        value: 'host',
+        description: 'kubernetes: an Ingress per service with a port, at <service>.<host>',
       },
       {
         long: 'check',

@@ -3,11 +3,16 @@ import type { Desired } from '../core/model.js';
 import type { Exported, ExportFormat } from './common.js';
 import { exportCompose } from './compose.js';
 import type { ResolveExecutable } from './executables.js';
+import { exportKubernetes } from './kubernetes.js';
 import { exportMake } from './make.js';
 import { exportSystemd } from './systemd.js';
 
 /** Default file names when the output goes to a folder or a file must be named. */
-export const DEFAULT_NAMES = { compose: 'compose.yaml', make: 'uiprocs.mk' } as const;
+export const DEFAULT_NAMES = {
+  compose: 'compose.yaml',
+  make: 'uiprocs.mk',
+  kubernetes: 'kubernetes.yaml',
+} as const;
 
 export interface RenderOptions {
   /** systemd: user units. */
@@ -18,6 +23,10 @@ export interface RenderOptions {
   resolve: ResolveExecutable;
   /** compose, make: the absolute folder the file goes to; their paths are relative to it. */
   fileDir: string;
+  /** kubernetes: metadata.namespace of every object. */
+  namespace?: string;
+  /** kubernetes: an Ingress per service with a port at `<service>.<ingress>`. */
+  ingress?: string;
 }
 
 export function renderExport(format: ExportFormat, desired: Desired, opts: RenderOptions): Exported {
@@ -27,6 +36,13 @@ export function renderExport(format: ExportFormat, desired: Desired, opts: Rende
     case 'compose': {
       const { content, warnings } = exportCompose(desired, opts);
       return { files: [{ name: DEFAULT_NAMES.compose, content }], warnings };
+    }
+    case 'kubernetes': {
+      const { content, warnings } = exportKubernetes(desired, {
+        ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
+        ...(opts.ingress === undefined ? {} : { ingress: opts.ingress }),
+      });
+      return { files: [{ name: DEFAULT_NAMES.kubernetes, content }], warnings };
     }
     case 'make':
       return { files: [{ name: DEFAULT_NAMES.make, content: exportMake(desired, opts) }], warnings: [] };

@@ -189,7 +189,7 @@ describe('export --check', () => {
     const r = await p.run(['export', 'compose', '--check']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/-o FILE/);
-    expect((await p.run(['export', 'kubernetes'])).code).toBe(2);
+    expect((await p.run(['export', 'helm'])).code).toBe(2);
     expect((await p.run(['export', 'make', '--user'])).code).toBe(2);
     // systemd needs an absolute path for where the project lives; the others are relative already.
     const relativeDir = await p.run(['export', 'systemd', '--project-dir', 'srv/app']);

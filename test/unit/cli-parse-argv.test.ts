@@ -57,8 +57,17 @@ describe('parseArgv: commands and their options', () => {
 
   it('export takes exactly one format from its choices', () => {
     expect(run(['export', 'compose', '-o', 'c.yaml']).targets).toEqual(['compose']);
-    expect(usage(['export'])).toBe("'export' needs a format: one of systemd, compose, make");
-    expect(usage(['export', 'kube'])).toBe("unknown format 'kube': expected one of systemd, compose, make");
+    expect(
+      run(['export', 'kubernetes', '--namespace', 'ocr', '--ingress', 'example.org']).options,
+    ).toMatchObject({
+      namespace: 'ocr',
+      ingress: 'example.org',
+    });
+    expect(usage(['export'])).toBe("'export' needs a format: one of systemd, compose, make, kubernetes");
+    expect(usage(['export', 'helm'])).toBe(
+      "unknown format 'helm': expected one of systemd, compose, make, kubernetes",
+    );
+    expect(usage(['export', 'kubernets'])).toMatch(/did you mean kubernetes\?/);
     expect(usage(['export', 'compse'])).toMatch(/did you mean compose\?/);
     expect(usage(['export', 'make', 'compose'])).toBe("'export' takes one format (got 'make', 'compose')");
   });

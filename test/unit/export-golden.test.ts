@@ -32,12 +32,24 @@ const VARIANTS = [
   },
   { variant: 'compose', format: 'compose', file: 'compose.yaml' },
   { variant: 'make', format: 'make', file: 'uiprocs.mk' },
+  { variant: 'kubernetes', format: 'kubernetes', file: 'kubernetes.yaml' },
+  // --namespace and --ingress add a field and documents: one golden case is enough.
+  {
+    variant: 'kubernetes-ingress',
+    format: 'kubernetes',
+    file: 'kubernetes-ingress.yaml',
+    namespace: 'ocr',
+    ingress: 'ui.example.org',
+    only: 'examples-streamlit',
+  },
 ] as const satisfies {
   variant: string;
   format: ExportFormat;
   file: string;
   user?: boolean;
   projectDir?: string;
+  namespace?: string;
+  ingress?: string;
   only?: string;
 }[];
 
@@ -54,6 +66,7 @@ describe('export golden files', () => {
             projectDir,
             resolve: fixedResolver(projectDir),
             fileDir: dir,
+            ...('namespace' in v ? { namespace: v.namespace, ingress: v.ingress } : {}),
           }).files;
         };
         const files = await render();

@@ -1,11 +1,11 @@
 /**
- * `uiprocs export <systemd|compose|make>`: the manifest as files another engine runs.
+ * `uiprocs export <systemd|compose|make|kubernetes>`: the manifest as files another engine runs.
  * The files are a pure function of the resolved manifest (src/export); this command only
  * chooses where they go and, with `--check`, compares them with what is there.
  *
  * systemd writes a folder (`-o DIR`, default `./systemd`) and removes units an earlier
- * export of this project wrote that would not be written now; compose and make print to
- * stdout unless `-o FILE`. `--check` writes nothing: exit 1 and the stale files when the
+ * export of this project wrote that would not be written now; compose, make and kubernetes
+ * print to stdout unless `-o FILE`. `--check` writes nothing: exit 1 and the stale files when the
  * previous export differs, 0 when it is up to date.
  *
  * The explicit inputs come from here: `--project-dir` (systemd), the folder of the file
@@ -31,6 +31,8 @@ export interface ExportOptions {
   output?: string;
   check?: boolean;
   projectDir?: string;
+  namespace?: string;
+  ingress?: string;
 }
 
 /** Where systemd units go without `-o`. */
@@ -63,6 +65,21 @@ export default async function exportCommand(
       message: `export systemd: --project-dir must be an absolute path on the target host, not ${JSON.stringify(opts.projectDir)}`,
     });
 
+  for (const [flag, value] of [
+    ['--namespace', opts.namespace],
+    ['--ingress', opts.ingress],
+  ] as const) {
+    if (value === undefined) continue;
+    if (format !== 'kubernetes')
+      return fail({ reason: 'usage', message: `export ${format}: ${flag} applies to kubernetes only` });
+    const problem = flag === '--namespace' ? namespaceProblem(value) : hostProblem(value);
+    if (problem !== null)
+      return fail({
+        reason: 'usage',
+        message: `export kubernetes: ${flag} ${JSON.stringify(value)} ${problem}`,
+      });
+  }
+
   const loaded = await loadManifest({ file: ctx.file, cwd: ctx.cwd, env: ctx.env });
   if (!loaded.ok) return loaded;
   const desired = loaded.value;
@@ -76,6 +93,8 @@ export default async function exportCommand(
     projectDir,
     resolve: out !== undefined && opts.check ? recordedFirst(out, desired.project, onPath) : onPath,
     fileDir: file === undefined ? ctx.cwd : dirname(file),
+    ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
+    ...(opts.ingress === undefined ? {} : { ingress: opts.ingress }),
   });
   if (!opts.check) for (const w of warnings) ctx.err(`warning: ${w}\n`);
 
@@ -142,4 +161,19 @@ function write(ctx: Context, files: { path: string; content: string }[], obsolet
     return fail({ reason: 'io', message: `export: ${(e as Error).message}` });
   }
   return ok(0);
+}
+
+/** A namespace is a DNS-1123 label: the API server refuses anything else. */
+function namespaceProblem(ns: string): string | null {
+  return /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns) && ns.length <= 63
+    ? null
+    : 'is not a namespace name (lower-case letters, digits and -, at most 63)';
+}
+
+/** The Ingress hosts are `<service>.<host>`: the host must be a lower-case DNS name itself. */
+function hostProblem(host: string): string | null {
+  const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+  return host.length <= 189 && host.split('.').every((l) => l.length <= 63 && label.test(l))
+    ? null
+    : 'is not a host name (lower-case DNS labels joined by dots, no scheme, port or wildcard)';
 }

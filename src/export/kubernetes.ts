@@ -1,0 +1,470 @@
+/**
+ * `uiprocs export kubernetes`: one multi-document YAML that `kubectl apply -f` takes. A
+ * pure function of the resolved manifest and the options (namespace, ingress host).
+ *
+ * How the manifest maps (and where a cluster differs from a laptop):
+ * - A long-running service → a Deployment (one replica) and, with a port, a Service
+ *   (ClusterIP, the manifest's port). A one-shot task (isTask in core/model.ts) → a Job
+ *   (one attempt: backoffLimit 0, restartPolicy Never, as a task runs once).
+ * - Names: DNS-1035 labels (`evaluation_viewer` → `evaluation-viewer`, lower case, at
+ *   most 63 characters, unique in manifest order); a renamed service keeps its manifest
+ *   name in the annotation `uiprocs.dev/service`.
+ * - Labels: `app.kubernetes.io/name`, `app.kubernetes.io/part-of: <project>` (the
+ *   selector) and `uiprocs.dev/group-<group>: "true"` per group, on every object and pod,
+ *   so `kubectl get pods -l uiprocs.dev/group-ui=true` selects a group. Groups are not in
+ *   the selector: a Deployment's selector is immutable, a group may change.
+ * - image: as the compose export picks it (`image:`, else DEFAULT_IMAGE with a note). The
+ *   paths under the project folder are written under CONTAINER_DIR (`/project`) as for
+ *   compose; there is no bind mount in a cluster, so the image must hold the project there.
+ * - command: a string runs as `/bin/sh -c "exec …"` (command `[/bin/sh, -c]`, the script
+ *   as args), an array as command (its program) and args (the rest). Kubernetes expands
+ *   `$(VAR)` and reads `$$` as `$` in command, args, env values and exec probes, so those
+ *   spellings are escaped (kubeText): the process gets exactly the manifest's text.
+ * - env: every resolved variable, then PORT; working_dir: the cwd under /project.
+ * - `port: auto` → AUTO_CONTAINER_PORT with PORT set to it: each pod has its own address,
+ *   so fixed ports cannot clash.
+ * - ready → readinessProbe (httpGet, tcpSocket, exec; the timing of the compose export's
+ *   ready healthcheck: period = interval, timeout 5 s, 3 failures). A Service routes only
+ *   to ready pods, which is what dependents wait for. log and alive have no probe.
+ * - healthcheck → livenessProbe (period, timeout, failureThreshold = retries,
+ *   initialDelaySeconds = start_period): the kubelet restarts an unhealthy container.
+ * - limits: memory and cpu → resources.limits; processes and open_files have no
+ *   per-container setting in Kubernetes: a note says so.
+ * - depends_on → init containers that wait: for a service with a port, until its Service
+ *   answers (busybox `nc -z`, which holds only once a pod is ready); for a task, until
+ *   its Job is complete (`kubectl wait` in WAIT_IMAGE, with a ServiceAccount allowed to
+ *   get and watch Jobs, written once per project). A dependency without a port has no
+ *   address to wait for: a note says so.
+ * - restart: a Deployment always restarts its pod; `restart: no` and max_restarts cannot
+ *   map (a note). stop_timeout → terminationGracePeriodSeconds; stop_signal cannot map
+ *   (the kubelet sends the image's STOPSIGNAL, SIGTERM by default): a note when it is not SIGTERM.
+ * - disabled → replicas: 0 (a Job: suspend: true).
+ * - `ingress` → an Ingress per Deployment with a port at `<name>.<host>`, with ingress-nginx's
+ *   proxy timeouts raised for websocket UIs (Streamlit, Jupyter).
+ */
+import type { IDeployment } from 'kubernetes-models/apps/v1';
+import type { IJob } from 'kubernetes-models/batch/v1';
+import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1';
+import type { IRole, IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import type { IContainer, IEnvVar, IPodSpec, IProbe, IService, IServiceAccount } from 'kubernetes-models/v1';
+import { stringify } from 'yaml';
+import type { Desired, HealthCheck, Limits, ReadyCheck, ServiceSpec } from '../core/model.js';
+import { AUTO_PORT_TOKEN, isTask } from '../core/model.js';
+import { shellScript } from '../core/shell-command.js';
+import { headerText } from './common.js';
+import { CONTAINER_DIR, DEFAULT_IMAGE } from './compose.js';
+import { loopbackBinds } from './loopback.js';
+import { ATTEMPT_TIMEOUT_S } from './probe.js';
+import { relocate } from './relocate.js';
+
+export interface KubernetesOptions {
+  /** metadata.namespace of every object; none: the namespace `kubectl apply` uses. */
+  namespace?: string;
+  /** An Ingress per service with a port at `<name>.<ingress>`. */
+  ingress?: string;
+}
+
+/** The container port of a `port: auto` service: one fixed choice, since every pod has its own address. */
+export const AUTO_CONTAINER_PORT = 8000;
+/** For init containers that wait for a Service: `nc` and a shell. */
+export const BUSYBOX_IMAGE = 'busybox:1.36';
+/** The official kubectl image (its entrypoint is kubectl), for init containers that wait for a Job. */
+export const WAIT_IMAGE = 'registry.k8s.io/kubectl:v1.31.0';
+
+type Labels = Record<string, string>;
+type KubeObject = IDeployment | IService | IJob | IIngress | IServiceAccount | IRole | IRoleBinding;
+
+/** One document: the object, and the comment lines written above it. */
+interface Doc {
+  notes: string[];
+  object: KubeObject;
+}
+
+export function exportKubernetes(
+  manifest: Desired,
+  opts: KubernetesOptions,
+): { content: string; warnings: string[] } {
+  const desired = relocate(manifest, CONTAINER_DIR);
+  const names = kubeNames(Object.keys(desired.services));
+  const project = labelValue(desired.project);
+  const ns = opts.namespace === undefined ? {} : { namespace: opts.namespace };
+  // Its own kind of object: no clash with a Deployment of the same name.
+  const waiter = kubeNames([`${desired.project}-wait`]).get(`${desired.project}-wait`)!;
+  const needsWaiter = Object.values(desired.services).some((s) =>
+    Object.values(s.dependsOn).includes('completed'),
+  );
+  const docs: Doc[] = [];
+  const warnings: string[] = [];
+
+  if (needsWaiter) docs.push(...waiterDocs(waiter, project, ns, opts.namespace));
+
+  for (const s of Object.values(desired.services)) {
+    const name = names.get(s.name)!;
+    const notes: string[] = [];
+    const labels: Labels = selector(name, project);
+    for (const g of s.groups) labels[`uiprocs.dev/group-${labelName(g)}`] = 'true';
+    const annotations = name === s.name ? undefined : { 'uiprocs.dev/service': s.name };
+    const metadata = { name, ...ns, labels, ...(annotations === undefined ? {} : { annotations }) };
+    const task = isTask(desired, s.name);
+    const port = s.port === 'auto' ? AUTO_CONTAINER_PORT : s.port;
+    if (name !== s.name) notes.push(`${s.name}: named ${name} here (Kubernetes names are DNS labels).`);
+    if (s.image === undefined)
+      notes.push(
+        `image: ${DEFAULT_IMAGE} is the default: set image: in the manifest (an image that holds the project at ${CONTAINER_DIR}).`,
+      );
+    if (s.port === 'auto')
+      notes.push(`port: auto: containerPort ${AUTO_CONTAINER_PORT}, and PORT=${AUTO_CONTAINER_PORT}.`);
+    for (const b of port === null ? [] : loopbackBinds(s.command)) {
+      notes.push(
+        `${b.flag} ${b.value} listens on loopback: the Service and the probes cannot reach it; listen on 0.0.0.0.`,
+      );
+      warnings.push(
+        `kubernetes: ${s.name} listens on loopback (${b.flag} ${b.value}): its Service cannot reach it; listen on 0.0.0.0`,
+      );
+    }
+
+    const container = mainContainer(s, name, port, notes, task);
+    const initContainers: IContainer[] = [];
+    for (const [dep, condition] of Object.entries(s.dependsOn)) {
+      const d = desired.services[dep]!;
+      const depName = names.get(dep)!;
+      if (condition === 'completed') {
+        initContainers.push({
+          name: initName(depName),
+          image: WAIT_IMAGE,
+          args: ['wait', '--for=condition=complete', `job/${depName}`, '--timeout=-1s'],
+        });
+        continue;
+      }
+      const depPort = d.port === 'auto' ? AUTO_CONTAINER_PORT : d.port;
+      if (depPort === null || isTask(desired, dep)) {
+        notes.push(
+          `depends_on ${dep} (${condition}): ${dep} has no port, so no Service to wait for; Kubernetes starts both at once.`,
+        );
+        continue;
+      }
+      initContainers.push({
+        name: initName(depName),
+        image: BUSYBOX_IMAGE,
+        command: [
+          '/bin/sh',
+          '-c',
+          `until nc -z -w 2 ${depName} ${depPort}; do echo waiting for ${depName}:${depPort}; sleep 1; done`,
+        ],
+      });
+    }
+    const podSpec: IPodSpec = {
+      ...(initContainers.length > 0 ? { initContainers } : {}),
+      containers: [container],
+      terminationGracePeriodSeconds: wholeSeconds(s.stopTimeout),
+      ...(initContainers.some((c) => c.image === WAIT_IMAGE) ? { serviceAccountName: waiter } : {}),
+    };
+    if (s.stopSignal !== 'SIGTERM')
+      notes.push(
+        `stop_signal ${s.stopSignal} cannot map: the kubelet stops the container with the image's STOPSIGNAL (SIGTERM by default).`,
+      );
+    if (s.ready.check.kind === 'log' && !task)
+      notes.push('ready: log has no probe equivalent: the pod is ready once it has started.');
+    if (s.disabled) notes.push(`disabled: true in the manifest: ${task ? 'suspend: true' : 'replicas: 0'}.`);
+
+    if (task) {
+      const job: IJob = {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata,
+        spec: {
+          ...(s.disabled ? { suspend: true } : {}),
+          backoffLimit: 0,
+          template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: 'Never' } },
+        },
+      };
+      notes.push('a one-shot task: a Job runs it once; its dependents wait for it to complete.');
+      docs.push({ notes: [`Job ${name}`, ...notes], object: job });
+      continue;
+    }
+    if (s.restart === 'no')
+      notes.push('restart: no cannot map: a Deployment restarts its pod whenever it exits.');
+    else if (s.restart === 'on-failure')
+      notes.push('restart: on-failure: a Deployment restarts its pod on any exit.');
+    const deployment: IDeployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata,
+      spec: {
+        replicas: s.disabled ? 0 : 1,
+        selector: { matchLabels: selector(name, project) },
+        template: { metadata: { labels }, spec: podSpec },
+      },
+    };
+    docs.push({ notes: [`Deployment ${name}`, ...notes], object: deployment });
+    if (port === null) continue;
+    const service: IService = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata,
+      spec: {
+        selector: selector(name, project),
+        ports: [{ name: 'main', port, targetPort: port, protocol: 'TCP' }],
+      },
+    };
+    docs.push({ notes: [`Service ${name}`], object: service });
+    if (opts.ingress === undefined) continue;
+    const ingress: IIngress = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { ...metadata, annotations: { ...annotations, ...WEBSOCKET_ANNOTATIONS } },
+      spec: {
+        rules: [
+          {
+            host: `${name}.${opts.ingress}`,
+            http: {
+              paths: [
+                { path: '/', pathType: 'Prefix', backend: { service: { name, port: { number: port } } } },
+              ],
+            },
+          },
+        ],
+      },
+    };
+    docs.push({
+      notes: [`Ingress ${name}: http://${name}.${opts.ingress}/ (websocket timeouts for ingress-nginx)`],
+      object: ingress,
+    });
+  }
+
+  const header = [
+    `# ${headerText('kubernetes', desired)}`,
+    `# Containers run in ${CONTAINER_DIR}: the image must hold the project there (there is no bind mount in a cluster).`,
+  ];
+  const body = docs.map((d) => `---\n${d.notes.map((n) => `# ${n}\n`).join('')}${yamlText(d.object)}`);
+  return { content: `${header.join('\n')}\n${body.join('')}`, warnings };
+}
+
+/**
+ * ingress-nginx closes a proxied connection idle for 60 s; a Streamlit or Jupyter page
+ * keeps one websocket open for its whole life, so the UI would drop every minute.
+ */
+export const WEBSOCKET_ANNOTATIONS = {
+  'nginx.ingress.kubernetes.io/proxy-read-timeout': '3600',
+  'nginx.ingress.kubernetes.io/proxy-send-timeout': '3600',
+};
+
+function mainContainer(
+  s: ServiceSpec,
+  name: string,
+  port: number | null,
+  notes: string[],
+  task: boolean,
+): IContainer {
+  const text = (v: string) => kubeText(v, port);
+  const [command, args] =
+    typeof s.command === 'string'
+      ? [['/bin/sh', '-c'], [shellScript(s.command).script]]
+      : [s.command.slice(0, 1), s.command.slice(1)];
+  const env: IEnvVar[] = Object.entries(s.env)
+    .filter(([k]) => port === null || k !== 'PORT')
+    .map(([k, v]) => ({ name: k, value: text(v) }));
+  if (port !== null) env.push({ name: 'PORT', value: String(port) });
+  const c: IContainer = {
+    name,
+    image: s.image ?? DEFAULT_IMAGE,
+    command: command.map(text),
+    ...(args.length > 0 ? { args: args.map(text) } : {}),
+    workingDir: s.cwd,
+    ...(env.length > 0 ? { env } : {}),
+    ...(port === null ? {} : { ports: [{ name: 'main', containerPort: port, protocol: 'TCP' }] }),
+  };
+  if (!task) {
+    const ready = probeHandler(s.ready.check, port);
+    if (ready !== null)
+      c.readinessProbe = {
+        ...ready,
+        periodSeconds: wholeSeconds(s.ready.interval),
+        timeoutSeconds: ATTEMPT_TIMEOUT_S,
+        failureThreshold: 3,
+      };
+  }
+  if (s.health !== undefined) {
+    const live = probeHandler(s.health.check, port);
+    if (live === null) notes.push('healthcheck: it has no port to probe: not exported.');
+    else
+      c.livenessProbe = {
+        ...live,
+        initialDelaySeconds: Math.ceil(s.health.startPeriod / 1000),
+        periodSeconds: wholeSeconds(s.health.interval),
+        timeoutSeconds: wholeSeconds(s.health.timeout),
+        failureThreshold: s.health.retries,
+      };
+  }
+  const limits = resourceLimits(s.limits, notes);
+  if (limits !== null) c.resources = { limits };
+  return c;
+}
+
+type Handler = Pick<IProbe, 'httpGet' | 'tcpSocket' | 'exec'>;
+
+/** A ready or health check as the kubelet runs it, against the pod's own address; null: none. */
+function probeHandler(check: ReadyCheck | HealthCheck, port: number | null): Handler | null {
+  switch (check.kind) {
+    case 'tcp': {
+      const p = check.port ?? port;
+      return p === null ? null : { tcpSocket: { port: p } };
+    }
+    case 'http': {
+      const target = check.target.split(AUTO_PORT_TOKEN).join(String(port));
+      if (!/^https?:\/\//.test(target)) {
+        if (port === null) return null;
+        return { httpGet: { path: target.startsWith('/') ? target : `/${target}`, port } };
+      }
+      const url = new URL(target);
+      const https = url.protocol === 'https:';
+      const loopback = /^(127(\.\d+){3}|localhost|\[::1\])$/i.test(url.hostname);
+      return {
+        httpGet: {
+          ...(loopback ? {} : { host: url.hostname }),
+          path: `${url.pathname}${url.search}`,
+          port: url.port === '' ? (https ? 443 : 80) : Number(url.port),
+          ...(https ? { scheme: 'HTTPS' } : {}),
+        },
+      };
+    }
+    case 'command': {
+      const argv = typeof check.command === 'string' ? ['/bin/sh', '-c', check.command] : check.command;
+      return { exec: { command: argv.map((w) => kubeText(w, port)) } };
+    }
+    default:
+      return null;
+  }
+}
+
+/** memory and cpu as Kubernetes quantities; the others are said not to map. */
+function resourceLimits(l: Limits | undefined, notes: string[]): Record<string, string> | null {
+  if (l === undefined) return null;
+  const out: Record<string, string> = {};
+  if (l.memory !== undefined) out.memory = memoryQuantity(l.memory);
+  if (l.cpu !== undefined) out.cpu = cpuQuantity(l.cpu);
+  if (l.processes !== undefined)
+    notes.push(
+      `limits.processes ${l.processes} cannot map: Kubernetes limits pids per node, not per container.`,
+    );
+  if (l.openFiles !== undefined)
+    notes.push(`limits.open_files ${l.openFiles} cannot map: Kubernetes has no per-container RLIMIT_NOFILE.`);
+  return Object.keys(out).length === 0 ? null : out;
+}
+
+/** Bytes in the largest binary unit that divides them exactly (`512Mi`), else bytes. Never rounded. */
+export function memoryQuantity(bytes: number): string {
+  for (const [unit, size] of [
+    ['Gi', 1024 ** 3],
+    ['Mi', 1024 ** 2],
+    ['Ki', 1024],
+  ] as const)
+    if (bytes % size === 0) return `${bytes / size}${unit}`;
+  return String(bytes);
+}
+
+/** Cores as a quantity: whole cores bare (`2`), else millicores (`1500m`; 0.01 → `10m`). */
+export function cpuQuantity(cores: number): string {
+  if (Number.isInteger(cores)) return String(cores);
+  return `${Math.max(1, Math.round(cores * 1000))}m`;
+}
+
+/** Whole seconds, rounded up, at least 1: the kubelet's probe and grace units. */
+function wholeSeconds(ms: number): number {
+  return Math.max(1, Math.ceil(ms / 1000));
+}
+
+/**
+ * A manifest string as Kubernetes must be given it so the process sees it unchanged: the
+ * auto port as the fixed port, and each `$` that starts `$$` or `$(` doubled (Kubernetes
+ * reads `$$` as `$` and `$(VAR)` as a variable; any other `$` is kept as is).
+ */
+export function kubeText(v: string, port: number | null): string {
+  return v
+    .split(AUTO_PORT_TOKEN)
+    .join(String(port ?? AUTO_CONTAINER_PORT))
+    .replace(/\$(?=[$(])/g, '$$$$');
+}
+
+/** The labels a Deployment selects its pods by, and a Service its endpoints. */
+function selector(name: string, project: string): Labels {
+  return { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': project };
+}
+
+/** The ServiceAccount, Role and RoleBinding that let init containers wait for Jobs. */
+function waiterDocs(name: string, project: string, ns: { namespace?: string }, namespace?: string): Doc[] {
+  const metadata = { name, ...ns, labels: { 'app.kubernetes.io/part-of': project } };
+  return [
+    {
+      notes: [`ServiceAccount ${name}: the init containers that wait for a Job run as it.`],
+      object: { apiVersion: 'v1', kind: 'ServiceAccount', metadata },
+    },
+    {
+      notes: [`Role ${name}: get and watch the project's Jobs (kubectl wait), nothing else.`],
+      object: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata,
+        rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'] }],
+      },
+    },
+    {
+      notes: [`RoleBinding ${name}`],
+      object: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata,
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+        subjects: [{ kind: 'ServiceAccount', name, ...(namespace === undefined ? {} : { namespace }) }],
+      },
+    },
+  ];
+}
+
+/** An init container's name: `wait-<dependency>`, within the 63 characters of a label. */
+function initName(dep: string): string {
+  return trimLabel(`wait-${dep}`);
+}
+
+/**
+ * Each service's object name: a DNS-1035 label (lower-case letters, digits and `-`,
+ * starting with a letter, at most 63), unique: a clash gets `-2`, `-3`… in manifest order.
+ */
+export function kubeNames(services: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const s of services) {
+    let base = s
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^[^a-z]+/, '');
+    base = trimLabel(base === '' ? 'service' : base);
+    let name = base;
+    for (let i = 2; taken.has(name); i++) name = `${trimLabel(base, 60 - String(i).length)}-${i}`;
+    taken.add(name);
+    out.set(s, name);
+  }
+  return out;
+}
+
+function trimLabel(s: string, max = 63): string {
+  return s.slice(0, max).replace(/-+$/, '');
+}
+
+/** A label value: letters, digits, `-`, `_`, `.`, alphanumeric at both ends, at most 63. */
+function labelValue(s: string): string {
+  return s
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+}
+
+/** The name part of a label key: as a value, and never empty (the group label's suffix). */
+function labelName(s: string): string {
+  return labelValue(s).slice(0, 63 - 'group-'.length) || 'group';
+}
+
+/** One object as block YAML: keys in the order written, no aliases, no folded lines. */
+function yamlText(object: KubeObject): string {
+  return stringify(object, { lineWidth: 0, aliasDuplicateObjects: false });
+}
