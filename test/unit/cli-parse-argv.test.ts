@@ -153,6 +153,13 @@ describe('help text', () => {
     }
   });
 
+  it('export lists every format and the kubernetes options', () => {
+    const text = commandHelp(COMMANDS.find((c) => c.name === 'export')!);
+    expect(text).toContain('format  what to write: systemd, compose, make, kubernetes');
+    expect(text).toContain('--namespace <ns>');
+    expect(text).toContain('--ingress <host>');
+  });
+
   it('wraps descriptions to the width it is given', () => {
     for (const width of [60, 80, 120]) {
       const lines = programHelp(width).split('\n');
