@@ -72,6 +72,12 @@ export const BUSYBOX_IMAGE = 'busybox:1.36';
 export const WAIT_IMAGE = 'registry.k8s.io/kubectl:v1.31.0';
 
 type Labels = Record<string, string>;
+interface Metadata {
+  name: string;
+  namespace?: string;
+  labels: Labels;
+  annotations?: Labels;
+}
 type KubeObject = IDeployment | IService | IJob | IIngress | IServiceAccount | IRole | IRoleBinding;
 
 /** One document: the object, and the comment lines written above it. */
@@ -104,7 +110,7 @@ export function exportKubernetes(
     const labels: Labels = selector(name, project);
     for (const g of s.groups) labels[`uiprocs.dev/group-${labelName(g)}`] = 'true';
     const annotations = name === s.name ? undefined : { 'uiprocs.dev/service': s.name };
-    const metadata = { name, ...ns, labels, ...(annotations === undefined ? {} : { annotations }) };
+    const metadata: Metadata = { name, ...ns, labels, ...(annotations === undefined ? {} : { annotations }) };
     const task = isTask(desired, s.name);
     const port = s.port === 'auto' ? AUTO_CONTAINER_PORT : s.port;
     if (name !== s.name) notes.push(`${s.name}: named ${name} here (Kubernetes names are DNS labels).`);
@@ -124,35 +130,7 @@ export function exportKubernetes(
     }
 
     const container = mainContainer(s, name, port, notes, task);
-    const initContainers: IContainer[] = [];
-    for (const [dep, condition] of Object.entries(s.dependsOn)) {
-      const d = desired.services[dep]!;
-      const depName = names.get(dep)!;
-      if (condition === 'completed') {
-        initContainers.push({
-          name: initName(depName),
-          image: WAIT_IMAGE,
-          args: ['wait', '--for=condition=complete', `job/${depName}`, '--timeout=-1s'],
-        });
-        continue;
-      }
-      const depPort = d.port === 'auto' ? AUTO_CONTAINER_PORT : d.port;
-      if (depPort === null || isTask(desired, dep)) {
-        notes.push(
-          `depends_on ${dep} (${condition}): ${dep} has no port, so no Service to wait for; Kubernetes starts both at once.`,
-        );
-        continue;
-      }
-      initContainers.push({
-        name: initName(depName),
-        image: BUSYBOX_IMAGE,
-        command: [
-          '/bin/sh',
-          '-c',
-          `until nc -z -w 2 ${depName} ${depPort}; do echo waiting for ${depName}:${depPort}; sleep 1; done`,
-        ],
-      });
-    }
+    const initContainers = waitContainers(desired, s, names, notes);
     const podSpec: IPodSpec = {
       ...(initContainers.length > 0 ? { initContainers } : {}),
       containers: [container],
@@ -209,23 +187,7 @@ export function exportKubernetes(
     };
     docs.push({ notes: [`Service ${name}`], object: service });
     if (opts.ingress === undefined) continue;
-    const ingress: IIngress = {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'Ingress',
-      metadata: { ...metadata, annotations: { ...annotations, ...WEBSOCKET_ANNOTATIONS } },
-      spec: {
-        rules: [
-          {
-            host: `${name}.${opts.ingress}`,
-            http: {
-              paths: [
-                { path: '/', pathType: 'Prefix', backend: { service: { name, port: { number: port } } } },
-              ],
-            },
-          },
-        ],
-      },
-    };
+    const ingress = ingressFor(metadata, name, port, opts.ingress);
     docs.push({
       notes: [`Ingress ${name}: http://${name}.${opts.ingress}/ (websocket timeouts for ingress-nginx)`],
       object: ingress,
@@ -238,6 +200,71 @@ export function exportKubernetes(
   ];
   const body = docs.map((d) => `---\n${d.notes.map((n) => `# ${n}\n`).join('')}${yamlText(d.object)}`);
   return { content: `${header.join('\n')}\n${body.join('')}`, warnings };
+}
+
+/**
+ * The init containers that hold a service back until its dependencies are there: a
+ * Service that answers (busybox `nc -z`; it answers once a pod of it is ready) or a Job
+ * that completed (`kubectl wait`, as the project's waiter ServiceAccount). A dependency
+ * without a port has nothing to wait for: a note says so.
+ */
+function waitContainers(
+  desired: Desired,
+  s: ServiceSpec,
+  names: Map<string, string>,
+  notes: string[],
+): IContainer[] {
+  const out: IContainer[] = [];
+  for (const [dep, condition] of Object.entries(s.dependsOn)) {
+    const d = desired.services[dep]!;
+    const depName = names.get(dep)!;
+    if (condition === 'completed') {
+      out.push({
+        name: initName(depName),
+        image: WAIT_IMAGE,
+        args: ['wait', '--for=condition=complete', `job/${depName}`, '--timeout=-1s'],
+      });
+      continue;
+    }
+    const depPort = d.port === 'auto' ? AUTO_CONTAINER_PORT : d.port;
+    if (depPort === null || isTask(desired, dep)) {
+      notes.push(
+        `depends_on ${dep} (${condition}): ${dep} has no port, so no Service to wait for; Kubernetes starts both at once.`,
+      );
+      continue;
+    }
+    out.push({
+      name: initName(depName),
+      image: BUSYBOX_IMAGE,
+      command: [
+        '/bin/sh',
+        '-c',
+        `until nc -z -w 2 ${depName} ${depPort}; do echo waiting for ${depName}:${depPort}; sleep 1; done`,
+      ],
+    });
+  }
+  return out;
+}
+
+/** The Ingress at `<name>.<host>` for a service's Service, with the websocket timeouts. */
+function ingressFor(metadata: Metadata, name: string, port: number, host: string): IIngress {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { ...metadata, annotations: { ...metadata.annotations, ...WEBSOCKET_ANNOTATIONS } },
+    spec: {
+      rules: [
+        {
+          host: `${name}.${host}`,
+          http: {
+            paths: [
+              { path: '/', pathType: 'Prefix', backend: { service: { name, port: { number: port } } } },
+            ],
+          },
+        },
+      ],
+    },
+  };
 }
 
 /**
@@ -316,7 +343,12 @@ function probeHandler(check: ReadyCheck | HealthCheck, port: number | null): Han
         if (port === null) return null;
         return { httpGet: { path: target.startsWith('/') ? target : `/${target}`, port } };
       }
-      const url = new URL(target);
+      let url: URL;
+      try {
+        url = new URL(target);
+      } catch {
+        return null;
+      }
       const https = url.protocol === 'https:';
       const loopback = /^(127(\.\d+){3}|localhost|\[::1\])$/i.test(url.hostname);
       return {
@@ -415,6 +447,7 @@ function waiterDocs(name: string, project: string, ns: { namespace?: string }, n
         kind: 'RoleBinding',
         metadata,
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+        // Without a namespace, RBAC takes the binding's own for the ServiceAccount.
         subjects: [{ kind: 'ServiceAccount', name, ...(namespace === undefined ? {} : { namespace }) }],
       },
     },
