@@ -20,7 +20,8 @@
  *   as args), an array as command (its program) and args (the rest). Kubernetes expands
  *   `$(VAR)` and reads `$$` as `$` in command, args, env values and exec probes, so those
  *   spellings are escaped (kubeText): the process gets exactly the manifest's text.
- * - env: every resolved variable, then PORT; working_dir: the cwd under /project.
+ * - env: every resolved variable, then PORT, and nothing else (enableServiceLinks: false);
+ *   workingDir: the cwd under /project.
  * - `port: auto` → AUTO_CONTAINER_PORT with PORT set to it: each pod has its own address,
  *   so fixed ports cannot clash.
  * - ready → readinessProbe (httpGet, tcpSocket, exec; the timing of the compose export's
@@ -135,6 +136,9 @@ export function exportKubernetes(
       ...(initContainers.length > 0 ? { initContainers } : {}),
       containers: [container],
       terminationGracePeriodSeconds: wholeSeconds(s.stopTimeout),
+      // Not `<SERVICE>_PORT=tcp://…` for every Service of the namespace: the process gets
+      // the manifest's environment, as with uiprocs (POSTGRES_PORT, REDIS_PORT would clash).
+      enableServiceLinks: false,
       ...(initContainers.some((c) => c.image === WAIT_IMAGE) ? { serviceAccountName: waiter } : {}),
     };
     if (s.stopSignal !== 'SIGTERM')

@@ -42,6 +42,17 @@ describe('export kubernetes: the mapping', () => {
     expect(c.env).toEqual([{ name: 'A', value: '$$(B)' }]);
   });
 
+  it("the process gets the manifest's environment and no Service links", () => {
+    const docs = objects([spec('postgres', { port: 5432, env: { PORT: '1', MODE: 'x' } }), spec('api')]);
+    for (const d of docs.filter((o) => o.kind === 'Deployment'))
+      expect(d.spec.template.spec.enableServiceLinks).toBe(false);
+    // PORT is uiprocs' own: the manifest's PORT gives way to it, as when uiprocs starts it.
+    expect(container(find(docs, 'Deployment', 'postgres')).env).toEqual([
+      { name: 'MODE', value: 'x' },
+      { name: 'PORT', value: '5432' },
+    ]);
+  });
+
   it('names are DNS labels, unique in manifest order, and the manifest name is kept', () => {
     const names = kubeNames([
       'evaluation_viewer',
