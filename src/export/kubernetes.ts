@@ -501,7 +501,11 @@ function labelName(s: string): string {
   return labelValue(s).slice(0, 63 - 'group-'.length) || 'group';
 }
 
-/** One object as block YAML: keys in the order written, no aliases, no folded lines. */
+/**
+ * One object as block YAML: keys in the order written, no aliases, no folded lines, and
+ * strings quoted as YAML 1.1 needs: kubectl reads 1.1, where a bare `yes`, `on` or `1:20`
+ * is a boolean or a number, not the string the manifest said.
+ */
 function yamlText(object: KubeObject): string {
-  return stringify(object, { lineWidth: 0, aliasDuplicateObjects: false });
+  return stringify(object, { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' });
 }

@@ -107,9 +107,12 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
 // biome-ignore lint/suspicious/noExplicitAny: parsed YAML, walked by the shape the checks expect
 type Obj = Record<string, any>;
 
-/** The documents of a multi-document YAML text, each as plain data; a YAML error throws. */
+/**
+ * The documents of a multi-document YAML text, each as plain data, read as kubectl reads
+ * them (YAML 1.1: a bare `yes` is a boolean there); a YAML error throws.
+ */
 function documents(text: string): Obj[] {
-  return parseAllDocuments(text).map((d) => {
+  return parseAllDocuments(text, { version: '1.1' }).map((d) => {
     if (d.errors.length > 0) throw new Error(d.errors.map((e) => e.message).join('; '));
     return d.toJS() as Obj;
   });

@@ -42,6 +42,15 @@ describe('export kubernetes: the mapping', () => {
     expect(c.env).toEqual([{ name: 'A', value: '$$(B)' }]);
   });
 
+  it('strings stay strings for a YAML 1.1 reader such as kubectl', () => {
+    const values = ['yes', 'no', 'on', 'off', 'y', 'N', '1:20', '0755', '1_000', 'true', '~', '2001-12-14'];
+    const env = Object.fromEntries(values.map((v, i) => [`V${i}`, v]));
+    const { content } = exportKubernetes(desiredIn(DIR, 'ocr', [spec('web', { env })]), {});
+    for (const v of values) expect(content).toContain(`value: "${v}"`);
+    const [doc] = parseAllDocuments(content, { version: '1.1' }).map((d) => d.toJS() as Obj);
+    expect(container(doc).env.map((e: Obj) => e.value)).toEqual(values);
+  });
+
   it("the process gets the manifest's environment and no Service links", () => {
     const docs = objects([spec('postgres', { port: 5432, env: { PORT: '1', MODE: 'x' } }), spec('api')]);
     for (const d of docs.filter((o) => o.kind === 'Deployment'))
