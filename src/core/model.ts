@@ -165,7 +165,7 @@ export interface ServiceSpec {
   restart: RestartPolicy;
   maxRestarts: number;
   disabled: boolean;
-  /** Container image for `uiprocs export compose`; uiprocs itself ignores it. */
+  /** Container image for `uiprocs export compose` and `export kubernetes`; uiprocs itself ignores it. */
   image?: string;
   /** `limits:` (service over `defaults`); absent when none is set. */
   limits?: Limits;
