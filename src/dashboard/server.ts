@@ -17,7 +17,7 @@ import type { System } from '../runtime/system.js';
 import { runAction } from './actions.js';
 import { createHub } from './events.js';
 import { planView } from './plan-view.js';
-import { projectSource } from './project-source.js';
+import { type ProjectSource, projectSource } from './project-source.js';
 import { logLines, projectInfo } from './reads.js';
 import { route } from './routes.js';
 import { hostHeaderOf, isLoopbackHost, judge, makeGate, newToken, tokenCookie } from './security.js';
@@ -40,6 +40,11 @@ export interface DashboardOptions {
   assetsDir?: string;
   /** Default 1000 (tests and the bench keep it). */
   intervalMs?: number;
+  /**
+   * Where rows and plan come from; default: the manifest at `manifestPath`, loaded again
+   * when it changes. A supervisor serving the page can hand in its own.
+   */
+  source?: ProjectSource;
 }
 
 export interface Dashboard {
@@ -72,7 +77,7 @@ function sendJson(
     'Content-Length': Buffer.byteLength(text),
     ...extra,
   });
-  res.end(text);
+  res.end(res.req?.method === 'HEAD' ? undefined : text);
 }
 
 /** Every address of this machine, for the Host check of a wildcard bind (0.0.0.0, ::). */
@@ -85,7 +90,7 @@ function ownNames(bind: string): string[] {
 export async function startDashboard(opts: DashboardOptions): Promise<Result<Dashboard>> {
   const host = opts.host ?? '127.0.0.1';
   const token = newToken();
-  const source = projectSource(opts.input, opts.manifestPath);
+  const source = opts.source ?? projectSource(opts.input, opts.manifestPath);
   const files = staticFiles(opts.assetsDir ?? defaultAssetsDir());
   const rowsOf = async (desired: Parameters<typeof gatherPsRows>[0]) =>
     (await gatherPsRows(desired, [], opts.system, opts.env)).rows;
