@@ -511,6 +511,28 @@ describe('uiprocs dashboard: security (each refused request changes nothing)', (
     expect(after.map((r) => r.status)).toEqual(['running', 'running']);
   });
 
+  it('--open without an opener on PATH still serves; the page is gzipped when asked', async () => {
+    const { p } = await twoServices();
+    const port = await freePort();
+    const child = p.start(['dashboard', '--port', String(port), '--open'], { PATH: '/nonexistent' });
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    await waitFor(() => out.includes(`dashboard: http://127.0.0.1:${port}/`), {
+      timeout: 10_000,
+      what: 'its URL',
+    });
+    const page = await rawHttp('127.0.0.1', port, 'GET', '/', {
+      Host: `localhost:${port}`,
+      'Accept-Encoding': 'gzip',
+    });
+    expect(page.status).toBe(200);
+    expect(page.headers['content-encoding']).toBe('gzip');
+    expect(page.headers['access-control-allow-origin']).toBeUndefined();
+    expect(child.exitCode).toBeNull();
+  });
+
   it('bad flags exit 2 with a clear message', async () => {
     const p = track(e2eProject());
     p.write(`services:\n  web: { command: [node, ${serve}], port: auto }\n`);
