@@ -205,6 +205,27 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./commands/export.js'),
   },
   {
+    name: 'dashboard',
+    description: "serve the project's page (status, logs, start/stop) on 127.0.0.1 until Ctrl-C",
+    argument: { kind: 'none' },
+    options: [
+      {
+        long: 'port',
+        short: 'p',
+        value: 'port',
+        description: 'port to listen on (default: a free one)',
+      },
+      {
+        long: 'host',
+        value: 'addr',
+        description: 'address to listen on (default 127.0.0.1; another one needs the printed token)',
+      },
+      { long: 'open', description: 'open the page in the browser (xdg-open / open)' },
+    ],
+    foreground: () => true,
+    load: () => import('./commands/dashboard.js'),
+  },
+  {
     name: '__supervise',
     hidden: true,
     description: 'the detached supervisor (started by up; see README "Keeping UIs alive")',

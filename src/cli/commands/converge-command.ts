@@ -75,6 +75,22 @@ export async function runConverge(
   request: Omit<ConvergeRequest, 'targets'>,
   summarise?: (desired: Desired, report: ConvergeReport, targets: string[]) => void,
 ): Promise<Result<number>> {
+  const done = await convergeTargets(ctx, targets, request);
+  if (!done.ok) return done;
+  if (!request.dryRun) summarise?.(done.value.desired, done.value.report, done.value.targets);
+  return ok(0);
+}
+
+/**
+ * The converge of `up`/`down`/`restart TARGET…` with its supervisor duties, its progress on
+ * `ctx.err` and its report as a value: the CLI commands summarise it, the dashboard's
+ * actions (dashboard/actions.ts) answer with it, so a click and a command cannot differ.
+ */
+export async function convergeTargets(
+  ctx: Context,
+  targets: string[],
+  request: Omit<ConvergeRequest, 'targets'>,
+): Promise<Result<{ desired: Desired; report: ConvergeReport; targets: string[] }>> {
   const system = getSystem(ctx.env);
   // `down` of everything also works when the manifest cannot be used: from the run records.
   const project: Result<LoadedProject> =
@@ -104,6 +120,5 @@ export async function runConverge(
   );
   await renderer.end();
   if (!result.ok) return result;
-  if (!request.dryRun) summarise?.(desired, result.value, project.value.targets);
-  return ok(0);
+  return ok({ desired, report: result.value, targets: project.value.targets });
 }

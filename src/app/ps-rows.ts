@@ -1,0 +1,100 @@
+/**
+ * The rows of `ps`, gathered in one place so `ps --json` and the dashboard's
+ * `GET /api/services` cannot disagree: observe the records (repairing only a private state
+ * dir), record a death nobody recorded yet, find processes that carry a service's tag
+ * without a record, measure usage, and say which rows a supervisor keeps alive.
+ *
+ * It prints nothing: warnings come back as values, and the caller says them. Its lazy
+ * imports stay lazy (the exit notes only when a stale record lacks its exit), so `ps`
+ * pays nothing for the dashboard sharing it.
+ */
+import { existsSync } from 'node:fs';
+import { projectIdOf } from '../core/identity.js';
+import type { Desired, Observed } from '../core/model.js';
+import { type ProcessSnapshot, taggedIn } from '../runtime/service-processes.js';
+import type { System } from '../runtime/system.js';
+import { usageSnapshot } from '../runtime/usage.js';
+import { hasUnrecordedExit, observe } from '../state/observe.js';
+import { checkPrivateDir } from '../state/paths.js';
+import { supervisionView } from '../supervisor/ps-line.js';
+import { type StatusRow, statusRows } from './status.js';
+import { measureUsage } from './usage.js';
+
+export interface PsRows {
+  rows: StatusRow[];
+  /** The line `ps` prints under its table (who keeps services alive), if any. */
+  supervisionLine: string | undefined;
+  /** A state dir others could write to: shown anyway, without repairs. */
+  untrustedWarning: string | undefined;
+  /** What observing met (torn records…), one line each. */
+  warnings: string[];
+}
+
+export async function gatherPsRows(
+  desired: Desired,
+  targets: string[],
+  system: System,
+  env: Record<string, string | undefined>,
+): Promise<PsRows> {
+  // ps changes nothing, so a state dir others could write to is still shown — with a
+  // warning, and without the repairs (removals) observe would otherwise make in it.
+  const exists = existsSync(desired.stateDir);
+  const trusted = exists ? checkPrivateDir(desired.stateDir) : undefined;
+  const untrustedWarning =
+    trusted !== undefined && !trusted.ok && 'message' in trusted.error ? trusted.error.message : undefined;
+  let observed = exists
+    ? observe(desired.stateDir, system, { repair: trusted?.ok === true })
+    : { services: {}, warnings: [] };
+  // A death nobody recorded yet is recorded now, once ("code unknown", found gone now),
+  // so every later ps shows the same finished_at; see state/exits.ts.
+  if (trusted?.ok === true && hasUnrecordedExit(observed)) {
+    const { noteExits } = await import('../state/exits.js');
+    observed = await noteExits(desired.stateDir, observed, { system, command: 'uiprocs ps' });
+  }
+  const running = Object.values(observed.services).flatMap((o) => (o.status === 'running' ? [o.record] : []));
+  const projectId = projectIdOf(desired, observed);
+  // One sweep of the process table and the tags serves both the untracked search and usage.
+  let snapshot: ProcessSnapshot | undefined;
+  const sweep = () => {
+    snapshot ??= usageSnapshot(system, projectId, running);
+    return snapshot;
+  };
+  const untracked = untrackedProcesses(desired, observed, sweep);
+  // Usage only where something runs; the samples it keeps go to a trusted state dir only.
+  const usage =
+    running.length === 0
+      ? undefined
+      : await measureUsage(system, projectId, running, {
+          snapshot: sweep(),
+          ...(trusted?.ok === true ? { stateDir: desired.stateDir } : {}),
+        });
+  const rows = await statusRows(desired, observed, system, targets, Date.now(), untracked, usage, env);
+  const alive = (r: StatusRow) => r.status === 'running' || r.status === 'starting';
+  const view = exists ? supervisionView(desired, running, system) : undefined;
+  for (const r of rows) r.supervised = view?.supervised(r.name, alive(r)) ?? false;
+  return { rows, supervisionLine: view?.line, untrustedWarning, warnings: observed.warnings };
+}
+
+/**
+ * Processes that carry the project's tag for a service no running record describes, from
+ * one sweep (members of running records' groups are theirs and are not read; the same
+ * sweep serves usage). Only when some service of the manifest is not running: that is
+ * where `stopped` could be a lie. From the records alone, every service could be one of them.
+ */
+function untrackedProcesses(
+  desired: Desired,
+  observed: Observed,
+  sweep: () => ProcessSnapshot,
+): Map<string, number[]> {
+  const untracked = new Map<string, number[]>();
+  const isRunning = (name: string) => observed.services[name]?.status === 'running';
+  if (!desired.recordsOnly && Object.keys(desired.services).every(isRunning)) return untracked;
+  for (const [name, procs] of taggedIn(sweep())) {
+    if (!isRunning(name))
+      untracked.set(
+        name,
+        procs.map((p) => p.pid).sort((a, b) => a - b),
+      );
+  }
+  return untracked;
+}
