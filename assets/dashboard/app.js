@@ -215,10 +215,7 @@ function renderProject(p) {
   text(el.projectName, p.project);
   document.title = `${p.project} · uiprocs`;
   text(el.manifest, p.manifest);
-  text(
-    el.supervisor,
-    p.supervisor ? `· supervisor ${p.supervisor.pid}` : '· no supervisor (nothing restarts crashed services)',
-  );
+  text(el.supervisor, p.supervisor ? `· supervisor pid ${p.supervisor.pid}` : '· no supervisor running');
   const groups = Object.entries(p.groups ?? {});
   const key = JSON.stringify(groups);
   if (el.groups.dataset.key !== key) {
@@ -275,8 +272,8 @@ function createRow(name) {
     c.pid,
     c.uptime,
     c.restarts,
-    h('td', { class: 'usage' }, c.cpuChart, c.cpuText),
-    h('td', { class: 'usage' }, c.memChart, c.memText),
+    h('td', { class: 'usage' }, c.cpuText, c.cpuChart),
+    h('td', { class: 'usage' }, c.memText, c.memChart),
     h('td', { class: 'actions' }, ...actionButtons('data-service', name, name)),
   );
   return { tr, c, row: null, receivedAt: 0 };
@@ -421,7 +418,7 @@ function push(series, now, value) {
 }
 
 /** A step line of the series over the last HISTORY_MS, the last value held until now; gaps where null. */
-function draw(svg, series, now, format, what) {
+function draw(svg, series, now, format, what, floor = 0) {
   const path = svg.firstChild;
   const values = series.filter(([, v]) => v !== null).map(([, v]) => v);
   if (values.length === 0) {
@@ -429,7 +426,8 @@ function draw(svg, series, now, format, what) {
     svg.setAttribute('aria-label', `${what}: no samples`);
     return;
   }
-  const max = Math.max(...values) || 1;
+  // CPU is scaled to at least 10 % of a core: idle noise (0.1 %) is not drawn as a spike.
+  const max = Math.max(floor, ...values) || 1;
   // The time axis spans what the page has seen (at least 10 s), up to HISTORY_MS.
   const span = Math.min(HISTORY_MS, Math.max(10_000, now - series[0][0]));
   const x = (t) => Math.max(0, ((t - (now - span)) / span) * W).toFixed(1);
@@ -454,7 +452,7 @@ function drawCharts(now) {
   for (const [name, entry] of state.rows) {
     const hist = state.history.get(name);
     if (!hist) continue;
-    draw(entry.c.cpuChart, hist.cpu, now, formatPercent, 'CPU');
+    draw(entry.c.cpuChart, hist.cpu, now, formatPercent, 'CPU', 10);
     draw(entry.c.memChart, hist.mem, now, formatBytes, 'memory');
   }
 }
@@ -546,6 +544,8 @@ function renderLogSelect() {
     el.logSelect.append(h('option', { value: state.logSel }, state.logSel));
   }
   el.logSelect.value = state.logSel;
+  // With all services, the names line up in a column as wide as the longest.
+  el.logLines.style.setProperty('--svc', `${Math.max(4, ...names.map((n) => n.length))}ch`);
 }
 
 function renderLogPath(path) {
