@@ -20,12 +20,16 @@
  *   supervisor  the detached supervisor's idle cost: `up` of 50 trivial servers with
  *               `restart: always`, then its CPU (utime + stime of /proc/<pid>/stat) over
  *               60 s (BENCH_SUPERVISOR_S) and its RSS (VmRSS), then `down`
+ *   dashboard   `uiprocs dashboard` beside 50 running servers: its CPU and RSS over 60 s
+ *               (BENCH_DASHBOARD_S) with no page open, then with one events client, and
+ *               the time from a server's `kill -9` to the `services` event saying so
  *
  * Servers listen on ports the OS picked free a moment before (port 0), on loopback only.
  * Everything started is stopped by PID at the end.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -436,9 +440,105 @@ async function supervisorIdle(n = 50) {
   }
 }
 
-// BENCH_ONLY=watch, lifecycle, many, limits or supervisor: just that measurement (while working on it).
+/**
+ * The dashboard's cost (issue 15): nothing while no page is open (its looks run only with a
+ * client), and with one events client the 1 s look of 50 rows plus the log followers. Then
+ * how long a death takes to reach the page: kill -9 a server, wait for the `services` event
+ * whose row is not running (5 servers, median).
+ */
+async function dashboardIdle(n = 50) {
+  const seconds = Number(process.env.BENCH_DASHBOARD_S ?? 60);
+  const dir = mkdtempSync(join(tmpdir(), 'uiprocs-bench-'));
+  const ports = [];
+  for (let i = 0; i < n; i++) ports.push(await freePort());
+  const services = ports
+    .map((p, i) => `  s${i}: { command: node ${serve} ${p} 127.0.0.1, port: ${p} }`)
+    .join('\n');
+  writeFileSync(join(dir, 'ui-procs.yaml'), `version: 1\nproject: bench\nservices:\n${services}\n`);
+  const env = { ...benchEnv, CI: 'true', UIPROCS_PLAIN: '1', XDG_CACHE_HOME: join(dir, '.cache') };
+  let board;
+  let stream;
+  try {
+    cli(dir, ['up']);
+    const port = await freePort();
+    board = spawn(process.execPath, [bin, 'dashboard', '--port', String(port)], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise((res) => board.stdout.once('data', res));
+    const pid = board.pid;
+    const window = async (what) => {
+      await new Promise((r) => setTimeout(r, 3000));
+      const t0 = now();
+      const c0 = cpuTicks(pid);
+      let rss = rssKb(pid);
+      for (let waited = 0; waited < seconds; waited += 5) {
+        await new Promise((r) => setTimeout(r, Math.min(5, seconds - waited) * 1000));
+        rss = Math.max(rss, rssKb(pid));
+      }
+      const cpuS = (cpuTicks(pid) - c0) / 100;
+      const wallS = (now() - t0) / 1000;
+      say(
+        `dashboard: ${n} running services, ${what}, ${wallS.toFixed(0)} s: CPU ${((cpuS / wallS) * 100).toFixed(2)} % of one core (${(cpuS * 1000).toFixed(0)} ms), RSS ${(rss / 1024).toFixed(1)} MiB`,
+      );
+    };
+    await window('no page open');
+    const events = [];
+    let waiter;
+    stream = request(
+      { host: '127.0.0.1', port, path: '/api/events', headers: { Host: `127.0.0.1:${port}` } },
+      (res) => {
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          buf += chunk;
+          for (let end = buf.indexOf('\n\n'); end >= 0; end = buf.indexOf('\n\n')) {
+            const block = buf.slice(0, end);
+            buf = buf.slice(end + 2);
+            if (!block.startsWith('event: services')) continue;
+            const rows = JSON.parse(/^data: (.*)$/m.exec(block)[1]);
+            events.push(rows);
+            waiter?.(rows);
+          }
+        });
+      },
+    );
+    stream.end();
+    await window('one events client');
+    const latencies = [];
+    for (let i = 0; i < 5; i++) {
+      const rows = events.at(-1);
+      const row = rows.find((r) => r.name === `s${i}`);
+      const seen = new Promise((res) => {
+        waiter = (r) => {
+          if (r.find((x) => x.name === row.name)?.status !== 'running') res();
+        };
+      });
+      const t = now();
+      process.kill(row.pid, 'SIGKILL');
+      await seen;
+      latencies.push(now() - t);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    say(
+      `dashboard: kill -9 → services event: median ${ms(median(latencies))} (${latencies.map((x) => x.toFixed(0)).join(', ')} ms; looks every 1 s)`,
+    );
+  } finally {
+    stream?.destroy();
+    board?.kill('SIGINT');
+    cli(dir, ['down']);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// BENCH_ONLY=watch, lifecycle, many, limits supervisor or dashboard: just that measurement (while working on it).
 if (process.env.BENCH_ONLY === 'supervisor') {
   await supervisorIdle();
+  process.exit(0);
+}
+if (process.env.BENCH_ONLY === 'dashboard') {
+  await dashboardIdle();
   process.exit(0);
 }
 if (process.env.BENCH_ONLY === 'watch') {
@@ -465,4 +565,5 @@ await limits(50);
 await validate500();
 await watchLatency();
 await supervisorIdle();
+await dashboardIdle();
 console.log('\nsummary\n' + report.join('\n'));

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusRow } from '../../src/app/status.js';
 import { freshCopy } from '../helpers/fresh-copy.js';
 import { type CommandResult, runAsUser } from '../helpers/user-command.js';
+import { waitFor } from '../helpers/wait.js';
 import { answers, e2eProject, isGone, programs } from './harness.js';
 
 /** Node's own folder first on PATH: the installed bin starts with `#!/usr/bin/env node`. */
@@ -77,8 +78,12 @@ describe('npm pack → npm install -g → uiprocs', () => {
     expect(paths).toContain('bin/uiprocs.js');
     expect(paths).toContain('bin/package.json');
     expect(paths).toContain('schemas/ui-procs.schema.json');
+    // The dashboard's page, served from the package (dist/cli → ../../assets/dashboard).
+    expect(paths).toContain('assets/dashboard/index.html');
     for (const path of paths) {
-      expect(path).toMatch(/^(bin\/|dist\/.*\.cjs$|schemas\/|README\.md$|package\.json$)/);
+      expect(path).toMatch(
+        /^(bin\/|dist\/.*\.cjs$|schemas\/|assets\/dashboard\/|README\.md$|package\.json$)/,
+      );
     }
     // The build behind the pack prints nothing; what is left is npm's own "> script" lines.
     const said = pack.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('> '));
@@ -135,6 +140,27 @@ describe('npm pack → npm install -g → uiprocs', () => {
       expect(p.tagged()).toEqual([]);
       expect(isGone(pid)).toBe(true);
       expect(await answers(port)).toBe(false);
+    } finally {
+      await p.cleanup();
+    }
+  });
+
+  it('the installed dashboard serves its page from the package', async () => {
+    const p = e2eProject(undefined, { cli: [join(prefix, 'bin/uiprocs')] });
+    try {
+      p.write(`services:\n  web: { command: [node, ${join(programs, 'serve.mjs')}], port: auto }\n`);
+      const child = p.start(['dashboard'], { PATH });
+      let out = '';
+      child.stdout?.on('data', (c: Buffer) => {
+        out += c.toString();
+      });
+      const url = await waitFor(() => /dashboard: (\S+)/.exec(out)?.[1], {
+        timeout: 10_000,
+        what: 'its URL',
+      });
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toBe(readFileSync(join(installed, 'assets/dashboard/index.html'), 'utf8'));
     } finally {
       await p.cleanup();
     }

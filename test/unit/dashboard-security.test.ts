@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { route } from '../../src/dashboard/routes.js';
+import { cookieValue, judge, makeGate, tokenCookie } from '../../src/dashboard/security.js';
+
+const token = 'a'.repeat(64);
+const loop = makeGate('127.0.0.1', 4000, token);
+const good = {
+  host: '127.0.0.1:4000',
+  cookie: `other=1; uiprocs_token=${token}`,
+  'x-uiprocs-token': token,
+  origin: 'http://127.0.0.1:4000',
+};
+
+describe('dashboard security: judge', () => {
+  it('accepts only its own loopback names and port as Host', () => {
+    for (const host of ['127.0.0.1:4000', 'localhost:4000', '[::1]:4000', 'LOCALHOST:4000'])
+      expect(judge({ method: 'GET', url: '/', headers: { host } }, loop).ok, host).toBe(true);
+    for (const host of [
+      'evil.example:4000',
+      '127.0.0.1',
+      '127.0.0.1:4001',
+      'localhost.evil.example:4000',
+      '',
+    ])
+      expect(judge({ method: 'GET', url: '/', headers: { host } }, loop).ok, host).toBe(false);
+    expect(judge({ method: 'GET', url: '/', headers: {} }, loop).ok).toBe(false);
+  });
+
+  it('a POST needs the header and the cookie, and a same-site Origin when one is sent', () => {
+    const post = (headers: Record<string, string>) =>
+      judge({ method: 'POST', url: '/api/up', headers }, loop).ok;
+    expect(post(good)).toBe(true);
+    const { origin: _o, ...noOrigin } = good;
+    expect(post(noOrigin)).toBe(true);
+    expect(post({ ...good, origin: 'http://evil.example' })).toBe(false);
+    expect(post({ ...good, origin: 'null' })).toBe(false);
+    expect(post({ ...good, origin: 'http://localhost:4000' })).toBe(false);
+    expect(post({ ...good, 'x-uiprocs-token': 'b'.repeat(64) })).toBe(false);
+    expect(post({ ...good, 'x-uiprocs-token': token.slice(1) })).toBe(false);
+    expect(post({ ...good, cookie: 'uiprocs_token=' })).toBe(false);
+    const { cookie: _c, ...noCookie } = good;
+    expect(post(noCookie)).toBe(false);
+    const { 'x-uiprocs-token': _t, ...noHeader } = good;
+    expect(post(noHeader)).toBe(false);
+    expect(judge({ method: 'DELETE', url: '/api/up', headers: { host: good.host } }, loop).ok).toBe(false);
+  });
+
+  it('GET / sets the cookie; beyond loopback every request needs the token', () => {
+    expect(judge({ method: 'GET', url: '/', headers: { host: good.host } }, loop)).toEqual({
+      ok: true,
+      setCookie: true,
+    });
+    expect(judge({ method: 'GET', url: '/api/services', headers: { host: good.host } }, loop)).toEqual({
+      ok: true,
+      setCookie: false,
+    });
+    const wide = makeGate('192.0.2.7', 4000, token);
+    const host = '192.0.2.7:4000';
+    expect(judge({ method: 'GET', url: '/', headers: { host } }, wide).ok).toBe(false);
+    expect(judge({ method: 'GET', url: '/api/services', headers: { host } }, wide).ok).toBe(false);
+    expect(judge({ method: 'GET', url: `/?token=${token}`, headers: { host } }, wide)).toEqual({
+      ok: true,
+      setCookie: true,
+    });
+    expect(judge({ method: 'GET', url: `/api/services?token=${token}`, headers: { host } }, wide).ok).toBe(
+      false,
+    );
+    expect(
+      judge(
+        { method: 'GET', url: '/api/services', headers: { host, cookie: `uiprocs_token=${token}` } },
+        wide,
+      ).ok,
+    ).toBe(true);
+  });
+
+  it('reads cookies and writes a SameSite=Strict one', () => {
+    expect(cookieValue('a=1; uiprocs_token=x ;b=2', 'uiprocs_token')).toBe('x');
+    expect(cookieValue(undefined, 'uiprocs_token')).toBeUndefined();
+    expect(cookieValue('xuiprocs_token=1', 'uiprocs_token')).toBeUndefined();
+    expect(tokenCookie('t')).toBe('uiprocs_token=t; Path=/; SameSite=Strict');
+  });
+});
+
+describe('dashboard routes', () => {
+  it('names the routes of the contract', () => {
+    expect(route('GET', '/')).toEqual({ ok: true, route: { kind: 'page' } });
+    expect(route('GET', '/app.js')).toEqual({ ok: true, route: { kind: 'file', name: 'app.js' } });
+    expect(route('GET', '/api/services')).toEqual({ ok: true, route: { kind: 'services' } });
+    expect(route('GET', '/api/logs/web?lines=9000')).toEqual({
+      ok: true,
+      route: { kind: 'logs', service: 'web', lines: 5000 },
+    });
+    expect(route('GET', '/api/logs/web').ok && route('GET', '/api/logs/web')).toMatchObject({
+      route: { lines: 200 },
+    });
+    expect(route('POST', '/api/services/web/stop')).toEqual({
+      ok: true,
+      route: { kind: 'action', verb: 'stop', target: 'web' },
+    });
+    expect(route('POST', '/api/down')).toEqual({
+      ok: true,
+      route: { kind: 'action', verb: 'stop', target: undefined },
+    });
+  });
+
+  it('a change is POST only, a read GET only; paths never escape their segment', () => {
+    expect(route('GET', '/api/services/web/stop')).toMatchObject({ ok: false, status: 405, allow: 'POST' });
+    expect(route('GET', '/api/up')).toMatchObject({ ok: false, status: 405 });
+    expect(route('POST', '/api/services')).toMatchObject({ ok: false, status: 405 });
+    expect(route('GET', '/api/logs/../../etc/passwd')).toMatchObject({ ok: false, status: 404 });
+    expect(route('GET', '/api/logs/%2e%2e%2fetc')).toEqual({
+      ok: true,
+      route: { kind: 'logs', service: '../etc', lines: 200 },
+    });
+    expect(route('GET', '/api/logs/%E0%A4%A')).toMatchObject({ ok: false, status: 404 });
+    expect(route('GET', '/api/logs/web?lines=-1')).toMatchObject({ ok: false, status: 400 });
+    expect(route('POST', '/api/services/web/kill')).toMatchObject({ ok: false, status: 404 });
+  });
+});
