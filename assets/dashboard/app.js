@@ -251,6 +251,7 @@ function createRow(name) {
     groups: h('span', { class: 'groups-of' }),
     status: h('span', { class: 'st' }),
     detail: h('span', { class: 'detail' }),
+    note: h('span', { class: 'note' }),
     url: h('td', { class: 'url' }),
     port: h('td', { class: 'num' }),
     pid: h('td', { class: 'num', 'data-pid': true }),
@@ -266,7 +267,7 @@ function createRow(name) {
     'tr',
     { 'data-row': name },
     h('th', { scope: 'row' }, c.name, c.groups),
-    h('td', { class: 'status' }, c.status, c.detail),
+    h('td', { class: 'status' }, c.status, c.detail, c.note),
     c.url,
     c.port,
     c.pid,
@@ -301,11 +302,10 @@ function updateRow(entry, row, now) {
   if (!exited && (row.exit_code != null || row.exit_signal != null)) detail.push(`last ${exitText(row)}`);
   if (row.supervised) detail.push('supervised');
   text(c.detail, detail.join(' · '));
-  const title = [row.note, row.finished_at ? `ended ${new Date(row.finished_at).toLocaleString()}` : null]
-    .filter(Boolean)
-    .join('\n');
-  entry.tr.querySelector('.status').title = title;
-  entry.tr.classList.toggle('has-note', Boolean(row.note));
+  // The note of `ps` (not in the manifest, stray processes, a memory limit hit…) under it.
+  text(c.note, row.note);
+  c.note.title = row.note ?? '';
+  c.status.title = row.finished_at ? `ended ${new Date(row.finished_at).toLocaleString()}` : '';
   // URL: a link only for http(s).
   const url = safeUrl(row.url);
   const link = c.url.firstElementChild;
@@ -575,6 +575,24 @@ el.logFilter.addEventListener('input', () => renderLogs());
 el.logFollow.addEventListener('change', () => {
   if (el.logFollow.checked) scrollToEnd();
 });
+// Scrolling up to read stops following (as Tilt's pane does); scrolling back to the end resumes it.
+const atEnd = () => el.logLines.scrollTop + el.logLines.clientHeight >= el.logLines.scrollHeight - 4;
+el.logLines.addEventListener(
+  'wheel',
+  (e) => {
+    if (e.deltaY < 0) el.logFollow.checked = false;
+    else if (e.deltaY > 0 && !el.logFollow.checked) requestAnimationFrame(() => atEnd() && resumeFollow());
+  },
+  { passive: true },
+);
+el.logLines.addEventListener('keydown', (e) => {
+  if (['ArrowUp', 'PageUp', 'Home'].includes(e.key)) el.logFollow.checked = false;
+  if (['ArrowDown', 'PageDown', 'End'].includes(e.key))
+    requestAnimationFrame(() => atEnd() && resumeFollow());
+});
+function resumeFollow() {
+  el.logFollow.checked = true;
+}
 
 function logMatches(entry) {
   const filter = el.logFilter.value.trim().toLowerCase();

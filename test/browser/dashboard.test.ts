@@ -19,7 +19,8 @@ import { answers, type E2eProject, e2eProject, isGone, programs } from '../e2e/h
 import { freePort } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium; UIPROCS_CHROMIUM points elsewhere (and shows the missing-browser failure). */
+const CHROMIUM = process.env.UIPROCS_CHROMIUM ?? '/usr/bin/chromium';
 const serve = join(programs, 'serve.mjs');
 const echoHttp = join(programs, 'echo-http.mjs');
 const exitWith = join(programs, 'exit-with.mjs');
@@ -241,6 +242,42 @@ services:
     measured(
       `a service's death (SIGKILL) to the page showing it (${await status.textContent()}): ${Math.round(shown)} ms`,
     );
+  }, 60_000);
+
+  it('group and project buttons: stop the group (its members only), start the project', async () => {
+    const p = track(e2eProject());
+    const [a, b, c] = [await freePort(), await freePort(), await freePort()];
+    p.write(`
+services:
+  a: { command: node ${serve} ${a}, port: ${a}, group: ui }
+  b: { command: node ${serve} ${b}, port: ${b}, group: ui }
+  c: { command: node ${serve} ${c}, port: ${c} }
+`);
+    await p.ok(['up']);
+    const before = { a: pidOf(p, 'a')!, b: pidOf(p, 'b')!, c: pidOf(p, 'c')! };
+    const page = await openPage(await startDashboard(p));
+    await expect.poll(() => pagePid(page, 'b')).toBe(before.b);
+
+    await page.click('button[data-group="ui"][data-action="stop"]');
+    await waitFor(() => isGone(before.a) && isGone(before.b), {
+      timeout: 10_000,
+      what: 'the group ui to stop',
+    });
+    expect(isGone(before.c)).toBe(false);
+    await expect.poll(() => pagePid(page, 'a'), { timeout: 3000 }).toBeUndefined();
+    expect(await pagePid(page, 'c')).toBe(before.c);
+
+    await page.click('button[data-project][data-action="start"]');
+    await waitFor(async () => (await answers(a)) && (await answers(b)), {
+      timeout: 10_000,
+      what: 'a and b to answer again',
+    });
+    for (const name of ['a', 'b'] as const) {
+      const pid = pidOf(p, name)!;
+      expect(pid).not.toBe(before[name]);
+      await expect.poll(() => pagePid(page, name), { timeout: 3000 }).toBe(pid);
+    }
+    expect(pidOf(p, 'c')).toBe(before.c);
   }, 60_000);
 
   it('a failed start shows its error on the page', async () => {
