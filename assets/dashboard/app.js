@@ -165,7 +165,8 @@ async function act(path, what, button) {
     const res = await fetch(path, { method: 'POST', headers: { 'X-Uiprocs-Token': token() } });
     const body = await res.json().catch(() => null);
     if (!res.ok || body?.ok === false) {
-      showError(what, body?.error ?? `HTTP ${res.status} ${res.statusText}`);
+      const why = body?.error ?? `HTTP ${res.status} ${res.statusText}`;
+      showError(what, res.status === 403 ? `${why} (was the dashboard restarted? reload the page)` : why);
     } else {
       const n = body?.actions?.length ?? 0;
       showMessage(
@@ -712,6 +713,8 @@ function connect() {
     text(el.conn, 'live');
     el.conn.className = 'conn live';
     if (lostOnce) {
+      // A restarted dashboard has a new session token: GET / sets its cookie again.
+      fetch('/', { cache: 'no-store' }).catch(() => undefined);
       // Lines written while the stream was down are only in the files.
       loadTail();
       refreshProject();
