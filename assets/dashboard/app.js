@@ -234,6 +234,24 @@ function renderProject(p) {
   }
   renderLogSelect();
   renderLogPath();
+  if (state.rows.size === 0) renderSkeleton(p.services ?? []);
+}
+
+/**
+ * The manifest's services before their status is known: `/api/project` is cheap, while the
+ * first `/api/services` after the dashboard starts waits for a CPU sample (a quarter second).
+ */
+function renderSkeleton(services) {
+  if (services.length === 0) return;
+  for (const s of services) {
+    const entry = createRow(s.name);
+    text(entry.c.groups, (s.groups ?? []).join(' '));
+    text(entry.c.status, '…');
+    entry.c.status.className = 'st off';
+    state.rows.set(s.name, entry);
+  }
+  el.tbody.replaceChildren(...[...state.rows.values()].map((e) => e.tr));
+  performance.mark('uiprocs:first-rows');
 }
 
 async function refreshProject() {

@@ -10,7 +10,7 @@
  * hide that the page was never tried.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -128,6 +128,13 @@ async function pagePid(page: Page, service: string): Promise<number | undefined>
 }
 
 const pidOf = (p: E2eProject, service: string) => p.record(service)?.pid;
+
+/** utime + stime of a process, in clock ticks (1/100 s), from /proc/<pid>/stat. */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
 
 describe('dashboard page in chromium', () => {
   it('lists the services with working links; measures first render and page weight', async () => {
@@ -279,6 +286,55 @@ services:
     }
     expect(pidOf(p, 'c')).toBe(before.c);
   }, 60_000);
+
+  it('50 services: all rows render; the page and the dashboard idle cheaply with it open (measured)', async () => {
+    const p = track(e2eProject());
+    const ports: number[] = [];
+    for (let i = 0; i < 50; i++) ports.push(await freePort());
+    p.write(
+      `services:\n${ports.map((port, i) => `  s${i}: { command: node ${serve} ${port}, port: ${port} }`).join('\n')}\n`,
+    );
+    await p.ok(['up']);
+    const url = await startDashboard(p);
+    const board = dashboards.at(-1)!.pid!;
+    const page = await openPage(url);
+    await expect.poll(() => page.locator('tr[data-row]').count(), { timeout: 10_000 }).toBe(50);
+    const renderMs = async (pg: Page) => {
+      const [names, render, services, project] = (await pg.evaluate(`[
+        performance.getEntriesByName('uiprocs:first-rows')[0]?.startTime ?? -1,
+        performance.getEntriesByName('uiprocs:first-render')[0].startTime,
+        ...['/api/services', '/api/project'].map(
+          (api) => performance.getEntriesByType('resource').find((r) => r.name.endsWith(api))?.duration ?? -1,
+        ),
+      ]`)) as [number, number, number, number];
+      const early = names >= 0 && names < render ? `, names shown at ${names.toFixed(0)} ms` : '';
+      return `${render.toFixed(0)} ms (GET /api/services ${services.toFixed(0)} ms, /api/project ${project.toFixed(0)} ms${early})`;
+    };
+    const firstRender = await renderMs(page);
+    await page.reload();
+    await page.waitForSelector('body[data-ready]');
+    const againRender = await renderMs(page);
+
+    // Idle: rows change only by their CPU and memory samples; the page ticks uptimes every second.
+    const cdp = await context!.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const taskSeconds = async () =>
+      (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration')!.value;
+    const seconds = 8;
+    const [t0, page0, board0] = [performance.now(), await taskSeconds(), cpuTicks(board)];
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const wall = (performance.now() - t0) / 1000;
+    const pageBusy = (await taskSeconds()) - page0;
+    const boardBusy = (cpuTicks(board) - board0) / 100;
+    measured(
+      `50 services, one page open, ${wall.toFixed(1)} s idle: dashboard CPU ${((boardBusy / wall) * 100).toFixed(1)} % ` +
+        `of one core; the page's main thread busy ${((pageBusy / wall) * 100).toFixed(1)} % ` +
+        `(${Math.round(pageBusy * 1000)} ms); first render of 50 rows: ${firstRender}, reloaded ${againRender}`,
+    );
+    // Sanity bounds only: an idle page is far from keeping a core busy.
+    expect(pageBusy / wall).toBeLessThan(0.5);
+    expect(await page.locator('[data-error]').count()).toBe(0);
+  }, 90_000);
 
   it('a failed start shows its error on the page', async () => {
     const p = track(e2eProject());
