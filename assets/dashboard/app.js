@@ -180,8 +180,10 @@ async function act(path, what, button) {
       button.disabled = false;
       button.removeAttribute('aria-busy');
     }
-    // An action changes what `up` would do, but not the manifest: the server sends no plan event.
+    // What `up` would do and whether a supervisor runs may have changed (the server's
+    // next look sends a plan event too; the GET is sooner).
     refreshPlan();
+    refreshProject();
   }
 }
 
@@ -571,8 +573,10 @@ function renderLogPath(path) {
   if (path) return text(el.logPath, path);
   const services = state.project?.services ?? [];
   if (state.logSel === 'all') {
-    const first = services.find((s) => s.log_path)?.log_path;
-    text(el.logPath, first ? `${first.slice(0, first.lastIndexOf('/') + 1)}*.log` : '');
+    // One folder (the usual <state_dir>/logs): `folder/*.log`; logs placed apart: every path.
+    const paths = services.map((s) => s.log_path).filter(Boolean);
+    const dirs = new Set(paths.map((p) => p.slice(0, p.lastIndexOf('/') + 1)));
+    text(el.logPath, dirs.size === 1 ? `${[...dirs][0]}*.log` : paths.join('  '));
   } else {
     text(el.logPath, services.find((s) => s.name === state.logSel)?.log_path ?? '');
   }
