@@ -10,6 +10,7 @@
  * milliseconds, with a 1 s poll as its safety net); the last client to leave stops them
  * all. Looks never overlap: a slow one delays the next instead of piling up.
  */
+import { setMaxListeners } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { StatusRow } from '../app/status.js';
 import type { Desired } from '../core/model.js';
@@ -80,6 +81,8 @@ export function createHub(deps: HubDeps): Hub {
     if (logs?.sig === sig) return;
     logs?.stop.abort();
     const stop = new AbortController();
+    // One signal ends every follower: one listener each, not a leak.
+    setMaxListeners(sources.length + 10, stop.signal);
     logs = { sig, stop };
     for (const source of sources)
       void followLogs([source], {

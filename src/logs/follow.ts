@@ -78,7 +78,7 @@ export async function followLogs(services: readonly LogSource[], opts: FollowOpt
   for (const f of followers) f.poke();
   const timer = setInterval(() => {
     dirs.refresh();
-    for (const f of followers) f.poke();
+    for (const f of followers) f.pokeIfChanged();
   }, opts.pollMs ?? DEFAULT_POLL_MS);
 
   await aborted(opts.signal);
@@ -162,6 +162,27 @@ class FileFollower {
       return;
     }
     this.running = this.loop();
+  }
+
+  /**
+   * The poll's look: one synchronous `stat`, and the full check only when the path no longer
+   * matches what is followed (grown, shrunk, replaced, appeared). An async `stat` per file
+   * per tick is a thread-pool round trip each: for the dashboard's 50 logs that was most of
+   * its CPU while a page was open.
+   */
+  pokeIfChanged(): void {
+    if (this.closed || this.running) return;
+    let current: Stats | undefined;
+    try {
+      current = statSync(this.path);
+    } catch {
+      current = undefined;
+    }
+    const unchanged =
+      this.fh && this.id
+        ? current !== undefined && sameFile(idOf(current), this.id) && current.size === this.offset
+        : current === undefined;
+    if (!unchanged) this.poke();
   }
 
   private async loop(): Promise<void> {

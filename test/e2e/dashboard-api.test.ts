@@ -6,13 +6,24 @@
  * changes nothing* (the service keeps its PID).
  */
 import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StatusRow } from '../../src/app/status.js';
 import { freePort } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
-import { answers, type E2eProject, e2eProject, isGone, programs, psRows, trackProjects } from './harness.js';
+import {
+  answers,
+  type E2eProject,
+  e2eProject,
+  isGone,
+  liveSupervisor,
+  programs,
+  psRows,
+  supervisorRecord,
+  trackProjects,
+} from './harness.js';
 
 const serve = join(programs, 'serve.mjs');
 const echo = join(programs, 'echo-http.mjs');
@@ -304,6 +315,53 @@ describe('uiprocs dashboard: the API', () => {
     const refused = await board.post('/api/up');
     expect(refused.status).toBe(400);
     expect(JSON.parse(refused.body).error).toContain('ui-procs.yaml:4');
+  });
+
+  it('an up from the page ensures a supervisor, as the command does', async () => {
+    const p = track(e2eProject());
+    const port = await freePort();
+    p.write(
+      `services:\n  web: { command: [node, ${serve}, '${port}', 127.0.0.1], port: ${port}, restart: always }\n`,
+    );
+    await p.ok(['up', '--no-supervise']);
+    expect(supervisorRecord(p.stateDir)).toBeUndefined();
+    const board = await startBoard(p);
+    const up = await board.post('/api/up');
+    expect(up.status, up.body).toBe(200);
+    const sup = await liveSupervisor(p);
+    expect((await board.json<{ supervisor: { pid: number } | null }>('/api/project')).supervisor?.pid).toBe(
+      sup,
+    );
+    expect((await board.json<StatusRow[]>('/api/services'))[0]!.supervised).toBe(true);
+  });
+
+  it('follows logs only while a page is open', async () => {
+    const { p } = await twoServices();
+    const board = await startBoard(p);
+    // libuv keeps its inotify descriptor once made; its fdinfo lists one `inotify wd:` line per watch.
+    const watches = () =>
+      readdirSync(`/proc/${board.child.pid}/fd`)
+        .filter((fd) => {
+          try {
+            return readlinkSync(`/proc/${board.child.pid}/fd/${fd}`) === 'anon_inode:inotify';
+          } catch {
+            return false;
+          }
+        })
+        .reduce(
+          (n, fd) =>
+            n +
+            readFileSync(`/proc/${board.child.pid}/fdinfo/${fd}`, 'utf8')
+              .split('\n')
+              .filter((l) => l.startsWith('inotify wd:')).length,
+          0,
+        );
+    expect(watches()).toBe(0);
+    const events = await openEvents(board);
+    await events.next('services', () => true);
+    await waitFor(() => watches() > 0, { what: 'a log watch while a page is open' });
+    events.close();
+    await waitFor(() => watches() === 0, { what: 'no log watch once the page left' });
   });
 
   it('logs: by service name, all, and never a path from the request', async () => {
