@@ -74,9 +74,9 @@ afterEach(async () => {
 });
 
 /** Starts `uiprocs dashboard --port <free>` in p and resolves its URL from the line it prints. */
-async function startDashboard(p: E2eProject): Promise<string> {
+async function startDashboard(p: E2eProject, host?: string): Promise<string> {
   const port = await freePort();
-  const child = p.start(['dashboard', '--port', String(port)]);
+  const child = p.start(['dashboard', '--port', String(port), ...(host ? ['--host', host] : [])]);
   dashboards.push(child);
   let out = '';
   let err = '';
@@ -93,7 +93,9 @@ async function startDashboard(p: E2eProject): Promise<string> {
     },
     { timeout: 15_000, what: `the dashboard's URL line (stderr so far: ${err})` },
   );
-  expect(url).toBe(`http://127.0.0.1:${port}/`);
+  if (host === undefined) expect(url).toBe(`http://127.0.0.1:${port}/`);
+  else
+    expect(url).toMatch(new RegExp(`^http://${host.replaceAll('.', '\\.')}:${port}/\\?token=[0-9a-f]{64}$`));
   return url;
 }
 
@@ -335,6 +337,30 @@ services:
     expect(pageBusy / wall).toBeLessThan(0.5);
     expect(await page.locator('[data-error]').count()).toBe(0);
   }, 90_000);
+
+  it('with --host, the printed URL (its ?token=) opens the page, leaves the address bar, and buttons work', async () => {
+    const p = track(e2eProject());
+    const port = await freePort();
+    p.write(`services:\n  web: { command: node ${serve} ${port}, port: ${port} }\n`);
+    await p.ok(['up']);
+    const first = pidOf(p, 'web')!;
+    const url = await startDashboard(p, '127.0.0.2');
+    // Without the token, nothing: the page itself is refused.
+    const bare = url.replace(/\?token=.*/, '');
+    expect((await httpGet(bare)).status).toBe(403);
+    const page = await openPage(url);
+    expect(page.url()).toBe(bare);
+    await expect.poll(() => pagePid(page, 'web')).toBe(first);
+    await page.click('button[data-service="web"][data-action="restart"]');
+    await waitFor(
+      () => {
+        const pid = pidOf(p, 'web');
+        return isGone(first) && pid !== undefined && pid !== first;
+      },
+      { timeout: 10_000, what: 'web restarted' },
+    );
+    expect(await page.locator('[data-error]').count()).toBe(0);
+  }, 60_000);
 
   it('a failed start shows its error on the page', async () => {
     const p = track(e2eProject());
