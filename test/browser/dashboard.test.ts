@@ -371,7 +371,11 @@ services:
     await page.click('button[data-service="broken"][data-action="start"]');
     const error = page.locator('[data-error]');
     await error.first().waitFor({ timeout: 15_000 });
-    expect(await error.first().textContent()).toMatch(/start broken: .*broken/s);
+    // The CLI's own message: how it ended and the last lines of its log.
+    const said = await error.first().textContent();
+    expect(said).toMatch(/^start broken: /);
+    expect(said).toContain('exited with code 3');
+    expect(said).toContain('fatal: exiting with 3');
   }, 60_000);
 
   it('a line the service prints shows in the log pane within a second, as text', async () => {
