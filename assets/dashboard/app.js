@@ -84,8 +84,13 @@ function h(tag, attrs = {}, ...children) {
 
 /** The session token the server set in a SameSite=Strict cookie; echoed in a header on every POST. */
 function token() {
-  const m = document.cookie.match(/(?:^|;\s*)uiprocs_token=([^;]*)/);
-  return m ? decodeURIComponent(m[1]) : '';
+  // One cookie per dashboard port (cookies ignore ports): uiprocs_token_<port>.
+  const name = `uiprocs_token_${location.port || (location.protocol === 'https:' ? '443' : '80')}`;
+  for (const part of document.cookie.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return '';
 }
 
 function formatUptime(ms) {

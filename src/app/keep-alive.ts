@@ -25,6 +25,7 @@ import { type BackoffConfig, DEFAULT_BACKOFF } from '../watch/backoff.js';
 import { type LivenessEvent, LivenessLoop, type ServiceLiveness } from '../watch/liveness-loop.js';
 import { wasStopped } from '../watch/stop-marker.js';
 import type { ConvergeReport } from './converge.js';
+import type { DashboardDuty } from './dashboard-duty.js';
 import type { HealthChecks } from './health-checks.js';
 import { memoryLimitNote } from './limits-view.js';
 import { logRotator } from './log-rotation.js';
@@ -152,9 +153,28 @@ export function startDuties(deps: DutiesDeps): Duties {
     afterTick: () => {
       startHealth();
       startMemoryWatch();
+      syncDashboard();
       return deps.afterTick?.(last, liveness);
     },
   });
+
+  // The manifest's dashboard (dashboard-duty.ts), loaded once the manifest asks for one.
+  let dashboard: Promise<DashboardDuty> | undefined;
+  const syncDashboard = () => {
+    if (stopped) return;
+    if (dashboard === undefined) {
+      if (deps.desired().dashboard === undefined) return;
+      dashboard = import('./dashboard-duty.js').then((m) =>
+        m.dashboardDuty({
+          desired: deps.desired,
+          system: deps.system,
+          env: deps.healthEnv ?? process.env,
+          say: deps.say,
+        }),
+      );
+    }
+    void dashboard.then((d) => d.sync());
+  };
 
   // The memory watchdog (memory-watch.ts), loaded once a managed service runs whose memory
   // limit no cgroup holds (its record says `watched`).
@@ -212,6 +232,7 @@ export function startDuties(deps: DutiesDeps): Duties {
       stopped = true;
       await (await health)?.stop();
       await (await memory)?.stop();
+      await (await dashboard)?.stop();
       await liveness.stop();
     },
     pause: () => liveness.pause(),

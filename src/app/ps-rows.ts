@@ -35,6 +35,8 @@ export async function gatherPsRows(
   targets: string[],
   system: System,
   env: Record<string, string | undefined>,
+  /** Do not wait for a second CPU sample when none is stored (UsageOptions.waitForBase). */
+  options: { waitForCpu?: boolean } = {},
 ): Promise<PsRows> {
   // ps changes nothing, so a state dir others could write to is still shown — with a
   // warning, and without the repairs (removals) observe would otherwise make in it.
@@ -67,6 +69,7 @@ export async function gatherPsRows(
       : await measureUsage(system, projectId, running, {
           snapshot: sweep(),
           ...(trusted?.ok === true ? { stateDir: desired.stateDir } : {}),
+          ...(options.waitForCpu === false ? { waitForBase: false } : {}),
         });
   const rows = await statusRows(desired, observed, system, targets, Date.now(), untracked, usage, env);
   const alive = (r: StatusRow) => r.status === 'running' || r.status === 'starting';

@@ -28,6 +28,12 @@ export interface UsageOptions {
   /** Wall-clock ms (samples outlive this process). */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * false: with no stored sample to measure from, do not wait for a second one — CPU is
+   * unknown (null) this time, and the sample taken now is kept for the next look. The
+   * dashboard, which looks every second, answers its first request at once this way.
+   */
+  waitForBase?: boolean;
 }
 
 /**
@@ -59,6 +65,18 @@ export async function measureUsage(
   const stored = options.stateDir === undefined ? [] : readCpuSamples(options.stateDir);
   let base: CpuSample | undefined = chooseBase(stored, current.sample.at);
   const earlier = [...stored];
+  if (base === undefined && options.waitForBase === false) {
+    for (const record of records)
+      out.set(record.name, {
+        ...serviceUsage(current.members.get(record.name) ?? [], current.sample, current.sample),
+        cpuPercent: null,
+      });
+    if (options.stateDir !== undefined) {
+      const alive = new Set(current.table.map(processKey));
+      writeCpuSamples(options.stateDir, pruneSamples(earlier, current.sample, alive));
+    }
+    return out;
+  }
   if (base === undefined) {
     base = current.sample;
     earlier.push(base);

@@ -19,7 +19,13 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const COOKIE = 'uiprocs_token';
+/**
+ * The session cookie's name, one per port: cookies ignore ports, so two dashboards open
+ * at once (two projects) would otherwise overwrite each other's token.
+ */
+export function cookieName(port: number): string {
+  return `uiprocs_token_${port}`;
+}
 export const TOKEN_HEADER = 'x-uiprocs-token';
 
 /** The loopback names a default dashboard answers to. */
@@ -42,6 +48,8 @@ export function hostHeaderOf(host: string, port: number): string {
 
 export interface Gate {
   token: string;
+  /** This dashboard's cookie (cookieName). */
+  cookie: string;
   /** Host header values accepted, lower case. */
   hosts: ReadonlySet<string>;
   /** A non-loopback bind: every request needs the token. */
@@ -62,7 +70,7 @@ export function makeGate(
   const names = new Set<string>();
   for (const n of ['127.0.0.1', 'localhost', '::1', bind, ...extraNames])
     names.add(hostHeaderOf(n, port).toLowerCase());
-  return { token, hosts: names, tokenOnEveryRequest: !isLoopbackHost(bind) };
+  return { token, cookie: cookieName(port), hosts: names, tokenOnEveryRequest: !isLoopbackHost(bind) };
 }
 
 export interface RequestFacts {
@@ -103,7 +111,7 @@ export function judge(req: RequestFacts, gate: Gate): Verdict {
   const host = one(req.headers.host)?.toLowerCase();
   if (host === undefined || !gate.hosts.has(host))
     return refuse(`Host ${JSON.stringify(host ?? '')} is not this dashboard's address`);
-  const cookie = sameToken(cookieValue(req.headers.cookie, COOKIE), gate.token);
+  const cookie = sameToken(cookieValue(req.headers.cookie, gate.cookie), gate.token);
   const header = sameToken(one(req.headers[TOKEN_HEADER]), gate.token);
   const path = req.url.split('?')[0];
   const isPage = (req.method === 'GET' || req.method === 'HEAD') && path === '/';
@@ -113,7 +121,7 @@ export function judge(req: RequestFacts, gate: Gate): Verdict {
     return refuse('this dashboard listens beyond loopback: open the URL with ?token= it printed');
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     if (!header) return refuse(`a change needs the ${TOKEN_HEADER} header with the session token`);
-    if (!cookie) return refuse(`a change needs the ${COOKIE} cookie of this session`);
+    if (!cookie) return refuse(`a change needs the ${gate.cookie} cookie of this session`);
     const origin = one(req.headers.origin);
     if (origin !== undefined && origin.toLowerCase() !== `http://${host}`)
       return refuse(`Origin ${JSON.stringify(origin)} is not this dashboard`);
@@ -122,6 +130,6 @@ export function judge(req: RequestFacts, gate: Gate): Verdict {
 }
 
 /** The cookie `GET /` sets: the page reads it (not HttpOnly) to echo it in its POSTs. */
-export function tokenCookie(token: string): string {
-  return `${COOKIE}=${token}; Path=/; SameSite=Strict`;
+export function tokenCookie(token: string, name: string): string {
+  return `${name}=${token}; Path=/; SameSite=Strict`;
 }

@@ -93,7 +93,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<Result<Das
   const source = opts.source ?? projectSource(opts.input, opts.manifestPath);
   const files = staticFiles(opts.assetsDir ?? defaultAssetsDir());
   const rowsOf = async (desired: Parameters<typeof gatherPsRows>[0]) =>
-    (await gatherPsRows(desired, [], opts.system, opts.env)).rows;
+    // It looks every second: the first answer does not wait for a second CPU sample.
+    (await gatherPsRows(desired, [], opts.system, opts.env, { waitForCpu: false })).rows;
   const runtime = { system: opts.system, env: opts.env, cwd: opts.input.cwd };
   const hub = createHub({
     source,
@@ -131,7 +132,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Result<Das
           'Content-Length': file.body.length,
           Vary: 'Accept-Encoding',
           ...(file.gzip ? { 'Content-Encoding': 'gzip' } : {}),
-          ...(verdict.setCookie ? { 'Set-Cookie': tokenCookie(token) } : {}),
+          ...(verdict.setCookie ? { 'Set-Cookie': tokenCookie(token, gate.cookie) } : {}),
         });
         res.end(method === 'HEAD' ? undefined : file.body);
         return;

@@ -161,7 +161,11 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
   };
   const first = positiveMs(env.UIPROCS_BACKOFF_BASE_MS);
 
-  say(`supervising ${managed().join(', ')} (pid ${process.pid})`);
+  say(
+    managed().length > 0
+      ? `supervising ${managed().join(', ')} (pid ${process.pid})`
+      : `serving the dashboard; no restart policy to act on (pid ${process.pid})`,
+  );
   duties = startDuties({
     system,
     clock,

@@ -93,9 +93,9 @@ async function startBoard(p: E2eProject, args: string[] = [], addr = '127.0.0.1'
   const page = await http('GET', printed ? `/?token=${printed}` : '/');
   expect(page.status).toBe(200);
   const cookie = String(page.headers['set-cookie'] ?? '');
-  const token = /uiprocs_token=([0-9a-f]{64})/.exec(cookie)?.[1];
+  const token = /uiprocs_token_\d+=([0-9a-f]{64})/.exec(cookie)?.[1];
   expect(token, cookie).toBeDefined();
-  const auth = { Cookie: `uiprocs_token=${token}` };
+  const auth = { Cookie: `uiprocs_token_${port}=${token}` };
   return {
     child,
     port,
@@ -397,7 +397,7 @@ describe('uiprocs dashboard: security (each refused request changes nothing)', (
     const board = await startBoard(p);
     const pid = (await psRows(p)).find((r) => r.name === 'web')!.pid!;
     const good = {
-      Cookie: `uiprocs_token=${board.token}`,
+      Cookie: `uiprocs_token_${board.port}=${board.token}`,
       'X-Uiprocs-Token': board.token,
       Origin: `http://${board.host}`,
       'Content-Length': '0',
@@ -429,7 +429,7 @@ describe('uiprocs dashboard: security (each refused request changes nothing)', (
         'wrong token',
         board.http('POST', '/api/services/web/stop', {
           ...good,
-          Cookie: `uiprocs_token=${'0'.repeat(64)}`,
+          Cookie: `uiprocs_token_${board.port}=${'0'.repeat(64)}`,
           'X-Uiprocs-Token': '0'.repeat(64),
         }),
       ],

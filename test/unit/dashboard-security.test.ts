@@ -6,7 +6,7 @@ const token = 'a'.repeat(64);
 const loop = makeGate('127.0.0.1', 4000, token);
 const good = {
   host: '127.0.0.1:4000',
-  cookie: `other=1; uiprocs_token=${token}`,
+  cookie: `other=1; uiprocs_token_4000=${token}; uiprocs_token_5000=${'b'.repeat(64)}`,
   'x-uiprocs-token': token,
   origin: 'http://127.0.0.1:4000',
 };
@@ -37,7 +37,9 @@ describe('dashboard security: judge', () => {
     expect(post({ ...good, origin: 'http://localhost:4000' })).toBe(false);
     expect(post({ ...good, 'x-uiprocs-token': 'b'.repeat(64) })).toBe(false);
     expect(post({ ...good, 'x-uiprocs-token': token.slice(1) })).toBe(false);
-    expect(post({ ...good, cookie: 'uiprocs_token=' })).toBe(false);
+    expect(post({ ...good, cookie: 'uiprocs_token_4000=' })).toBe(false);
+    // Another dashboard's cookie (another port) is not this one's.
+    expect(post({ ...good, cookie: `uiprocs_token_5000=${token}` })).toBe(false);
     const { cookie: _c, ...noCookie } = good;
     expect(post(noCookie)).toBe(false);
     const { 'x-uiprocs-token': _t, ...noHeader } = good;
@@ -67,7 +69,7 @@ describe('dashboard security: judge', () => {
     );
     expect(
       judge(
-        { method: 'GET', url: '/api/services', headers: { host, cookie: `uiprocs_token=${token}` } },
+        { method: 'GET', url: '/api/services', headers: { host, cookie: `uiprocs_token_4000=${token}` } },
         wide,
       ).ok,
     ).toBe(true);
@@ -77,7 +79,7 @@ describe('dashboard security: judge', () => {
     expect(cookieValue('a=1; uiprocs_token=x ;b=2', 'uiprocs_token')).toBe('x');
     expect(cookieValue(undefined, 'uiprocs_token')).toBeUndefined();
     expect(cookieValue('xuiprocs_token=1', 'uiprocs_token')).toBeUndefined();
-    expect(tokenCookie('t')).toBe('uiprocs_token=t; Path=/; SameSite=Strict');
+    expect(tokenCookie('t', 'uiprocs_token_4000')).toBe('uiprocs_token_4000=t; Path=/; SameSite=Strict');
   });
 });
 

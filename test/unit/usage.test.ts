@@ -188,6 +188,32 @@ describe('measureUsage', () => {
     }
   });
 
+  it('waitForBase: false (the dashboard) answers at once with CPU unknown, and keeps its sample for the next look', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uiprocs-usage-'));
+    try {
+      const clock = { t: 10_000 };
+      const waits: number[] = [];
+      const options = {
+        stateDir: dir,
+        now: () => clock.t,
+        sleep: async (ms: number) => {
+          waits.push(ms);
+          clock.t += ms;
+        },
+        waitForBase: false,
+      };
+      const system = fake(clock, 4);
+      const first = await measureUsage(system, 'proj', [record], options);
+      expect(waits).toEqual([]);
+      expect(first.get('web')).toEqual({ cpuPercent: null, memoryBytes: 4096, processes: 1 });
+      clock.t += 1_000;
+      expect((await measureUsage(system, 'proj', [record], options)).get('web')?.cpuPercent).toBe(40);
+      expect(waits).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('an untrusted state dir (none given) is neither read nor written: it samples twice every time', async () => {
     const clock = { t: 10_000 };
     const waits: number[] = [];

@@ -52,17 +52,36 @@ export default async function dashboard(
   if (!host.ok) return host;
   const found = await discoverManifest(ctx);
   if (!found.ok) return found;
+  // No --port: the manifest's `dashboard: { port }`, the one the supervisor serves too.
+  let chosen = port.value;
+  let fromManifest = false;
+  if (flags.port === undefined) {
+    const { loadManifest } = await import('../../manifest/load.js');
+    const loaded = await loadManifest({ file: ctx.file, cwd: ctx.cwd, env: ctx.env });
+    if (loaded.ok && loaded.value.dashboard !== undefined) {
+      chosen = loaded.value.dashboard.port;
+      fromManifest = true;
+    }
+  }
   const { startDashboard } = await import('../../dashboard/server.js');
   const started = await startDashboard({
     input: ctx,
     manifestPath: found.value.path,
     host: host.value,
-    port: port.value,
+    port: chosen,
     system: getSystem(ctx.env),
     env: ctx.env,
     say: (line) => ctx.err(`${line}\n`),
   });
-  if (!started.ok) return started;
+  if (!started.ok) {
+    // The manifest's port is taken: most likely the supervisor already serves it.
+    if (fromManifest && 'message' in started.error && started.error.message.endsWith('the port is in use'))
+      return fail({
+        reason: 'io',
+        message: `${started.error.message}; while the project runs its supervisor serves the dashboard at http://127.0.0.1:${chosen}/ (\`uiprocs ps\` shows it); --port 0 starts another one`,
+      });
+    return started;
+  }
   const board = started.value;
   ctx.out(`dashboard: ${board.url}\n`);
   if (flags.open) openInBrowser(board.url);

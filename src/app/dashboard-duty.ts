@@ -1,0 +1,80 @@
+/**
+ * The manifest's dashboard (`dashboard: { port }`), served by whoever holds the duties —
+ * the detached supervisor, or a foreground `uiprocs watch` while it has taken them over —
+ * for as long as it holds them (keep-alive.ts calls `sync` after every liveness tick).
+ *
+ * - Loaded only when the manifest asks for a dashboard: an idle supervisor without one
+ *   never pays for the HTTP server.
+ * - At a handover the previous holder may still have the port for a moment: a bind that
+ *   finds it in use is tried again at the next tick (every second), said once.
+ * - A manifest edit that moves or removes the port closes the old server and opens the new.
+ */
+import type { Desired } from '../core/model.js';
+import type { System } from '../runtime/system.js';
+
+export interface DashboardDutyDeps {
+  desired: () => Desired;
+  system: System;
+  env: Record<string, string | undefined>;
+  say: (line: string) => void;
+}
+
+export interface DashboardDuty {
+  /** Serve the port the desired state asks for now (or none). */
+  sync(): void;
+  stop(): Promise<void>;
+}
+
+export function dashboardDuty(deps: DashboardDutyDeps): DashboardDuty {
+  let serving: { port: number; close: () => Promise<void> } | undefined;
+  let busy: Promise<void> = Promise.resolve();
+  let stopped = false;
+  let saidBusy: number | undefined;
+
+  const open = async (desired: Desired, port: number) => {
+    const { startDashboard } = await import('../dashboard/server.js');
+    const started = await startDashboard({
+      input: { file: desired.manifestPath, cwd: desired.projectDir, env: deps.env },
+      manifestPath: desired.manifestPath,
+      port,
+      system: deps.system,
+      env: deps.env,
+      say: deps.say,
+    });
+    if (!started.ok) {
+      if (saidBusy !== port)
+        deps.say(
+          `${'message' in started.error ? started.error.message : 'dashboard: cannot start'}; trying again`,
+        );
+      saidBusy = port;
+      return;
+    }
+    saidBusy = undefined;
+    if (stopped) return started.value.close();
+    serving = { port, close: started.value.close };
+    deps.say(`dashboard: ${started.value.url}`);
+  };
+
+  return {
+    sync() {
+      busy = busy
+        .then(async () => {
+          if (stopped) return;
+          const desired = deps.desired();
+          const want = desired.supervise === false ? undefined : desired.dashboard?.port;
+          if (serving !== undefined && serving.port !== want) {
+            await serving.close();
+            serving = undefined;
+          }
+          if (want !== undefined && serving === undefined) await open(desired, want);
+        })
+        .catch((error: unknown) => deps.say(`dashboard: ${String(error)}`));
+    },
+    async stop() {
+      stopped = true;
+      await busy;
+      await serving?.close();
+      serving = undefined;
+    },
+  };
+}
