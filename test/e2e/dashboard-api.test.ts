@@ -261,7 +261,8 @@ describe('uiprocs dashboard: the API', () => {
         'services',
         (rows) => rowOf(rows, 'web')?.status === 'stopped',
       );
-      expect(gone.at - after).toBeLessThan(1500);
+      // The look runs every second; a loaded CI machine adds its own delay to a look.
+      expect(gone.at - after).toBeLessThan(2500);
       // The plan follows: `up` would start web again.
       await events.next<{ actions: Array<{ service: string; kind: string }> }>('plan', (plan) =>
         plan.actions.some((a) => a.service === 'web' && a.kind === 'start'),
