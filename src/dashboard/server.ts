@@ -16,6 +16,7 @@ import { fail, ok, type Result } from '../core/model.js';
 import type { System } from '../runtime/system.js';
 import { runAction } from './actions.js';
 import { createHub } from './events.js';
+import { liveRows } from './live-rows.js';
 import { planView } from './plan-view.js';
 import { type ProjectSource, projectSource } from './project-source.js';
 import { logLines, projectInfo } from './reads.js';
@@ -98,7 +99,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Result<Das
   const runtime = { system: opts.system, env: opts.env, cwd: opts.input.cwd };
   const hub = createHub({
     source,
-    rowsOf,
+    rowsOf: liveRows(opts.system, rowsOf),
     planOf: (view) => planView(view.strict, runtime),
     intervalMs: opts.intervalMs,
     say: opts.say,
