@@ -141,7 +141,11 @@ export async function statusRows(
         task: tasks.has(name),
         supervised: false,
         health: null,
-        limits: places?.limitsView(spec?.limits, undefined, env) ?? null,
+        // How its limits would hold now; a running record's place (below) says what held.
+        limits:
+          obs.status !== 'absent' && obs.record.place !== undefined
+            ? null
+            : (places?.limitsView(spec?.limits, undefined, env) ?? null),
         note:
           spec === undefined
             ? desired.recordsOnly
@@ -157,6 +161,7 @@ export async function statusRows(
         return {
           ...base,
           status: 'untracked',
+          limits: places?.limitsView(spec?.limits, undefined, env) ?? null,
           pid: strays[0]!,
           restarts: obs.status === 'absent' ? 0 : obs.record.restarts,
           note: `process${strays.length === 1 ? '' : 'es'} ${list} run${strays.length === 1 ? 's' : ''} with its tag but no record; \`uiprocs up\` or \`down\` stops ${strays.length === 1 ? 'it' : 'them'}`,

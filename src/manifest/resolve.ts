@@ -273,15 +273,9 @@ class Resolver {
     let check: ReadyCheck;
     if (probe?.tcp !== undefined)
       check = probe.tcp === true ? { kind: 'tcp' } : { kind: 'tcp', port: probe.tcp };
-    else if (probe?.http !== undefined) {
-      const before = this.diags.length;
-      const target = str(probe.http, [...at, 'http']);
-      // A target whose interpolation failed is reported once, for that.
-      const problem =
-        this.diags.length === before ? httpTargetProblem(target, name, port !== null) : undefined;
-      if (problem) this.report([...at, 'http'], problem);
-      check = { kind: 'http', target };
-    } else if (probe?.log !== undefined) check = { kind: 'log', pattern: probe.log };
+    else if (probe?.http !== undefined)
+      check = { kind: 'http', target: this.httpTarget(probe.http, [...at, 'http'], name, port, str) };
+    else if (probe?.log !== undefined) check = { kind: 'log', pattern: probe.log };
     else if (probe?.command !== undefined)
       check = { kind: 'command', command: this.command(probe.command, [...at, 'command'], str) };
     else check = port === null ? { kind: 'alive' } : { kind: 'tcp' };
@@ -294,6 +288,22 @@ class Resolver {
       interval:
         interval === undefined ? DEFAULTS.readyInterval : (parseDuration(interval) ?? DEFAULTS.readyInterval),
     };
+  }
+
+  /** An http probe's target, interpolated and checked (ready and healthcheck alike). */
+  private httpTarget(
+    raw: string,
+    at: Path,
+    name: string,
+    port: number | 'auto' | null,
+    str: (v: string, at: Path) => string,
+  ): string {
+    const before = this.diags.length;
+    const target = str(raw, at);
+    // A target whose interpolation failed is reported once, for that.
+    const problem = this.diags.length === before ? httpTargetProblem(target, name, port !== null) : undefined;
+    if (problem) this.report(at, problem);
+    return target;
   }
 
   /**
@@ -334,14 +344,9 @@ class Resolver {
           hint: 'set "port:", or give the port to probe: "tcp: 8080"',
         });
       check = probe.tcp === true ? { kind: 'tcp' } : { kind: 'tcp', port: probe.tcp };
-    } else if (probe?.http !== undefined) {
-      const before = this.diags.length;
-      const target = str(probe.http, [...at, 'http']);
-      const problem =
-        this.diags.length === before ? httpTargetProblem(target, name, port !== null) : undefined;
-      if (problem) this.report([...at, 'http'], problem);
-      check = { kind: 'http', target };
-    } else if (probe?.command !== undefined)
+    } else if (probe?.http !== undefined)
+      check = { kind: 'http', target: this.httpTarget(probe.http, [...at, 'http'], name, port, str) };
+    else if (probe?.command !== undefined)
       check = { kind: 'command', command: this.command(probe.command, [...at, 'command'], str) };
     if (check === undefined) {
       const where: Path = own !== undefined ? ['services', name, 'healthcheck'] : ['defaults', 'healthcheck'];

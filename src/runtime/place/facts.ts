@@ -20,6 +20,7 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Controller, PlaceFacts } from '../../core/placement.js';
+import { findExecutable } from '../command-line.js';
 
 export interface FactsInput {
   env: Record<string, string | undefined>;
@@ -88,20 +89,6 @@ function words(text: string | undefined): Set<string> {
   return new Set((text ?? '').split(/\s+/).filter((w) => w !== ''));
 }
 
-function onPath(name: string, env: Record<string, string | undefined>): string | undefined {
-  for (const dir of (env.PATH ?? '').split(':')) {
-    if (dir === '') continue;
-    const file = join(dir, name);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 export function gatherFacts(input: FactsInput): PlaceFacts {
   const env = input.env;
   const mounts = parseMountinfo(input.mountinfo ?? readText('/proc/self/mountinfo') ?? '');
@@ -120,7 +107,7 @@ export function gatherFacts(input: FactsInput): PlaceFacts {
   if (facts.cgroup2 !== undefined && facts.cgroup2.controllers.size === 0)
     facts.why.cgroup2 = `${v2mount} has no memory, cpu or pids controller`;
 
-  const systemdRun = onPath('systemd-run', env);
+  const systemdRun = findExecutable('systemd-run', process.cwd(), env.PATH);
   const runtimeDir = env.XDG_RUNTIME_DIR ?? `/run/user/${uid}`;
   if (systemdRun === undefined) facts.why.systemd = 'systemd-run is not on PATH';
   else if (!existsSync(join(runtimeDir, 'systemd', 'private')))

@@ -36,10 +36,12 @@ export function preparePlace(
 ): Result<PreparedPlace | undefined> {
   const limits = spec.limits;
   if (limits === undefined) return ok(undefined);
-  const placement = predictPlace(limits, env);
+  const forced = parsePlaceKind(env.UIPROCS_PLACE);
+  if (!forced.ok) return forced;
+  const facts = machineFacts(env);
+  const placement = choosePlace(limits, facts, forced.value);
   if (!placement.ok) return placement;
   const { kind, controllers } = placement.value;
-  const facts = machineFacts(env);
   const enforced = { ...placement.value.enforced };
   const demote = (written: readonly Controller[]) => {
     if (limits.memory !== undefined && !written.includes('memory')) enforced.memory = 'watched';
