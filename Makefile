@@ -28,8 +28,12 @@ $(SOURCES): ;
 
 build: dist/cli/main.cjs
 
+# What the tests need beyond Node (chromium, gunicorn, lsof, systemd-analyze, python3) is
+# brought first: installed quietly as root, one line naming it otherwise. Piped (CI), vitest
+# would still colour its output because CI is set; NO_COLOR keeps the log plain.
 test: install
-	npm test
+	@sh scripts/test-prereqs.sh
+	@if [ -t 1 ]; then npm test --silent; else NO_COLOR=1 npm test --silent; fi
 
 lint: install
 	npm run lint
