@@ -15,6 +15,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, extname, relative, resolve, sep } from 'node:path';
 import type { Result } from '../core/model.js';
 import { fail, ok } from '../core/model.js';
+import { refusal, untrusted } from './trust.js';
 
 export const SEARCH_PLACES = [
   'ui-procs.yaml',
@@ -77,9 +78,15 @@ export async function discoverManifest(opts: DiscoverOptions): Promise<Result<Di
 
   for (const name of ['ui-procs.yaml', 'ui-procs.yml']) {
     const path = resolve(opts.cwd, name);
-    if (isFile(path)) return ok({ path, kind: 'yaml' });
+    if (isFile(path)) return trusted(path, opts.env) ?? ok({ path, kind: 'yaml' });
   }
-  return search(opts.cwd);
+  return search(opts.cwd, opts.env);
+}
+
+/** A refusal (exit 2) for a found manifest another user could have planted; see trust.ts. */
+function trusted(path: string, env: Record<string, string | undefined>): Result<never> | undefined {
+  const why = untrusted(path, env);
+  return why === undefined ? undefined : fail({ reason: 'manifest-not-found', message: refusal(path, why) });
 }
 
 interface Explorer {
@@ -87,9 +94,12 @@ interface Explorer {
   load(path: string): Promise<{ filepath: string; config: unknown; isEmpty?: boolean } | null>;
 }
 
-async function explorer(): Promise<Explorer> {
+async function explorer(importJs = false): Promise<Explorer> {
   const { cosmiconfig, defaultLoaders } = await import('cosmiconfig');
   const found = () => FOUND;
+  // JS/TS configs are located only, like YAML: they are imported after the trust check
+  // (trust.ts), never while searching.
+  const jsFound = { '.js': found, '.mjs': found, '.cjs': found, '.ts': found, '.mts': found, '.cts': found };
   return cosmiconfig('uiprocs', {
     searchPlaces: [...SEARCH_PLACES],
     searchStrategy: 'global',
@@ -98,6 +108,7 @@ async function explorer(): Promise<Explorer> {
     cache: false,
     loaders: {
       ...defaultLoaders,
+      ...(importJs ? {} : jsFound),
       '.yaml': found,
       '.yml': found,
       noExt: found,
@@ -114,7 +125,7 @@ async function explorer(): Promise<Explorer> {
   }) as Explorer;
 }
 
-async function search(cwd: string): Promise<Result<Discovered>> {
+async function search(cwd: string, env: Record<string, string | undefined>): Promise<Result<Discovered>> {
   let result: Awaited<ReturnType<Explorer['search']>>;
   try {
     result = await (await explorer()).search(cwd);
@@ -124,9 +135,10 @@ async function search(cwd: string): Promise<Result<Discovered>> {
   // cosmiconfig's global strategy ends in ~/.config/uiprocs; a manifest must sit in the
   // cwd or one of its parents.
   if (result && isAncestor(dirname(result.filepath), cwd)) {
+    const refused = trusted(result.filepath, env);
+    if (refused) return refused;
     const kind = kindOf(result.filepath);
-    if (kind !== 'js') return ok({ path: result.filepath, kind });
-    return ok({ path: result.filepath, kind, config: result.config });
+    return kind === 'js' ? loadJs(result.filepath) : ok({ path: result.filepath, kind });
   }
   return fail({
     reason: 'manifest-not-found',
@@ -140,7 +152,7 @@ async function search(cwd: string): Promise<Result<Discovered>> {
 
 async function loadJs(path: string): Promise<Result<Discovered>> {
   try {
-    const r = await (await explorer()).load(path);
+    const r = await (await explorer(true)).load(path);
     return ok({ path, kind: 'js', config: r?.config });
   } catch (e) {
     return loadFailure(e, path);
