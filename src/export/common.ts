@@ -14,6 +14,12 @@ import type { Desired, Millis } from '../core/model.js';
 export interface ExportFile {
   name: string;
   content: string;
+  /**
+   * The file holds services' commands and environment (env files' values included, which
+   * may be secrets): written 0600, so only its owner reads it. A target or a make fragment
+   * names services and the manifest only, and keeps the usual mode.
+   */
+  private?: boolean;
 }
 
 /** What an export produces: its files, and what the user should hear about them (stderr). */

@@ -44,6 +44,7 @@ import type { Desired, Limits, ServiceSpec } from '../core/model.js';
 import { AUTO_PORT_TOKEN, isTask } from '../core/model.js';
 import { shellScript } from '../core/shell-command.js';
 import { goDuration, headerText } from './common.js';
+import { loopbackWarning } from './exposure.js';
 import { type LoopbackBind, loopbackBinds } from './loopback.js';
 import { ATTEMPT_TIMEOUT_S, healthAttempt, type ProbeAttempt, probeAttempt } from './probe.js';
 import { relocate } from './relocate.js';
@@ -89,6 +90,8 @@ export function exportCompose(
       warnings.push(
         `compose: ${s.name} listens on loopback (${b.flag} ${b.value}): its published port is unreachable from outside the container; use ${b.flag} ${anyAddress(b)}`,
       );
+    const byDefault = s.port === null ? undefined : loopbackWarning(s.command);
+    if (byDefault !== undefined) warnings.push(`compose: ${s.name}: ${byDefault}`);
     out.push(...service(desired, s, source, binds));
   }
   return { content: `${out.join('\n')}\n`, warnings };

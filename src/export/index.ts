@@ -27,6 +27,8 @@ export interface RenderOptions {
   namespace?: string;
   /** kubernetes: an Ingress per service with a port at `<service>.<ingress>`. */
   ingress?: string;
+  /** kubernetes: env values in the Deployment itself, not in a Secret per service. */
+  inlineEnv?: boolean;
 }
 
 export function renderExport(format: ExportFormat, desired: Desired, opts: RenderOptions): Exported {
@@ -35,14 +37,15 @@ export function renderExport(format: ExportFormat, desired: Desired, opts: Rende
       return exportSystemd(desired, opts);
     case 'compose': {
       const { content, warnings } = exportCompose(desired, opts);
-      return { files: [{ name: DEFAULT_NAMES.compose, content }], warnings };
+      return { files: [{ name: DEFAULT_NAMES.compose, content, private: true }], warnings };
     }
     case 'kubernetes': {
       const { content, warnings } = exportKubernetes(desired, {
         ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
         ...(opts.ingress === undefined ? {} : { ingress: opts.ingress }),
+        ...(opts.inlineEnv === true ? { inlineEnv: true } : {}),
       });
-      return { files: [{ name: DEFAULT_NAMES.kubernetes, content }], warnings };
+      return { files: [{ name: DEFAULT_NAMES.kubernetes, content, private: true }], warnings };
     }
     case 'make':
       return { files: [{ name: DEFAULT_NAMES.make, content: exportMake(desired, opts) }], warnings: [] };

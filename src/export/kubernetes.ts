@@ -21,6 +21,8 @@
  *   `$(VAR)` and reads `$$` as `$` in command, args, env values and exec probes, so those
  *   spellings are escaped (kubeText): the process gets exactly the manifest's text.
  * - env: every resolved variable, then PORT, and nothing else (enableServiceLinks: false);
+ *   the values in a Secret `<name>-env` that the container reads by secretKeyRef (PORT
+ *   inline), or all inline with `inlineEnv` (kubernetes-env.ts says why);
  *   workingDir: the cwd under /project.
  * - `port: auto` → AUTO_CONTAINER_PORT with PORT set to it: each pod has its own address,
  *   so fixed ports cannot clash.
@@ -47,13 +49,24 @@ import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IJob } from 'kubernetes-models/batch/v1';
 import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1';
 import type { IRole, IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import type { IContainer, IEnvVar, IPodSpec, IProbe, IService, IServiceAccount } from 'kubernetes-models/v1';
+import type { IContainer, IEnvVar, IPodSpec, ISecret, IService, IServiceAccount } from 'kubernetes-models/v1';
 import { stringify } from 'yaml';
-import type { Desired, HealthCheck, Limits, ReadyCheck, ServiceSpec } from '../core/model.js';
-import { AUTO_PORT_TOKEN, isTask } from '../core/model.js';
+import type { Desired, ServiceSpec } from '../core/model.js';
+import { isTask } from '../core/model.js';
 import { shellScript } from '../core/shell-command.js';
 import { headerText } from './common.js';
 import { CONTAINER_DIR, DEFAULT_IMAGE } from './compose.js';
+import { loopbackWarning, runsCodeForVisitors } from './exposure.js';
+import {
+  AUTO_CONTAINER_PORT,
+  kubeText,
+  probeHandler,
+  resourceLimits,
+  wholeSeconds,
+} from './kubernetes-container.js';
+import { secretName, serviceEnv } from './kubernetes-env.js';
+import { kubeNames, type Labels, labelName, labelValue, selector } from './kubernetes-names.js';
+import { WAIT_IMAGE, waitContainers, waiterDocs } from './kubernetes-waits.js';
 import { loopbackBinds } from './loopback.js';
 import { ATTEMPT_TIMEOUT_S } from './probe.js';
 import { relocate } from './relocate.js';
@@ -63,23 +76,17 @@ export interface KubernetesOptions {
   namespace?: string;
   /** An Ingress per service with a port at `<name>.<ingress>`. */
   ingress?: string;
+  /** The environment's values in the Deployment's `env` itself, not in a Secret (kubernetes-env.ts). */
+  inlineEnv?: boolean;
 }
 
-/** The container port of a `port: auto` service: one fixed choice, since every pod has its own address. */
-export const AUTO_CONTAINER_PORT = 8000;
-/** For init containers that wait for a Service: `nc` and a shell. */
-export const BUSYBOX_IMAGE = 'busybox:1.36';
-/** The official kubectl image (its entrypoint is kubectl), for init containers that wait for a Job. */
-export const WAIT_IMAGE = 'registry.k8s.io/kubectl:v1.31.0';
-
-type Labels = Record<string, string>;
 interface Metadata {
   name: string;
   namespace?: string;
   labels: Labels;
   annotations?: Labels;
 }
-type KubeObject = IDeployment | IService | IJob | IIngress | IServiceAccount | IRole | IRoleBinding;
+type KubeObject = IDeployment | IService | IJob | IIngress | IServiceAccount | IRole | IRoleBinding | ISecret;
 
 /** One document: the object, and the comment lines written above it. */
 interface Doc {
@@ -129,8 +136,27 @@ export function exportKubernetes(
         `kubernetes: ${s.name} listens on loopback (${b.flag} ${b.value}): its Service cannot reach it; listen on 0.0.0.0`,
       );
     }
+    const byDefault = port === null ? undefined : loopbackWarning(s.command);
+    if (byDefault !== undefined) {
+      notes.push(`${byDefault}: the Service and the probes cannot reach it.`);
+      warnings.push(`kubernetes: ${s.name}: ${byDefault}`);
+    }
+    const opensCode =
+      opts.ingress === undefined || port === null ? undefined : runsCodeForVisitors(s.command, s.env);
+    if (opensCode !== undefined)
+      warnings.push(
+        `kubernetes --ingress: ${s.name} is published at http://${name}.${opts.ingress}/: ${opensCode}`,
+      );
 
-    const container = mainContainer(s, name, port, notes, task);
+    const { env, secret } = serviceEnv(s, name, port, { ...ns, labels }, opts.inlineEnv === true);
+    if (secret !== null)
+      docs.push({
+        notes: [
+          `Secret ${secretName(name)}: ${s.name}'s environment (env and env_file values); its pods read it by secretKeyRef.`,
+        ],
+        object: secret,
+      });
+    const container = mainContainer(s, name, port, env, notes, task);
     const initContainers = waitContainers(desired, s, names, notes);
     const podSpec: IPodSpec = {
       ...(initContainers.length > 0 ? { initContainers } : {}),
@@ -206,50 +232,6 @@ export function exportKubernetes(
   return { content: `${header.join('\n')}\n${body.join('')}`, warnings };
 }
 
-/**
- * The init containers that hold a service back until its dependencies are there: a
- * Service that answers (busybox `nc -z`; it answers once a pod of it is ready) or a Job
- * that completed (`kubectl wait`, as the project's waiter ServiceAccount). A dependency
- * without a port has nothing to wait for: a note says so.
- */
-function waitContainers(
-  desired: Desired,
-  s: ServiceSpec,
-  names: Map<string, string>,
-  notes: string[],
-): IContainer[] {
-  const out: IContainer[] = [];
-  for (const [dep, condition] of Object.entries(s.dependsOn)) {
-    const d = desired.services[dep]!;
-    const depName = names.get(dep)!;
-    if (condition === 'completed') {
-      out.push({
-        name: initName(depName),
-        image: WAIT_IMAGE,
-        args: ['wait', '--for=condition=complete', `job/${depName}`, '--timeout=-1s'],
-      });
-      continue;
-    }
-    const depPort = d.port === 'auto' ? AUTO_CONTAINER_PORT : d.port;
-    if (depPort === null || isTask(desired, dep)) {
-      notes.push(
-        `depends_on ${dep} (${condition}): ${dep} has no port, so no Service to wait for; Kubernetes starts both at once.`,
-      );
-      continue;
-    }
-    out.push({
-      name: initName(depName),
-      image: BUSYBOX_IMAGE,
-      command: [
-        '/bin/sh',
-        '-c',
-        `until nc -z -w 2 ${depName} ${depPort}; do echo waiting for ${depName}:${depPort}; sleep 1; done`,
-      ],
-    });
-  }
-  return out;
-}
-
 /** The Ingress at `<name>.<host>` for a service's Service, with the websocket timeouts. */
 function ingressFor(metadata: Metadata, name: string, port: number, host: string): IIngress {
   return {
@@ -284,6 +266,7 @@ function mainContainer(
   s: ServiceSpec,
   name: string,
   port: number | null,
+  env: IEnvVar[],
   notes: string[],
   task: boolean,
 ): IContainer {
@@ -292,10 +275,6 @@ function mainContainer(
     typeof s.command === 'string'
       ? [['/bin/sh', '-c'], [shellScript(s.command).script]]
       : [s.command.slice(0, 1), s.command.slice(1)];
-  const env: IEnvVar[] = Object.entries(s.env)
-    .filter(([k]) => port === null || k !== 'PORT')
-    .map(([k, v]) => ({ name: k, value: text(v) }));
-  if (port !== null) env.push({ name: 'PORT', value: String(port) });
   const c: IContainer = {
     name,
     image: s.image ?? DEFAULT_IMAGE,
@@ -330,175 +309,6 @@ function mainContainer(
   const limits = resourceLimits(s.limits, notes);
   if (limits !== null) c.resources = { limits };
   return c;
-}
-
-type Handler = Pick<IProbe, 'httpGet' | 'tcpSocket' | 'exec'>;
-
-/** A ready or health check as the kubelet runs it, against the pod's own address; null: none. */
-function probeHandler(check: ReadyCheck | HealthCheck, port: number | null): Handler | null {
-  switch (check.kind) {
-    case 'tcp': {
-      const p = check.port ?? port;
-      return p === null ? null : { tcpSocket: { port: p } };
-    }
-    case 'http': {
-      const target = check.target.split(AUTO_PORT_TOKEN).join(String(port));
-      if (!/^https?:\/\//.test(target)) {
-        if (port === null) return null;
-        return { httpGet: { path: target.startsWith('/') ? target : `/${target}`, port } };
-      }
-      let url: URL;
-      try {
-        url = new URL(target);
-      } catch {
-        return null;
-      }
-      const https = url.protocol === 'https:';
-      const loopback = /^(127(\.\d+){3}|localhost|\[::1\])$/i.test(url.hostname);
-      return {
-        httpGet: {
-          ...(loopback ? {} : { host: url.hostname }),
-          path: `${url.pathname}${url.search}`,
-          port: url.port === '' ? (https ? 443 : 80) : Number(url.port),
-          ...(https ? { scheme: 'HTTPS' } : {}),
-        },
-      };
-    }
-    case 'command': {
-      const argv = typeof check.command === 'string' ? ['/bin/sh', '-c', check.command] : check.command;
-      return { exec: { command: argv.map((w) => kubeText(w, port)) } };
-    }
-    default:
-      return null;
-  }
-}
-
-/** memory and cpu as Kubernetes quantities; the others are said not to map. */
-function resourceLimits(l: Limits | undefined, notes: string[]): Record<string, string> | null {
-  if (l === undefined) return null;
-  const out: Record<string, string> = {};
-  if (l.memory !== undefined) out.memory = memoryQuantity(l.memory);
-  if (l.cpu !== undefined) out.cpu = cpuQuantity(l.cpu);
-  if (l.processes !== undefined)
-    notes.push(
-      `limits.processes ${l.processes} cannot map: Kubernetes limits pids per node, not per container.`,
-    );
-  if (l.openFiles !== undefined)
-    notes.push(`limits.open_files ${l.openFiles} cannot map: Kubernetes has no per-container RLIMIT_NOFILE.`);
-  return Object.keys(out).length === 0 ? null : out;
-}
-
-/** Bytes in the largest binary unit that divides them exactly (`512Mi`), else bytes. Never rounded. */
-export function memoryQuantity(bytes: number): string {
-  for (const [unit, size] of [
-    ['Gi', 1024 ** 3],
-    ['Mi', 1024 ** 2],
-    ['Ki', 1024],
-  ] as const)
-    if (bytes % size === 0) return `${bytes / size}${unit}`;
-  return String(bytes);
-}
-
-/** Cores as a quantity: whole cores bare (`2`), else millicores (`1500m`; 0.01 → `10m`). */
-export function cpuQuantity(cores: number): string {
-  if (Number.isInteger(cores)) return String(cores);
-  return `${Math.max(1, Math.round(cores * 1000))}m`;
-}
-
-/** Whole seconds, rounded up, at least 1: the kubelet's probe and grace units. */
-function wholeSeconds(ms: number): number {
-  return Math.max(1, Math.ceil(ms / 1000));
-}
-
-/**
- * A manifest string as Kubernetes must be given it so the process sees it unchanged: the
- * auto port as the fixed port, and each `$` that starts `$$` or `$(` doubled (Kubernetes
- * reads `$$` as `$` and `$(VAR)` as a variable; any other `$` is kept as is).
- */
-export function kubeText(v: string, port: number | null): string {
-  return v
-    .split(AUTO_PORT_TOKEN)
-    .join(String(port ?? AUTO_CONTAINER_PORT))
-    .replace(/\$(?=[$(])/g, '$$$$');
-}
-
-/** The labels a Deployment selects its pods by, and a Service its endpoints. */
-function selector(name: string, project: string): Labels {
-  return { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': project };
-}
-
-/** The ServiceAccount, Role and RoleBinding that let init containers wait for Jobs. */
-function waiterDocs(name: string, project: string, ns: { namespace?: string }, namespace?: string): Doc[] {
-  const metadata = { name, ...ns, labels: { 'app.kubernetes.io/part-of': project } };
-  return [
-    {
-      notes: [`ServiceAccount ${name}: the init containers that wait for a Job run as it.`],
-      object: { apiVersion: 'v1', kind: 'ServiceAccount', metadata },
-    },
-    {
-      notes: [`Role ${name}: get and watch the project's Jobs (kubectl wait), nothing else.`],
-      object: {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'Role',
-        metadata,
-        rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch'] }],
-      },
-    },
-    {
-      notes: [`RoleBinding ${name}`],
-      object: {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'RoleBinding',
-        metadata,
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-        // Without a namespace, RBAC takes the binding's own for the ServiceAccount.
-        subjects: [{ kind: 'ServiceAccount', name, ...(namespace === undefined ? {} : { namespace }) }],
-      },
-    },
-  ];
-}
-
-/** An init container's name: `wait-<dependency>`, within the 63 characters of a label. */
-function initName(dep: string): string {
-  return trimLabel(`wait-${dep}`);
-}
-
-/**
- * Each service's object name: a DNS-1035 label (lower-case letters, digits and `-`,
- * starting with a letter, at most 63), unique: a clash gets `-2`, `-3`… in manifest order.
- */
-export function kubeNames(services: string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  const taken = new Set<string>();
-  for (const s of services) {
-    let base = s
-      .toLowerCase()
-      .replace(/[^a-z0-9-]+/g, '-')
-      .replace(/^[^a-z]+/, '');
-    base = trimLabel(base === '' ? 'service' : base);
-    let name = base;
-    for (let i = 2; taken.has(name); i++) name = `${trimLabel(base, 60 - String(i).length)}-${i}`;
-    taken.add(name);
-    out.set(s, name);
-  }
-  return out;
-}
-
-function trimLabel(s: string, max = 63): string {
-  return s.slice(0, max).replace(/-+$/, '');
-}
-
-/** A label value: letters, digits, `-`, `_`, `.`, alphanumeric at both ends, at most 63. */
-function labelValue(s: string): string {
-  return s
-    .replace(/[^A-Za-z0-9_.-]+/g, '-')
-    .slice(0, 63)
-    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
-}
-
-/** The name part of a label key: as a value, and never empty (the group label's suffix). */
-function labelName(s: string): string {
-  return labelValue(s).slice(0, 63 - 'group-'.length) || 'group';
 }
 
 /**

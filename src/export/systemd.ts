@@ -97,7 +97,11 @@ export function exportSystemd(manifest: Desired, opts: SystemdOptions): Exported
         `systemd: ${s.name}: ${JSON.stringify(exe.program)} is not on the PATH uiprocs up uses here`,
       );
     if (note === SCRIPT_NOTE) warnings.push(`systemd: ${s.name}: ${SCRIPT_NOTE}`);
-    files.push({ name: unitName(desired.project, s.name), content: serviceUnit(desired, s, exe, note) });
+    files.push({
+      name: unitName(desired.project, s.name),
+      content: serviceUnit(desired, s, exe, note),
+      private: true,
+    });
   }
   for (const [group, members] of Object.entries(desired.groups)) {
     const wanted = members.filter((m) => !desired.services[m]!.disabled);

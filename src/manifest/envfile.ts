@@ -20,8 +20,17 @@ export function parseEnvFile(text: string): { vars: Record<string, string>; prob
     if (line.startsWith('export ')) line = line.slice('export '.length).trimStart();
     const eq = line.indexOf('=');
     const key = (eq === -1 ? line : line.slice(0, eq)).trim();
-    if (eq === -1 || !/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key)) {
-      problems.push({ line: i + 1, message: `line ${i + 1} is not KEY=VALUE` });
+    // The message says why, never what: an env file holds secrets (and a wrong
+    // `env_file: /etc/shadow` holds password hashes), so no part of the line is quoted.
+    if (eq === -1) {
+      problems.push({ line: i + 1, message: `line ${i + 1} is not KEY=VALUE: it has no "="` });
+      continue;
+    }
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key)) {
+      problems.push({
+        line: i + 1,
+        message: `line ${i + 1} is not KEY=VALUE: the text before "=" is not a variable name`,
+      });
       continue;
     }
     vars[key] = unquote(line.slice(eq + 1).trim());

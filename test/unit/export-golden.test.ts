@@ -12,7 +12,7 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { Service, ServiceAccount } from 'kubernetes-models/v1';
+import { Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { ExportFormat } from '../../src/export/common.js';
@@ -51,6 +51,14 @@ const VARIANTS = [
     ingress: 'ui.example.org',
     only: 'examples-streamlit',
   },
+  // --inline-env: the values in the Deployment's env instead of a Secret.
+  {
+    variant: 'kubernetes-inline-env',
+    format: 'kubernetes',
+    file: 'kubernetes-inline-env.yaml',
+    inlineEnv: true,
+    only: 'env-file',
+  },
 ] as const satisfies {
   variant: string;
   format: ExportFormat;
@@ -59,6 +67,7 @@ const VARIANTS = [
   projectDir?: string;
   namespace?: string;
   ingress?: string;
+  inlineEnv?: boolean;
   only?: string;
 }[];
 
@@ -76,6 +85,7 @@ describe('export golden files', () => {
             resolve: fixedResolver(projectDir),
             fileDir: dir,
             ...('namespace' in v ? { namespace: v.namespace, ingress: v.ingress } : {}),
+            ...('inlineEnv' in v ? { inlineEnv: v.inlineEnv } : {}),
           }).files;
         };
         const files = await render();
@@ -97,6 +107,7 @@ describe('export golden files', () => {
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
   'v1/Service': Service,
+  'v1/Secret': Secret,
   'v1/ServiceAccount': ServiceAccount,
   'batch/v1/Job': Job,
   'networking.k8s.io/v1/Ingress': Ingress,
@@ -121,6 +132,8 @@ function documents(text: string): Obj[] {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Service names are DNS-1035 labels: they start with a letter. */
 const DNS_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** Secret names are DNS-1123 subdomains: labels joined by dots, at most 253. */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 /**
@@ -139,8 +152,12 @@ function problems(doc: Obj): string[] {
   const out: string[] = [];
   const name: unknown = doc.metadata?.name;
   const at = `${doc.kind} ${String(name)}`;
-  const nameRule = doc.kind === 'Service' ? DNS_1035 : DNS_LABEL;
-  if (typeof name !== 'string' || name.length > 63 || !nameRule.test(name)) out.push(`${at}: bad name`);
+  const nameRule = doc.kind === 'Service' ? DNS_1035 : doc.kind === 'Secret' ? DNS_SUBDOMAIN : DNS_LABEL;
+  const longest = doc.kind === 'Secret' ? 253 : 63;
+  if (typeof name !== 'string' || name.length > longest || !nameRule.test(name)) out.push(`${at}: bad name`);
+  if (doc.kind === 'Secret')
+    for (const key of Object.keys({ ...doc.stringData, ...doc.data }))
+      if (!/^[-._a-zA-Z0-9]+$/.test(key)) out.push(`${at}: bad key ${key}`);
   const labelSets: Obj[] = [doc.metadata?.labels ?? {}];
   const pod: Obj | undefined = doc.spec?.template;
   if (pod !== undefined) labelSets.push(pod.metadata?.labels ?? {});
@@ -176,6 +193,9 @@ function crossProblems(docs: Obj[]): string[] {
       .map((d) => [d.metadata.name, d.spec.ports.map((p: Obj) => p.port)]),
   );
   const jobs = new Set(docs.filter((d) => d.kind === 'Job').map((d) => d.metadata.name as string));
+  const secrets = new Map<string, Obj>(
+    docs.filter((d) => d.kind === 'Secret').map((d) => [d.metadata.name, { ...d.stringData, ...d.data }]),
+  );
   const accounts = new Set(
     docs.filter((d) => d.kind === 'ServiceAccount').map((d) => d.metadata.name as string),
   );
@@ -196,6 +216,12 @@ function crossProblems(docs: Obj[]): string[] {
         }
     const spec: Obj | undefined = d.spec?.template?.spec;
     if (spec === undefined) continue;
+    for (const c of spec.containers)
+      for (const e of c.env ?? []) {
+        const ref: Obj | undefined = e.valueFrom?.secretKeyRef;
+        if (ref !== undefined && secrets.get(ref.name)?.[ref.key] === undefined)
+          out.push(`${d.metadata.name}: env ${e.name} reads ${ref.name}/${ref.key}, which no Secret has`);
+      }
     if (spec.serviceAccountName !== undefined && !accounts.has(spec.serviceAccountName))
       out.push(`${d.kind} ${d.metadata.name}: no ServiceAccount ${spec.serviceAccountName}`);
     for (const c of spec.initContainers ?? []) {
@@ -278,6 +304,16 @@ describe('export kubernetes: every golden document is a valid Kubernetes object'
     // And across documents: a wait for a Service that is not there.
     const withoutDb = good.filter((d) => !(d.kind === 'Service' && d.metadata.name === 'db'));
     expect(crossProblems(withoutDb)).toEqual(['migrate: waits for db:5432, which no Service has']);
+    // A Deployment that reads a Secret the file does not hold, or a key it does not have.
+    const env = documents(readFileSync(join(GOLDEN, 'env-file/kubernetes.yaml'), 'utf8'));
+    expect(crossProblems(env.filter((d) => d.kind !== 'Secret'))).toEqual(
+      ['A', 'B', 'C', 'OVERRIDE', 'D'].map((k) => `web: env ${k} reads web-env/${k}, which no Secret has`),
+    );
+    const secret = env.find((d) => d.kind === 'Secret')!;
+    delete secret.stringData.D;
+    expect(crossProblems(env)).toEqual(['web: env D reads web-env/D, which no Secret has']);
+    secret.metadata.name = 'Web_Env';
+    expect(problems(secret)).toEqual(['Secret Web_Env: bad name']);
     // A document that is not YAML at all.
     expect(() => documents('---\nkind: [Deployment\n')).toThrow();
   });

@@ -7,14 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { ServiceSpec } from '../../src/core/model.js';
 import { AUTO_PORT_TOKEN } from '../../src/core/model.js';
+import { exportKubernetes } from '../../src/export/kubernetes.js';
 import {
   AUTO_CONTAINER_PORT,
   cpuQuantity,
-  exportKubernetes,
-  kubeNames,
   kubeText,
   memoryQuantity,
-} from '../../src/export/kubernetes.js';
+} from '../../src/export/kubernetes-container.js';
+import { kubeNames } from '../../src/export/kubernetes-names.js';
 import { desiredIn, service } from '../helpers/desired.js';
 
 const DIR = '/home/ann/ocr-ui';
@@ -35,20 +35,65 @@ describe('export kubernetes: the mapping', () => {
     expect(kubeText('costs $5', null)).toBe('costs $5');
     expect(kubeText('echo $(date) $$ $HOME', null)).toBe('echo $$(date) $$$ $HOME');
     expect(kubeText(`--port ${AUTO_PORT_TOKEN}`, 8000)).toBe('--port 8000');
-    const c = container(
-      objects([spec('web', { command: 'echo $(hostname) pid $$', env: { A: '$(B)' } })])[0],
-    );
+    const web = spec('web', { command: 'echo $(hostname) pid $$', env: { A: '$(B)' } });
+    const c = container(objects([web], { inlineEnv: true })[0]);
     expect(c.args).toEqual(['echo $$(hostname) pid $$$']);
     expect(c.env).toEqual([{ name: 'A', value: '$$(B)' }]);
+    // A Secret's value is not expanded: it is written as the manifest has it.
+    expect(find(objects([web]), 'Secret', 'web-env')!.stringData).toEqual({ A: '$(B)' });
   });
 
   it('strings stay strings for a YAML 1.1 reader such as kubectl', () => {
     const values = ['yes', 'no', 'on', 'off', 'y', 'N', '1:20', '0755', '1_000', 'true', '~', '2001-12-14'];
     const env = Object.fromEntries(values.map((v, i) => [`V${i}`, v]));
-    const { content } = exportKubernetes(desiredIn(DIR, 'ocr', [spec('web', { env })]), {});
-    for (const v of values) expect(content).toContain(`value: "${v}"`);
-    const [doc] = parseAllDocuments(content, { version: '1.1' }).map((d) => d.toJS() as Obj);
+    const inline = exportKubernetes(desiredIn(DIR, 'ocr', [spec('web', { env })]), { inlineEnv: true });
+    for (const v of values) expect(inline.content).toContain(`value: "${v}"`);
+    const [doc] = parseAllDocuments(inline.content, { version: '1.1' }).map((d) => d.toJS() as Obj);
     expect(container(doc).env.map((e: Obj) => e.value)).toEqual(values);
+    const { content } = exportKubernetes(desiredIn(DIR, 'ocr', [spec('web', { env })]), {});
+    const [secret] = parseAllDocuments(content, { version: '1.1' }).map((d) => d.toJS() as Obj);
+    expect(Object.values(secret!.stringData)).toEqual(values);
+  });
+
+  it('env values go to a Secret per service, read by secretKeyRef; PORT stays inline; inlineEnv inlines them', () => {
+    const services = [
+      spec('api', { port: 8600, env: { DB_PASSWORD: 'hunter2', PORT: '1' } }),
+      spec('ui', { port: 'auto', env: { API: `http://api:8600/?p=${AUTO_PORT_TOKEN}` } }),
+      spec('worker'),
+    ];
+    const docs = objects(services);
+    expect(docs.map((d) => `${d.kind} ${d.metadata.name}`)).toEqual([
+      'Secret api-env',
+      'Deployment api',
+      'Service api',
+      'Secret ui-env',
+      'Deployment ui',
+      'Service ui',
+      'Deployment worker',
+    ]);
+    const secret = find(docs, 'Secret', 'api-env')!;
+    expect(secret.type).toBe('Opaque');
+    expect(secret.metadata.labels['app.kubernetes.io/name']).toBe('api');
+    expect(secret.stringData).toEqual({ DB_PASSWORD: 'hunter2' });
+    expect(container(find(docs, 'Deployment', 'api')).env).toEqual([
+      { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'api-env', key: 'DB_PASSWORD' } } },
+      { name: 'PORT', value: '8600' },
+    ]);
+    // The value is in the Secret and nowhere else.
+    const { content } = exportKubernetes(desiredIn(DIR, 'ocr', services), {});
+    expect(content.split('hunter2').length).toBe(2);
+    expect(find(docs, 'Secret', 'ui-env')!.stringData).toEqual({
+      API: `http://api:8600/?p=${AUTO_CONTAINER_PORT}`,
+    });
+    expect(find(docs, 'Secret', 'worker-env')).toBeUndefined();
+    expect(container(find(docs, 'Deployment', 'worker')).env).toBeUndefined();
+
+    const inline = objects(services, { inlineEnv: true });
+    expect(inline.some((d) => d.kind === 'Secret')).toBe(false);
+    expect(container(find(inline, 'Deployment', 'api')).env).toEqual([
+      { name: 'DB_PASSWORD', value: 'hunter2' },
+      { name: 'PORT', value: '8600' },
+    ]);
   });
 
   it("the process gets the manifest's environment and no Service links", () => {
@@ -57,9 +102,10 @@ describe('export kubernetes: the mapping', () => {
       expect(d.spec.template.spec.enableServiceLinks).toBe(false);
     // PORT is uiprocs' own: the manifest's PORT gives way to it, as when uiprocs starts it.
     expect(container(find(docs, 'Deployment', 'postgres')).env).toEqual([
-      { name: 'MODE', value: 'x' },
+      { name: 'MODE', valueFrom: { secretKeyRef: { name: 'postgres-env', key: 'MODE' } } },
       { name: 'PORT', value: '5432' },
     ]);
+    expect(find(docs, 'Secret', 'postgres-env')!.stringData).toEqual({ MODE: 'x' });
   });
 
   it('names are DNS labels, unique in manifest order, and the manifest name is kept', () => {

@@ -105,7 +105,7 @@ describe('parseEnvFile', () => {
 
   it('reports malformed lines with their line number', () => {
     expect(parseEnvFile('A=1\nnot a pair\n').problems).toEqual([
-      { line: 2, message: 'line 2 is not KEY=VALUE' },
+      { line: 2, message: 'line 2 is not KEY=VALUE: it has no "="' },
     ]);
   });
 });

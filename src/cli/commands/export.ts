@@ -13,7 +13,7 @@
  * which file each command's program is (this machine's PATH when writing; when checking,
  * what the previous units recorded, so a runner with another PATH checks the rest).
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Result } from '../../core/model.js';
 import { fail, ok } from '../../core/model.js';
@@ -22,6 +22,7 @@ import { EXPORT_FORMATS, type ExportFile, type ExportFormat } from '../../export
 import { pathResolver, type ResolveExecutable } from '../../export/executables.js';
 import { renderExport } from '../../export/index.js';
 import { recordedExecutables, unitName } from '../../export/systemd.js';
+import { writeExportFile } from '../../export/write.js';
 import { displayPath } from '../../manifest/display.js';
 import { loadManifest } from '../../manifest/load.js';
 import type { Context } from '../context.js';
@@ -33,6 +34,7 @@ export interface ExportOptions {
   projectDir?: string;
   namespace?: string;
   ingress?: string;
+  inlineEnv?: boolean;
 }
 
 /** Where systemd units go without `-o`. */
@@ -54,6 +56,11 @@ export default async function exportCommand(
       message: `export ${format} --check: name the exported file with -o FILE`,
     });
 
+  if (opts.inlineEnv && format !== 'kubernetes')
+    return fail({
+      reason: 'usage',
+      message: `export ${format}: --inline-env applies to kubernetes only (${format} writes env values in the file itself, 0600)`,
+    });
   if (opts.projectDir !== undefined && format !== 'systemd')
     return fail({
       reason: 'usage',
@@ -95,6 +102,7 @@ export default async function exportCommand(
     fileDir: file === undefined ? ctx.cwd : dirname(file),
     ...(opts.namespace === undefined ? {} : { namespace: opts.namespace }),
     ...(opts.ingress === undefined ? {} : { ingress: opts.ingress }),
+    ...(opts.inlineEnv === true ? { inlineEnv: true } : {}),
   });
   if (!opts.check) for (const w of warnings) ctx.err(`warning: ${w}\n`);
 
@@ -109,18 +117,18 @@ export default async function exportCommand(
       );
     return write(
       ctx,
-      files.map((f) => ({ path: join(out, f.name), content: f.content })),
+      files.map((f) => ({ path: join(out, f.name), content: f.content, private: f.private === true })),
       previous.filter((n) => !files.some((f) => f.name === n)).map((n) => join(out, n)),
     );
   }
 
-  const content = files[0]!.content;
+  const { content } = files[0]!;
   if (file === undefined) {
     ctx.out(content);
     return ok(0);
   }
   if (opts.check) return report(ctx, staleFiles([{ name: file, content }], readText), null, files);
-  return write(ctx, [{ path: file, content }], []);
+  return write(ctx, [{ path: file, content, private: files[0]!.private === true }], []);
 }
 
 /**
@@ -146,11 +154,15 @@ function report(ctx: Context, stale: Stale[], dir: string | null, files: ExportF
   return ok(1);
 }
 
-function write(ctx: Context, files: { path: string; content: string }[], obsolete: string[]): Result<number> {
+/** Each file atomically, 0600 when it carries commands and environment (export/write.ts). */
+function write(
+  ctx: Context,
+  files: { path: string; content: string; private: boolean }[],
+  obsolete: string[],
+): Result<number> {
   try {
     for (const f of files) {
-      mkdirSync(dirname(f.path), { recursive: true });
-      writeFileSync(f.path, f.content);
+      writeExportFile(f.path, f.content, f.private);
       ctx.err(`wrote ${displayPath(f.path, ctx.cwd)}\n`);
     }
     for (const path of obsolete) {
