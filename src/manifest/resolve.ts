@@ -40,7 +40,7 @@ import { displayPath } from './display.js';
 import { parseEnvFile } from './envfile.js';
 
 import { interpolate } from './interpolate.js';
-import { diagnostic, type Locator, SourceText } from './locate.js';
+import { diagnostic, type Locator } from './locate.js';
 import { dependencyEntries, rawTasks } from './rules.js';
 import {
   HEALTH_PROBE_KINDS,
@@ -440,24 +440,25 @@ class Resolver {
     }
     const { vars, problems } = parseEnvFile(text);
     if (problems.length > 0) {
-      const src = new SourceText(text);
       const file = displayPath(abs, this.ctx.cwd);
-      const at = (line: number) => {
-        const sourceLine = src.lineText(line);
-        return { file, line, column: 1, length: sourceLine.trimEnd().length, sourceLine };
-      };
+      // No sourceLine: the error names the file and line and says why, never the text,
+      // which may be a secret (issue #20: `env_file: /etc/shadow` echoed password hashes
+      // to the terminal, to --json and to the dashboard's /api/plan).
+      const at = (line: number) => ({ file, line, column: 1, length: 1 });
       const hint = 'env files hold KEY=VALUE lines, # comments and blank lines';
       // A few located errors say what is wrong; a file that is not an env file at all
       // (env_file: /etc/passwd) would otherwise print one per line.
       for (const p of problems.slice(0, ENV_FILE_PROBLEMS_SHOWN)) {
-        this.diags.push(diagnostic(at(p.line), p.message.replace(/^line \d+ /, 'this line '), hint));
+        this.diags.push(
+          diagnostic(at(p.line), p.message.replace(/^line \d+ /, `line ${p.line} of ${file} `), hint),
+        );
       }
       const rest = problems.slice(ENV_FILE_PROBLEMS_SHOWN);
       if (rest.length > 0) {
         this.diags.push(
           diagnostic(
             at(rest[0]!.line),
-            `this line and ${rest.length - 1} more after it are not KEY=VALUE either (${problems.length} in all); is ${file} an env file?`,
+            `line ${rest[0]!.line} and ${rest.length - 1} more after it are not KEY=VALUE either (${problems.length} in all); is ${file} an env file?`,
             hint,
           ),
         );

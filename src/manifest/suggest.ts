@@ -50,3 +50,42 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   const c = closest(word, candidates);
   return c === undefined ? undefined : `did you mean "${c}"?`;
 }
+
+/**
+ * Keys people bring from docker compose and pm2, with uiprocs' spelling (issue #20, item 11):
+ * edit distance finds none of these (`environment` is 8 edits from `env`), and they are the
+ * commonest unknown fields in a first manifest. Each applies only where its target field
+ * is allowed (`allowed`), so `test` is only explained under `healthcheck`.
+ */
+const FOREIGN_KEYS: Record<string, { target: string; hint: string }> = {
+  environment: { target: 'env', hint: 'did you mean "env"? (compose\'s environment: is env: here)' },
+  working_dir: { target: 'cwd', hint: 'did you mean "cwd"? (compose\'s working_dir: is cwd: here)' },
+  ports: { target: 'port', hint: 'did you mean "port"? (one port per service: port: 3000, or "auto")' },
+  autorestart: {
+    target: 'restart',
+    hint: 'did you mean "restart"? (pm2\'s autorestart: true is restart: always, false is restart: no)',
+  },
+  test: {
+    target: 'command',
+    hint: 'compose\'s healthcheck.test is a command here: healthcheck: { command: [curl, -f, "http://…"] }, or http: /health',
+  },
+};
+
+/** The hint for a key from compose/pm2 whose uiprocs field is in `allowed`, else undefined. */
+export function foreignKeyHint(key: string, allowed: readonly string[]): string | undefined {
+  const f = Object.hasOwn(FOREIGN_KEYS, key) ? FOREIGN_KEYS[key] : undefined;
+  return f && allowed.includes(f.target) ? f.hint : undefined;
+}
+
+/** Compose's depends_on conditions, in uiprocs' words. */
+const COMPOSE_CONDITIONS: Record<string, string> = {
+  service_completed_successfully: 'completed',
+  service_healthy: 'ready',
+  service_started: 'started',
+};
+
+/** `did you mean condition: completed?` for a compose condition where uiprocs wants its own, else undefined. */
+export function composeConditionHint(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !Object.hasOwn(COMPOSE_CONDITIONS, value)) return undefined;
+  return `did you mean "condition: ${COMPOSE_CONDITIONS[value]}"? (compose's ${value})`;
+}

@@ -16,7 +16,7 @@ import type { Diagnostic } from '../core/model.js';
 import { sortAndDedupe } from './diagnostic-order.js';
 import { validate as compiled } from './generated/validate-manifest.js';
 import { diagnostic, type Locator } from './locate.js';
-import { didYouMean } from './suggest.js';
+import { composeConditionHint, didYouMean, foreignKeyHint } from './suggest.js';
 import { type Path, type PathSeg, showPath } from './types.js';
 import { quoteValueHint } from './value-rules.js';
 
@@ -85,7 +85,7 @@ export function explainErrors(errors: AjvError[], data: unknown, locator: Locato
         diagnostic(
           locator.at(full, 'key'),
           `${showPath(full)} is not a known field`,
-          didYouMean(key, allowed),
+          foreignKeyHint(key, allowed) ?? didYouMean(key, allowed),
         ),
       );
     } else if (e.keyword === 'required') {
@@ -135,7 +135,7 @@ function mustBe(path: Path, expected: string, data: unknown, locator: Locator, h
   return diagnostic(
     locator.at(path, which),
     `${subject} must be ${expected}`,
-    hint ?? colonHint(path, value),
+    hint ?? colonHint(path, value) ?? composeConditionHint(value),
   );
 }
 
