@@ -6,7 +6,7 @@
  * Every string that comes from the project (service names, log lines, URLs, errors) reaches
  * the DOM through textContent or a checked attribute, never innerHTML: a log line is
  * untrusted text. Controls carry `data-service` / `data-group` / `data-project` and
- * `data-action`, so tests and users' scripts can find them (DASHBOARD-API.md).
+ * `data-action`, so tests and users' scripts can find them (docs/DASHBOARD-API.md).
  */
 
 /** How much history the CPU and memory sparklines show. */
@@ -82,15 +82,21 @@ function h(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** The session token the server set in a SameSite=Strict cookie; echoed in a header on every POST. */
+/**
+ * The session token, echoed in the X-Uiprocs-Token header of every POST. The cookie that
+ * carries it is HttpOnly (no script on this host, whatever its port, can read it), so the
+ * page asks GET /api/session, which answers this page only (src/dashboard/security.ts).
+ */
+let session = null;
 function token() {
-  // One cookie per dashboard port (cookies ignore ports): uiprocs_token_<port>.
-  const name = `uiprocs_token_${location.port || (location.protocol === 'https:' ? '443' : '80')}`;
-  for (const part of document.cookie.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
-  }
-  return '';
+  session ??= getJson('/api/session').then(
+    (s) => String(s?.token ?? ''),
+    () => {
+      session = null;
+      return '';
+    },
+  );
+  return session;
 }
 
 function formatUptime(ms) {
@@ -137,8 +143,17 @@ const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07/g;
 async function getJson(path) {
   const res = await fetch(path, { headers: { accept: 'application/json' } });
   const body = await res.json().catch(() => null);
-  if (!res.ok) throw new Error(body?.error ?? `${path}: HTTP ${res.status}`);
+  if (!res.ok)
+    throw Object.assign(new Error(body?.error ?? `${path}: HTTP ${res.status}`), { status: res.status });
   return body;
+}
+
+/**
+ * A failed read, shown unless it is 409 (the manifest cannot be used): the plan pane
+ * shows those located errors already, and saying them again per read showed them thrice.
+ */
+function readFailed(what, error) {
+  if (error.status !== 409) showError(what, error.message);
 }
 
 // ---------------------------------------------------------------- messages
@@ -167,11 +182,15 @@ async function act(path, what, button) {
     button.setAttribute('aria-busy', 'true');
   }
   try {
-    const res = await fetch(path, { method: 'POST', headers: { 'X-Uiprocs-Token': token() } });
+    const res = await fetch(path, { method: 'POST', headers: { 'X-Uiprocs-Token': await token() } });
     const body = await res.json().catch(() => null);
     if (!res.ok || body?.ok === false) {
       const why = body?.error ?? `HTTP ${res.status} ${res.statusText}`;
-      showError(what, res.status === 403 ? `${why} (was the dashboard restarted? reload the page)` : why);
+      if (res.status === 401 || res.status === 403) session = null;
+      showError(
+        what,
+        res.status === 401 ? `${why} (the token changed? open the URL \`uiprocs ps\` prints)` : why,
+      );
     } else {
       const n = body?.actions?.length ?? 0;
       showMessage(
@@ -265,7 +284,7 @@ async function refreshProject() {
   try {
     renderProject(await getJson('/api/project'));
   } catch (error) {
-    showError('project', error.message);
+    readFailed('project', error);
   }
 }
 
@@ -312,12 +331,17 @@ function updateRow(entry, row, now) {
   entry.receivedAt = now;
   text(c.groups, [...(row.group ?? []), ...(row.task ? ['task'] : [])].join(' '));
   // Status: the word (coloured by class), the health, and how the last process ended.
+  // A clean exit (0) is how a task or a finished job ends: not shown as a failure.
   const exited = row.status === 'exited';
+  const failed = exited && !(row.exit_code === 0 && row.exit_signal == null);
   text(c.status, exited ? exitText(row) : row.status);
   const tone =
-    row.health === 'unhealthy' || exited || row.status === 'stale'
+    row.health === 'unhealthy' || failed || row.status === 'stale'
       ? 'bad'
-      : row.status === 'starting' || row.status === 'untracked' || row.health === 'starting'
+      : row.status === 'starting' ||
+          row.status === 'restarting' ||
+          row.status === 'untracked' ||
+          row.health === 'starting'
         ? 'warn'
         : row.status === 'running' || row.status === 'completed'
           ? 'ok'
@@ -327,6 +351,11 @@ function updateRow(entry, row, now) {
   if (row.health) detail.push(row.health);
   if (!exited && (row.exit_code != null || row.exit_signal != null)) detail.push(`last ${exitText(row)}`);
   if (row.supervised) detail.push('supervised');
+  // Why RESTARTS moved: the last restart uiprocs made on its own, and when.
+  if (row.last_restart)
+    detail.push(
+      `restarted ${formatUptime(Math.max(0, Date.now() - Date.parse(row.last_restart.at)))} ago: ${row.last_restart.cause}`,
+    );
   text(c.detail, detail.join(' · '));
   // The note of `ps` (not in the manifest, stray processes, a memory limit hit…) under it.
   text(c.note, row.note);
@@ -696,7 +725,7 @@ async function loadTail() {
     if (body.path) renderLogPath(body.path);
   } catch (error) {
     if (load !== state.logLoad) return;
-    showError(`log of ${sel}`, error.message);
+    readFailed(`log of ${sel}`, error);
   }
   const pending = state.logPending;
   state.logPending = null;
@@ -740,8 +769,8 @@ function connect() {
     text(el.conn, 'live');
     el.conn.className = 'conn live';
     if (lostOnce) {
-      // A restarted dashboard has a new session token: GET / sets its cookie again.
-      fetch('/', { cache: 'no-store' }).catch(() => undefined);
+      // A dashboard served again (the supervisor replaced) keeps the project's token; ask anew anyway.
+      session = null;
       // Lines written while the stream was down are only in the files.
       loadTail();
       refreshProject();
@@ -782,7 +811,7 @@ function connect() {
 
 // ---------------------------------------------------------------- start
 
-/** A `?token=` in the address (a non-loopback --host) is in the cookie now: keep it out of history. */
+/** The `?token=` the page was opened with is in the cookie now: keep it out of history and sight. */
 if (new URLSearchParams(location.search).has('token')) history.replaceState(null, '', location.pathname);
 
 const services = getJson('/api/services');
@@ -790,7 +819,7 @@ const project = getJson('/api/project');
 connect();
 services.then(
   (rows) => state.live || renderRows(rows),
-  (error) => showError('services', error.message),
+  (error) => readFailed('services', error),
 );
-project.then(renderProject, (error) => showError('project', error.message));
+project.then(renderProject, (error) => readFailed('project', error));
 loadTail();

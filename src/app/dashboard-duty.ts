@@ -33,7 +33,12 @@ export function dashboardDuty(deps: DashboardDutyDeps): DashboardDuty {
 
   const open = async (desired: Desired, port: number) => {
     const { startDashboard } = await import('../dashboard/server.js');
+    const { dashboardToken } = await import('../state/dashboard-token.js');
+    const token = dashboardToken(desired.stateDir);
+    if (!token.ok && 'message' in token.error)
+      deps.say(`dashboard: ${token.error.message}; its token lasts this run only`);
     const started = await startDashboard({
+      token: token.ok ? token.value : undefined,
       input: { file: desired.manifestPath, cwd: desired.projectDir, env: deps.env },
       manifestPath: desired.manifestPath,
       port,

@@ -15,6 +15,7 @@ import type { ServerResponse } from 'node:http';
 import type { StatusRow } from '../app/status.js';
 import type { Desired } from '../core/model.js';
 import { followLogs } from '../logs/follow.js';
+import { MAX_QUEUED_BYTES } from './limits.js';
 import type { PlanView } from './plan-view.js';
 import type { ProjectSource, ProjectView } from './project-source.js';
 
@@ -65,43 +66,66 @@ export function createHub(deps: HubDeps): Hub {
     plan?: PlanView;
     planSig?: string;
   } = {};
-  let logs: { sig: string; stop: AbortController } | undefined;
+  let logs: { sig: string; stop: AbortController; ready: Promise<void> } | undefined;
   let lastError = '';
 
+  /**
+   * Writes to every stream; one whose unsent bytes passed MAX_QUEUED_BYTES (it stopped
+   * reading) is dropped rather than buffered without end (limits.ts).
+   */
+  const send = (res: ServerResponse, text: string) => {
+    if (res.writableLength > MAX_QUEUED_BYTES) {
+      clients.delete(res);
+      res.destroy();
+      return;
+    }
+    res.write(text);
+  };
   const broadcast = (text: string) => {
-    for (const res of clients) res.write(text);
+    for (const res of clients) send(res, text);
   };
 
-  /** (Re)starts following the logs of the manifest's services when that set changed. */
-  const followServices = (desired: Desired | undefined) => {
+  /**
+   * (Re)starts following the logs of the manifest's services when that set changed;
+   * resolves once every follower has fixed its position in its file. The first `services`
+   * frame waits for that: a page loads its tail when it connects, and a line printed
+   * between that and an unstarted follower would be lost (CI caught it once).
+   */
+  const followServices = (desired: Desired | undefined): Promise<void> => {
     const sources = desired
       ? Object.values(desired.services).map((s) => ({ name: s.name, path: s.log.path }))
       : [];
     const sig = JSON.stringify(sources);
-    if (logs?.sig === sig) return;
+    if (logs?.sig === sig) return logs.ready;
     logs?.stop.abort();
     const stop = new AbortController();
     // One signal ends every follower: one listener each, not a leak.
     setMaxListeners(sources.length + 10, stop.signal);
-    logs = { sig, stop };
-    for (const source of sources)
-      void followLogs([source], {
-        signal: stop.signal,
-        tail: 0,
-        prefix: false,
-        color: false,
-        pollMs: 1000,
-        out: (block) => {
-          for (const line of block.split('\n').slice(0, -1))
-            broadcast(frame('log', { service: source.name, line }));
-        },
-      });
+    const ready = sources.map(
+      (source) =>
+        new Promise<void>((started) => {
+          void followLogs([source], {
+            signal: stop.signal,
+            tail: 0,
+            prefix: false,
+            color: false,
+            pollMs: 1000,
+            started,
+            out: (block) => {
+              for (const line of block.split('\n').slice(0, -1))
+                broadcast(frame('log', { service: source.name, line }));
+            },
+          }).finally(started);
+        }),
+    );
+    logs = { sig, stop, ready: Promise.all(ready).then(() => undefined) };
+    return logs.ready;
   };
 
   const lookOnce = async (): Promise<void> => {
     const view = await deps.source.current();
     const desired = view.rows.ok ? view.rows.value : undefined;
-    if (clients.size > 0) followServices(view.strict.ok ? view.strict.value : undefined);
+    if (clients.size > 0) await followServices(view.strict.ok ? view.strict.value : undefined);
     let rows = last.rows;
     if (desired) {
       rows = await deps.rowsOf(desired);
@@ -179,8 +203,8 @@ export function createHub(deps: HubDeps): Hub {
       // A later client gets what the others already have, then the changes.
       void (looking ?? Promise.resolve()).then(() => {
         if (!clients.has(res)) return;
-        if (last.rows) res.write(frame('services', last.rows));
-        if (last.plan) res.write(frame('plan', last.plan));
+        if (last.rows) send(res, frame('services', last.rows));
+        if (last.plan) send(res, frame('plan', last.plan));
       });
     },
     poke() {

@@ -11,9 +11,9 @@ import type { System } from '../runtime/system.js';
 import { readHolder } from '../supervisor/record.js';
 
 export function projectInfo(desired: Desired, system: System, now = Date.now()) {
-  const sup = desired.recordsOnly
-    ? { kind: 'missing' as const }
-    : readHolder(desired.stateDir, 'supervisor', system);
+  // A records-only project (the manifest cannot be used) has the state dir all the same:
+  // its supervisor, if one runs, is still there and still restarts.
+  const sup = readHolder(desired.stateDir, 'supervisor', system);
   return {
     project: desired.project,
     manifest: desired.manifestPath,

@@ -14,6 +14,7 @@ export type Route =
   | { kind: 'logs'; service: string; lines: number }
   | { kind: 'plan' }
   | { kind: 'events' }
+  | { kind: 'session' }
   | { kind: 'action'; verb: 'start' | 'stop' | 'restart'; target: string | undefined };
 
 export type Routed =
@@ -60,6 +61,7 @@ export function route(method: string, url: string): Routed {
     if (what === 'services') return get({ kind: 'services' });
     if (what === 'plan') return get({ kind: 'plan' });
     if (what === 'events') return get({ kind: 'events' });
+    if (what === 'session') return get({ kind: 'session' });
     if (what === 'up' || what === 'down' || what === 'restart')
       return post({ kind: 'action', verb: PROJECT_VERBS[what], target: undefined });
     return notFound;

@@ -10,18 +10,28 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
+import { basename, dirname } from 'node:path';
 import type { ProjectInput } from '../app/project.js';
 import { gatherPsRows } from '../app/ps-rows.js';
 import { fail, ok, type Result } from '../core/model.js';
+import { version } from '../core/version.js';
 import type { System } from '../runtime/system.js';
+import { newToken } from '../state/dashboard-token.js';
 import { runAction } from './actions.js';
 import { createHub } from './events.js';
+import {
+  connectionCap,
+  HEADERS_TIMEOUT_MS,
+  KEEP_ALIVE_TIMEOUT_MS,
+  MAX_STREAMS,
+  REQUEST_TIMEOUT_MS,
+} from './limits.js';
 import { liveRows } from './live-rows.js';
 import { planView } from './plan-view.js';
 import { type ProjectSource, projectSource } from './project-source.js';
 import { logLines, projectInfo } from './reads.js';
 import { route } from './routes.js';
-import { hostHeaderOf, isLoopbackHost, judge, makeGate, newToken, tokenCookie } from './security.js';
+import { hostHeaderOf, judge, makeGate, tokenCookie } from './security.js';
 import { defaultAssetsDir, staticFiles } from './static-files.js';
 
 export interface DashboardOptions {
@@ -46,10 +56,15 @@ export interface DashboardOptions {
    * when it changes. A supervisor serving the page can hand in its own.
    */
   source?: ProjectSource;
+  /**
+   * The project's session token (state/dashboard-token.ts), so the URL `up`/`ps` print and
+   * the token file open this dashboard; default: a token of this run only.
+   */
+  token?: string;
 }
 
 export interface Dashboard {
-  /** What to open: with a non-loopback host, it carries `?token=`. */
+  /** What to open: it carries `?token=`, the only way in for a browser. */
   url: string;
   port: number;
   token: string;
@@ -90,7 +105,7 @@ function ownNames(bind: string): string[] {
 
 export async function startDashboard(opts: DashboardOptions): Promise<Result<Dashboard>> {
   const host = opts.host ?? '127.0.0.1';
-  const token = newToken();
+  const token = opts.token ?? newToken();
   const source = opts.source ?? projectSource(opts.input, opts.manifestPath);
   const files = staticFiles(opts.assetsDir ?? defaultAssetsDir());
   const rowsOf = async (desired: Parameters<typeof gatherPsRows>[0]) =>
@@ -110,7 +125,9 @@ export async function startDashboard(opts: DashboardOptions): Promise<Result<Das
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
     const verdict = judge({ method, url, headers: req.headers }, gate);
-    if (!verdict.ok) return sendJson(res, verdict.status, { ok: false, error: verdict.error });
+    // A refused connection is closed after its answer: it holds no slot (limits.ts).
+    if (!verdict.ok)
+      return sendJson(res, verdict.status, { ok: false, error: verdict.error }, { Connection: 'close' });
     const routed = route(method, url);
     if (!routed.ok)
       return sendJson(
@@ -139,8 +156,18 @@ export async function startDashboard(opts: DashboardOptions): Promise<Result<Das
         return;
       }
       case 'events':
+        if (hub.clients() >= MAX_STREAMS)
+          return sendJson(
+            res,
+            503,
+            { ok: false, error: `${MAX_STREAMS} event streams are open already; close a page and retry` },
+            { 'Retry-After': '5', Connection: 'close' },
+          );
         hub.add(res);
         return;
+      case 'session':
+        // Only the owner's page gets here (it has the cookie): it echoes the token in its POSTs.
+        return sendJson(res, 200, { token });
       case 'action': {
         const answer = await runAction(opts.input, r.verb, r.target === undefined ? [] : [r.target]);
         hub.poke();
@@ -151,6 +178,21 @@ export async function startDashboard(opts: DashboardOptions): Promise<Result<Das
     }
     const view = await source.current();
     if (r.kind === 'plan') return sendJson(res, 200, await planView(view.strict, runtime));
+    // A manifest that cannot be used and no records: nothing runs, which is an answer; the
+    // plan shows the located errors (once: not again as an error of every read).
+    if (!view.rows.ok && view.rows.error.reason === 'manifest-invalid') {
+      if (r.kind === 'services') return sendJson(res, 200, []);
+      if (r.kind === 'project')
+        return sendJson(res, 200, {
+          project: basename(dirname(source.manifestPath)),
+          manifest: source.manifestPath,
+          state_dir: null,
+          groups: {},
+          services: [],
+          supervisor: null,
+          version: version(),
+        });
+    }
     if (!view.rows.ok) {
       const { formatFailure } = await import('../ui/failure.js');
       return sendJson(res, 409, {
@@ -177,6 +219,10 @@ export async function startDashboard(opts: DashboardOptions): Promise<Result<Das
       else res.end();
     });
   });
+  server.maxConnections = connectionCap();
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   const listened = await new Promise<Result<number>>((resolve) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       const why =
@@ -204,7 +250,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Result<Das
   gate = makeGate(host, port, token, ownNames(host));
   const base = `http://${hostHeaderOf(host, port)}/`;
   return ok({
-    url: isLoopbackHost(host) ? base : `${base}?token=${token}`,
+    url: `${base}?token=${token}`,
     port,
     token,
     close: () =>

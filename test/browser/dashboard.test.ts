@@ -11,7 +11,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { get } from 'node:http';
+import { createServer, get } from 'node:http';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -93,9 +93,9 @@ async function startDashboard(p: E2eProject, host?: string): Promise<string> {
     },
     { timeout: 15_000, what: `the dashboard's URL line (stderr so far: ${err})` },
   );
-  if (host === undefined) expect(url).toBe(`http://127.0.0.1:${port}/`);
-  else
-    expect(url).toMatch(new RegExp(`^http://${host.replaceAll('.', '\\.')}:${port}/\\?token=[0-9a-f]{64}$`));
+  expect(url).toMatch(
+    new RegExp(`^http://${(host ?? '127.0.0.1').replaceAll('.', '\\.')}:${port}/\\?token=[0-9a-f]{64}$`),
+  );
   return url;
 }
 
@@ -347,7 +347,7 @@ services:
     const url = await startDashboard(p, '127.0.0.2');
     // Without the token, nothing: the page itself is refused.
     const bare = url.replace(/\?token=.*/, '');
-    expect((await httpGet(bare)).status).toBe(403);
+    expect((await httpGet(bare)).status).toBe(401);
     const page = await openPage(url);
     expect(page.url()).toBe(bare);
     await expect.poll(() => pagePid(page, 'web')).toBe(first);
@@ -360,6 +360,104 @@ services:
       { timeout: 10_000, what: 'web restarted' },
     );
     expect(await page.locator('[data-error]').count()).toBe(0);
+  }, 60_000);
+
+  it('a page on another port of 127.0.0.1 (a UI uiprocs runs) can neither read the cookie nor act', async () => {
+    const p = track(e2eProject());
+    const port = await freePort();
+    p.write(`services:\n  web: { command: node ${serve} ${port}, port: ${port} }\n`);
+    await p.ok(['up']);
+    const first = pidOf(p, 'web')!;
+    const url = await startDashboard(p);
+    const dash = new URL(url);
+    // The owner opened the dashboard: this browser holds its cookie.
+    const page = await openPage(url);
+    expect(page.url()).toBe(`${dash.origin}/`);
+    const [cookie] = (await context!.cookies()).filter((c) => c.name === `uiprocs_token_${dash.port}`);
+    expect(cookie).toMatchObject({
+      httpOnly: true,
+      sameSite: 'Strict',
+      value: dash.searchParams.get('token'),
+    });
+
+    // Another UI on this host (cookies ignore ports: the same cookie jar), hostile.
+    const evilPort = await freePort();
+    const evil = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<!doctype html><title>another ui</title><p>hello</p>');
+    });
+    await new Promise<void>((done) => evil.listen(evilPort, '127.0.0.1', done));
+    try {
+      const other = await context!.newPage();
+      await other.goto(`http://127.0.0.1:${evilPort}/`);
+      // Run in that page (a string: this file is not type-checked against the DOM).
+      const seen = (await other.evaluate(`(async (base) => {
+        const out = { cookie: document.cookie };
+        try {
+          const r = await fetch(base + '/api/session', { credentials: 'include' });
+          out.session = 'read: ' + (await r.text());
+        } catch (e) {
+          out.session = 'blocked: ' + e.message;
+        }
+        try {
+          const r = await fetch(base + '/api/services/web/stop', { method: 'POST', credentials: 'include', mode: 'no-cors' });
+          out.post = 'answered (' + r.type + ')';
+        } catch (e) {
+          out.post = 'failed: ' + e.message;
+        }
+        return out;
+      })(${JSON.stringify(dash.origin)})`)) as Record<string, string>;
+      expect(seen.cookie).not.toContain('uiprocs_token');
+      expect(seen.session).toMatch(/^blocked/);
+      // The no-cors POST was answered (refused) before fetch resolved: had it stopped web, web would be gone.
+      expect(seen.post).toBe('answered (opaque)');
+      expect(isGone(first)).toBe(false);
+      expect(pidOf(p, 'web')).toBe(first);
+
+      // A plain form POST (a navigation, no script needed): refused too.
+      await other.evaluate(`(() => {
+        const f = document.createElement('form');
+        f.method = 'POST';
+        f.action = ${JSON.stringify(`${dash.origin}/api/services/web/stop`)};
+        document.body.append(f);
+        f.submit();
+      })()`);
+      await other.waitForURL(`${dash.origin}/api/services/web/stop`);
+      expect(await other.locator('body').textContent()).toContain('refused');
+      expect(isGone(first)).toBe(false);
+      expect(pidOf(p, 'web')).toBe(first);
+      expect(await answers(port)).toBe(true);
+    } finally {
+      await new Promise<void>((done) => evil.close(() => done()));
+    }
+  }, 60_000);
+
+  it('a manifest broken from the start: its located error shows once, in the plan pane', async () => {
+    const p = track(e2eProject());
+    p.write(`services:\n  web:\n    command: node ${serve} 0\n    limits: { memory: 512 }\n`);
+    const page = await openPage(await startDashboard(p));
+    await page.locator('[data-plan-errors] .diag').first().waitFor({ timeout: 10_000 });
+    // Every read the page makes fails the same way (409); it says so once, not per read.
+    await expect.poll(() => page.locator('[data-plan-errors] .diag').count()).toBe(1);
+    const body = (await page.locator('body').textContent()) ?? '';
+    expect(body.split('must be at least 1MB').length - 1, body).toBe(1);
+    expect(await page.locator('[data-error]').count()).toBe(0);
+  }, 60_000);
+
+  it('a restart the supervisor made shows on the row, with its cause', async () => {
+    const p = track(e2eProject());
+    const port = await freePort();
+    p.write(`services:\n  web: { command: node ${serve} ${port}, port: ${port}, restart: always }\n`);
+    await p.ok(['up'], { UIPROCS_WATCH_INTERVAL_MS: '200', UIPROCS_BACKOFF_BASE_MS: '200' });
+    const first = pidOf(p, 'web')!;
+    const page = await openPage(await startDashboard(p));
+    await expect.poll(() => pagePid(page, 'web')).toBe(first);
+    process.kill(first, 'SIGKILL');
+    const status = page.locator('tr[data-row="web"] td.status');
+    await expect
+      .poll(() => status.textContent(), { timeout: 10_000 })
+      .toMatch(/restarted \d+s ago: exited \(code unknown\)/);
+    expect(await pagePid(page, 'web')).not.toBe(first);
   }, 60_000);
 
   it('a failed start shows its error on the page', async () => {

@@ -4,6 +4,7 @@
  * its URL, a foreground `watch` serves it while it holds the duties and hands it back, and
  * `down` leaves neither the supervisor nor the port behind. Real servers, free ports.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort, isGone } from '../helpers/procs.js';
@@ -20,10 +21,17 @@ import {
 const track = trackProjects();
 const FAST = { UIPROCS_WATCH_INTERVAL_MS: '200', UIPROCS_BACKOFF_BASE_MS: '200' };
 
-/** The status of GET <path> on the dashboard, or 0 when nothing listens. */
-async function get(port: number, path = '/'): Promise<number> {
+/** The project's session token, from the file its owner (this test's user) can read. */
+function tokenOf(stateDir: string): string {
+  return readFileSync(join(stateDir, 'dashboard.token'), 'utf8').trim();
+}
+
+/** The status of GET <path> on the dashboard with the project's token, or 0 when nothing listens. */
+async function get(port: number, stateDir: string, path = '/'): Promise<number> {
   try {
-    return (await fetch(`http://127.0.0.1:${port}${path}`)).status;
+    return (
+      await fetch(`http://127.0.0.1:${port}${path}`, { headers: { 'x-uiprocs-token': tokenOf(stateDir) } })
+    ).status;
   } catch {
     return 0;
   }
@@ -37,24 +45,30 @@ describe('the manifest’s dashboard', () => {
       `dashboard: { port: ${board} }\nservices:\n  web: { command: node ${join(programs, 'serve.mjs')} ${web}, port: ${web} }\n`,
     );
     const up = await p.ok(['up']);
-    expect(up.stderr).toMatch(new RegExp(`dashboard\\s+http://127\\.0\\.0\\.1:${board}/`));
+    const token = tokenOf(p.stateDir);
+    expect(up.stdout).toMatch(new RegExp(`dashboard\\s+http://127\\.0\\.0\\.1:${board}/\\?token=${token}\n`));
     const sup = await liveSupervisor(p);
-    await waitFor(async () => (await get(board)) === 200, { what: 'the dashboard to answer' });
-    const rows = (await (await fetch(`http://127.0.0.1:${board}/api/services`)).json()) as {
+    await waitFor(async () => (await get(board, p.stateDir)) === 200, { what: 'the dashboard to answer' });
+    // Without the token, nothing (another local user has the same loopback).
+    expect((await fetch(`http://127.0.0.1:${board}/api/services`)).status).toBe(401);
+    const rows = (await (
+      await fetch(`http://127.0.0.1:${board}/api/services`, { headers: { 'x-uiprocs-token': token } })
+    ).json()) as {
       name: string;
       status: string;
     }[];
     expect(rows.map((r) => [r.name, r.status])).toEqual([['web', 'running']]);
     const ps = await p.ok(['ps']);
-    expect(ps.stdout).toContain(`dashboard: http://127.0.0.1:${board}/`);
-    // Its port is taken: a second one on it says who serves it.
+    expect(ps.stdout).toContain(`dashboard: http://127.0.0.1:${board}/?token=${token}\n`);
+    // Its port is taken by the supervisor's: `uiprocs dashboard` prints that one (the CLI reads the token file).
     const second = await p.run(['dashboard']);
-    expect(second.code).toBe(1);
-    expect(second.stderr).toContain(`its supervisor serves the dashboard at http://127.0.0.1:${board}/`);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toBe(`dashboard: http://127.0.0.1:${board}/?token=${token}\n`);
+    expect(second.stderr).toContain("the project's supervisor serves it");
 
     await p.ok(['down']);
     await waitFor(() => isGone(sup), { what: 'the supervisor to leave' });
-    expect(await get(board)).toBe(0);
+    expect(await get(board, p.stateDir)).toBe(0);
     expect(supervisorRecord(p.stateDir)).toBeUndefined();
   });
 
@@ -66,7 +80,7 @@ describe('the manifest’s dashboard', () => {
     );
     await p.ok(['up'], FAST);
     const first = await liveSupervisor(p);
-    await waitFor(async () => (await get(board)) === 200, { what: 'the supervisor’s dashboard' });
+    await waitFor(async () => (await get(board, p.stateDir)) === 200, { what: 'the supervisor’s dashboard' });
 
     const watch = p.start(['watch'], FAST);
     let err = '';
@@ -79,7 +93,7 @@ describe('the manifest’s dashboard', () => {
       timeout: 10_000,
       what: `watch to serve the dashboard:\n${err}`,
     });
-    expect(await get(board), err).toBe(200);
+    expect(await get(board, p.stateDir), err).toBe(200);
 
     watch.kill('SIGINT');
     await waitFor(() => watch.exitCode !== null, { timeout: 10_000, what: 'watch to exit' });
@@ -90,7 +104,7 @@ describe('the manifest’s dashboard', () => {
       timeout: 10_000,
       what: 'the new supervisor to serve it',
     });
-    expect(await get(board)).toBe(200);
+    expect(await get(board, p.stateDir)).toBe(200);
     await p.ok(['down']);
     expect(p.tagged()).toEqual([]);
   });

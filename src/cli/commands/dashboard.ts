@@ -3,8 +3,10 @@
  * foreground until Ctrl-C or SIGTERM; the services keep running (the dashboard only ever
  * starts and stops them through the same converge as up/down/restart).
  *
- * It prints one line on stdout, the URL; with a non-loopback --host, the URL carries the
- * session token, the only way in for a browser there (dashboard/security.ts).
+ * It prints one line on stdout, the URL. The URL carries the project's session token
+ * (`<state_dir>/dashboard.token`), the only way in (dashboard/security.ts). When the
+ * supervisor already serves the manifest's `dashboard: { port }`, it prints (and with
+ * --open, opens) that one instead of failing on the taken port.
  */
 import { isIP } from 'node:net';
 import { fail, ok, type Result } from '../../core/model.js';
@@ -55,14 +57,13 @@ export default async function dashboard(
   // No --port: the manifest's `dashboard: { port }`, the one the supervisor serves too.
   let chosen = port.value;
   let fromManifest = false;
-  if (flags.port === undefined) {
-    const { loadManifest } = await import('../../manifest/load.js');
-    const loaded = await loadManifest({ file: ctx.file, cwd: ctx.cwd, env: ctx.env });
-    if (loaded.ok && loaded.value.dashboard !== undefined) {
-      chosen = loaded.value.dashboard.port;
-      fromManifest = true;
-    }
+  const { loadManifest } = await import('../../manifest/load.js');
+  const loaded = await loadManifest({ file: ctx.file, cwd: ctx.cwd, env: ctx.env });
+  if (flags.port === undefined && loaded.ok && loaded.value.dashboard !== undefined) {
+    chosen = loaded.value.dashboard.port;
+    fromManifest = true;
   }
+  const token = await projectToken(ctx, loaded.ok ? loaded.value.stateDir : undefined);
   const { startDashboard } = await import('../../dashboard/server.js');
   const started = await startDashboard({
     input: ctx,
@@ -72,14 +73,32 @@ export default async function dashboard(
     system: getSystem(ctx.env),
     env: ctx.env,
     say: (line) => ctx.err(`${line}\n`),
+    token,
   });
   if (!started.ok) {
     // The manifest's port is taken: most likely the supervisor already serves it.
-    if (fromManifest && 'message' in started.error && started.error.message.endsWith('the port is in use'))
+    if (fromManifest && 'message' in started.error && started.error.message.endsWith('the port is in use')) {
+      const url = `http://127.0.0.1:${chosen}/?token=${token}`;
+      if (token !== undefined && (await servedWith(chosen, token))) {
+        ctx.out(`dashboard: ${url}\n`);
+        ctx.err("the project's supervisor serves it; this command leaves it running\n");
+        if (flags.open) openInBrowser(url);
+        return ok(0);
+      }
       return fail({
         reason: 'io',
         message: `${started.error.message}; while the project runs its supervisor serves the dashboard at http://127.0.0.1:${chosen}/ (\`uiprocs ps\` shows it); --port 0 starts another one`,
       });
+    }
+    // Any other taken port: say who holds it, as up's preflight does.
+    if ('message' in started.error && started.error.message.endsWith('the port is in use')) {
+      const { describeOwners } = await import('../../runtime/ports.js');
+      const owners = getSystem(ctx.env).portOwners(chosen);
+      return fail({
+        reason: 'io',
+        message: `${started.error.message}: ${describeOwners(chosen, owners)}; --port 0 picks a free one`,
+      });
+    }
     return started;
   }
   const board = started.value;
@@ -91,6 +110,42 @@ export default async function dashboard(
   });
   await board.close();
   return ok(0);
+}
+
+/**
+ * The project's session token from its state dir (made there if missing), so this
+ * dashboard and the supervisor's agree; undefined without a state dir (a broken manifest
+ * and no records: a token of this run only).
+ */
+async function projectToken(ctx: Context, stateDir: string | undefined): Promise<string | undefined> {
+  let dir = stateDir;
+  if (dir === undefined) {
+    const { recordsOnlyProject } = await import('../../app/records-only.js');
+    dir = (await recordsOnlyProject(ctx))?.stateDir;
+  } else {
+    const { ensureStateDir } = await import('../../state/paths.js');
+    if (!ensureStateDir(dir).ok) dir = undefined;
+  }
+  if (dir === undefined) return undefined;
+  const { tokenForUrl } = await import('../../state/dashboard-token.js');
+  return tokenForUrl(dir);
+}
+
+/** Whether a dashboard on 127.0.0.1:port answers this token (it is this project's). */
+function servedWith(port: number, token: string): Promise<boolean> {
+  const { request } = process.getBuiltinModule('node:http') as typeof import('node:http');
+  return new Promise((resolve) => {
+    const req = request(
+      { host: '127.0.0.1', port, path: '/api/session', headers: { 'x-uiprocs-token': token }, timeout: 2000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
 }
 
 /** xdg-open (Linux) or open (macOS), detached; a missing one is no failure, the URL is printed. */
