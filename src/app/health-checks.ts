@@ -25,10 +25,13 @@
  *   between is respected and only the process found unhealthy is recreated, with the
  *   liveness loop paused meanwhile so the kill is not taken for a crash. One health
  *   restart runs at a time.
- * - `max_restarts`: unhealthy restarts have a streak of their own, per service, reset when
- *   a process of it becomes healthy. After `max_restarts` of them in a row the service is
- *   left running, unhealthy, and watch says so once. (Crash restarts keep their own streak
- *   in the liveness loop's backoff; each kind is bounded by `max_restarts`.)
+ * - `max_restarts`: unhealthy restarts have a streak of their own, per service, reset as
+ *   the crash streak is (watch/backoff.ts): once a process of it has stayed healthy for
+ *   `resetAfterMs` (60 s). A server that passes its first checks after each restart and
+ *   fails again is still one streak (it used to start over at "unhealthy restart 1" for
+ *   ever). After `max_restarts` of them in a row the service is left running, unhealthy,
+ *   and watch says so once. (Crash restarts keep their own streak in the liveness loop's
+ *   backoff; each kind is bounded by `max_restarts`.)
  * - With `restart: no` the service stays up and unhealthy; watch says so.
  */
 import { existsSync } from 'node:fs';
@@ -39,6 +42,7 @@ import type { HealthFile } from '../state/health-file.js';
 import { removeHealthFile, writeHealthFile } from '../state/health-file-write.js';
 import { observe } from '../state/observe.js';
 import type { Renderer } from '../ui/progress.js';
+import { DEFAULT_BACKOFF } from '../watch/backoff.js';
 import { type HealthState, unhealthyCause } from '../watch/health.js';
 import { type HealthEvent, HealthLoop, type HealthTarget } from '../watch/health-loop.js';
 import type { Scheduler } from '../watch/timers.js';
@@ -62,6 +66,10 @@ export interface HealthChecksInput {
   holdsDuties?: () => boolean;
   /** How often what runs is read again (default 1000 ms). */
   syncMs?: number;
+  /** Healthy this long ends a streak of unhealthy restarts; default the backoff's 60 s. */
+  resetAfterMs?: number;
+  /** Wall-clock ms; tests pass their own. */
+  now?: () => number;
 }
 
 export interface HealthChecks {
@@ -78,12 +86,18 @@ interface Written {
 
 export function startHealthChecks(input: HealthChecksInput): HealthChecks {
   const written = new Map<string, Written>();
-  /** Unhealthy restarts in a row, per service; reset when a process of it is healthy. */
+  /** Unhealthy restarts in a row, per service; reset once a process of it stayed healthy long enough. */
   const streak = new Map<string, number>();
+  /** Since when a process of each service has been healthy (the streak resets after resetAfterMs). */
+  const healthySince = new Map<string, number>();
+  const now = input.now ?? Date.now;
+  const resetAfterMs = input.resetAfterMs ?? DEFAULT_BACKOFF.resetAfterMs;
   /** Services whose unhealthy restart was given up (said once per streak). */
   const gaveUp = new Set<string>();
   let restarting: Promise<void> = Promise.resolve();
   let queued = new Set<string>();
+  /** Per service, the process (key) a queued or running health restart replaces. */
+  const replacing = new Map<string, string>();
   let stopped = false;
 
   const stateDir = () => input.desired().stateDir;
@@ -177,8 +191,7 @@ export function startHealthChecks(input: HealthChecksInput): HealthChecks {
       refreshMs: Math.max(2000, 2 * target.spec.interval),
     });
     if (e.became === 'healthy') {
-      streak.delete(target.name);
-      gaveUp.delete(target.name);
+      healthySince.set(target.name, now());
       if (e.previous?.status === 'unhealthy') input.say(`${target.name} is healthy again`);
     }
     if (e.became === 'unhealthy') onUnhealthy(target, state);
@@ -192,6 +205,14 @@ export function startHealthChecks(input: HealthChecksInput): HealthChecks {
       input.say(`${target.name} is ${cause}; restart: no, so it stays up`);
       return;
     }
+    // The process a queued or running restart already replaces: nothing more to decide.
+    if (replacing.get(target.name) === target.key) return;
+    const since = healthySince.get(target.name);
+    healthySince.delete(target.name);
+    if (since !== undefined && now() - since >= resetAfterMs) {
+      streak.delete(target.name);
+      gaveUp.delete(target.name);
+    }
     const done = streak.get(target.name) ?? 0;
     if (done >= spec.maxRestarts) {
       if (!gaveUp.has(target.name))
@@ -203,6 +224,11 @@ export function startHealthChecks(input: HealthChecksInput): HealthChecks {
     }
     if (queued.has(target.name)) return;
     queued.add(target.name);
+    // The attempt is counted when it is queued, not when it ends: the new process can pass its
+    // first checks and fail again before the restart's converge returns (under load it did), and
+    // its unhealthy event must then be the next attempt, not this one again.
+    streak.set(target.name, done + 1);
+    replacing.set(target.name, target.key);
     restarting = restarting
       .then(() => restart(target, cause, done + 1))
       // A bug in one restart must not stop every later one (the chain would stay rejected).
@@ -215,17 +241,16 @@ export function startHealthChecks(input: HealthChecksInput): HealthChecks {
     input.say(`${target.name} is ${cause}; restarting it (unhealthy restart ${attempt})`);
     try {
       const done = await guardedRestart(target, cause, input);
-      if (done.kind === 'failed') {
-        streak.set(target.name, attempt);
-        return;
-      }
+      if (done.kind === 'failed') return;
       if (done.kind === 'skipped') {
+        // Nothing was restarted, so nothing counts (unless a later attempt was queued meanwhile).
+        if (streak.get(target.name) === attempt) streak.set(target.name, attempt - 1);
         input.say(`${target.name}: not restarted after all (stopped, or started again, meanwhile)`);
         return;
       }
-      streak.set(target.name, attempt);
       input.say(`${target.name} restarted (pid ${done.pid}), cause: ${cause}`);
     } finally {
+      if (replacing.get(target.name) === target.key) replacing.delete(target.name);
       loop.refresh();
     }
   };
