@@ -15,7 +15,14 @@
  */
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
-import { type Desired, isTask, type LogSpec, type Result, type RunRecord } from '../core/model.js';
+import {
+  type Desired,
+  isTask,
+  type LogSpec,
+  type Result,
+  type RunRecord,
+  type ServiceExit,
+} from '../core/model.js';
 import { childExitWithin } from '../runtime/spawn.js';
 import type { System } from '../runtime/system.js';
 import { noteExits } from '../state/exits.js';
@@ -44,7 +51,7 @@ export interface DutiesDeps {
    * Start `name` again: the converge of `up <name>`, which must call `guard` under the lock
    * (ConvergeRequest.guard) and count the restart (countRestarts).
    */
-  startAgain: (name: string, guard: () => Promise<boolean>) => Promise<Result<ConvergeReport>>;
+  startAgain: (name: string, guard: () => Promise<boolean>, cause: string) => Promise<Result<ConvergeReport>>;
   /** Checked under the lock before every restart: false = another loop holds the duties now. */
   holdsDuties?: () => boolean;
   /** One line for the person (watch: stderr; the supervisor: its log, time-stamped). */
@@ -117,9 +124,10 @@ export function startDuties(deps: DutiesDeps): Duties {
         // The exit code is known when this process started the service (it is its parent),
         // so `restart: on-failure` can leave a clean exit alone; otherwise it is unknown,
         // which counts as a failure.
-        else if (obs?.status === 'stale')
-          out.set(name, { status: 'dead', exitCode: await exitCodeOf(obs.record) });
-        else out.set(name, { status: 'absent' });
+        else if (obs?.status === 'stale') {
+          const exit = await exitOf(obs.record);
+          out.set(name, { status: 'dead', exitCode: exit?.code ?? null, cause: exitCause(exit) });
+        } else out.set(name, { status: 'absent' });
       }
       // Keep the running services' logs under their max_size (log-rotation.ts): a stat per
       // log, so not necessarily every tick.
@@ -137,9 +145,9 @@ export function startDuties(deps: DutiesDeps): Duties {
       }
       return out;
     },
-    restart: async (name) => {
+    restart: async (name, { cause }) => {
       const guard = async () => (deps.holdsDuties?.() ?? true) && !wasStopped(deps.desired().stateDir, name);
-      const result = await deps.startAgain(name, guard);
+      const result = await deps.startAgain(name, guard, cause);
       if (!result.ok) throw new Error(result.error.reason);
       // The guard said no (stopped on purpose, or the duties moved), or it was found running.
       if (!result.value.started.some((r) => r.name === name)) return 'skipped';
@@ -148,7 +156,11 @@ export function startDuties(deps: DutiesDeps): Duties {
       // A death in a memory cgroup that counted an OOM kill: the kernel held the limit.
       const o = e.type === 'crashed' && last.kind !== 'gone' ? last.observed.services[e.name] : undefined;
       const hit = o !== undefined && o.status !== 'absent' ? memoryLimitNote(o.record.place) : undefined;
-      deps.say(hit === undefined ? describeLiveness(e) : `${describeLiveness(e)}: it ${hit}`);
+      const line = hit === undefined ? describeLiveness(e) : `${describeLiveness(e)}: it ${hit}`;
+      // Left down: the record says so before the line does (ps: exited, not restarting), and
+      // what is left of it (workers of a dead master) is stopped (stop-remains.ts).
+      if (e.type === 'left-down' || e.type === 'gave-up') leaveDown(e.name, line);
+      else deps.say(line);
     },
     afterTick: () => {
       startHealth();
@@ -157,6 +169,32 @@ export function startDuties(deps: DutiesDeps): Duties {
       return deps.afterTick?.(last, liveness);
     },
   });
+
+  let remains: Promise<void> = Promise.resolve();
+  const leaveDown = (name: string, line: string) => {
+    const spec = deps.desired().services[name];
+    remains = remains
+      .then(async () => {
+        const { stopRemains } = await import('./stop-remains.js');
+        const r = await stopRemains({
+          stateDir: deps.desired().stateDir,
+          name,
+          system: deps.system,
+          command: deps.command,
+          why: line,
+          stopSignal: spec?.stopSignal,
+          stopTimeoutMs: spec?.stopTimeout,
+        });
+        deps.say(line);
+        if (!r.ok)
+          deps.say('message' in r.error ? r.error.message : `${name}: could not stop what is left of it`);
+        else if (r.value > 0)
+          deps.say(`${name}: stopped what was left of it (${r.value} process${r.value === 1 ? '' : 'es'})`);
+      })
+      .catch((error: unknown) =>
+        deps.say(`${line}\n${name}: could not stop what is left of it: ${String(error)}`),
+      );
+  };
 
   // The manifest's dashboard (dashboard-duty.ts), loaded once the manifest asks for one.
   let dashboard: Promise<DashboardDuty> | undefined;
@@ -234,6 +272,7 @@ export function startDuties(deps: DutiesDeps): Duties {
       await (await memory)?.stop();
       await (await dashboard)?.stop();
       await liveness.stop();
+      await remains;
     },
     pause: () => liveness.pause(),
     resume: () => liveness.resume(),
@@ -243,7 +282,8 @@ export function startDuties(deps: DutiesDeps): Duties {
 export function describeLiveness(e: LivenessEvent): string {
   switch (e.type) {
     case 'crashed':
-      return `${e.name} died (exit code ${e.exitCode ?? 'unknown'})`;
+      // Its own child's signal is known (SIGKILL); a code is known only to its parent.
+      return `${e.name} died (${e.cause.startsWith('SIG') ? e.cause : `exit code ${e.exitCode ?? 'unknown'}`})`;
     case 'restarting':
       return `${e.name}: restart ${e.attempt} in ${(e.delayMs / 1000).toFixed(1)} s`;
     case 'restarted':
@@ -262,10 +302,17 @@ export function describeLiveness(e: LivenessEvent): string {
 }
 
 /**
- * The exit code of a service, or null (unknown, or killed by a signal): this process knows
- * it when it spawned the service; else its record may (another holder was its parent).
+ * How a service's process ended, or undefined: this process knows it when it spawned the
+ * service (it is its parent: the supervisor for every service it restarted); else its
+ * record may (another holder was its parent, and recorded it).
  */
-async function exitCodeOf(record: RunRecord): Promise<number | null> {
-  const exit = (await childExitWithin(record.pid)) ?? record.exit;
-  return exit?.code ?? null;
+async function exitOf(record: RunRecord): Promise<ServiceExit | undefined> {
+  return (await childExitWithin(record.pid)) ?? record.exit;
+}
+
+/** `exited (3)`, `SIGKILL`, or `exited (code unknown)`: a restart's cause, as ps shows it. */
+export function exitCause(exit: ServiceExit | undefined): string {
+  if (exit?.signal) return exit.signal;
+  if (exit?.code !== null && exit?.code !== undefined) return `exited (${exit.code})`;
+  return 'exited (code unknown)';
 }

@@ -9,6 +9,7 @@
  * pays nothing for the dashboard sharing it.
  */
 import { existsSync } from 'node:fs';
+import { exitStatus } from '../core/exit.js';
 import { projectIdOf } from '../core/identity.js';
 import type { Desired, Observed } from '../core/model.js';
 import { type ProcessSnapshot, taggedIn } from '../runtime/service-processes.js';
@@ -16,7 +17,7 @@ import type { System } from '../runtime/system.js';
 import { usageSnapshot } from '../runtime/usage.js';
 import { hasUnrecordedExit, observe } from '../state/observe.js';
 import { checkPrivateDir } from '../state/paths.js';
-import { supervisionView } from '../supervisor/ps-line.js';
+import { type SupervisionView, supervisionView } from '../supervisor/ps-line.js';
 import { type StatusRow, statusRows } from './status.js';
 import { measureUsage } from './usage.js';
 
@@ -73,9 +74,46 @@ export async function gatherPsRows(
         });
   const rows = await statusRows(desired, observed, system, targets, Date.now(), untracked, usage, env);
   const alive = (r: StatusRow) => r.status === 'running' || r.status === 'starting';
-  const view = exists ? supervisionView(desired, running, system) : undefined;
-  for (const r of rows) r.supervised = view?.supervised(r.name, alive(r)) ?? false;
+  const ended = Object.values(observed.services).flatMap((o) => (o.status === 'stale' ? [o.record] : []));
+  const view = exists ? supervisionView(desired, running, system, Date.now(), ended) : undefined;
+  for (const r of rows) {
+    r.supervised = view?.supervised(r.name, alive(r)) ?? false;
+    mainProcessEnded(r, observed, untracked.get(r.name) ?? [], view);
+  }
   return { rows, supervisionLine: view?.line, untrustedWarning, warnings: observed.warnings };
+}
+
+/**
+ * A service whose recorded main process ended is dead, whatever is left of it: gunicorn's
+ * workers keep serving for a while after its master is kill -9'd, and they are not a
+ * service that runs (nor `untracked`: its record says whose they are). So the row says
+ * `restarting` when a live holder of the duties is about to stop what is left and start it
+ * again (its policy restarts such an end), else `exited` with how it ended and which of its
+ * processes are left for `up` or `down` to stop.
+ */
+function mainProcessEnded(
+  r: StatusRow,
+  observed: Observed,
+  left: readonly number[],
+  view: SupervisionView | undefined,
+): void {
+  const o = observed.services[r.name];
+  if (o?.status !== 'stale' || (r.status !== 'untracked' && r.status !== 'exited')) return;
+  const exit = o.record.exit;
+  const leftovers = left.length === 0 ? '' : `; what is left of it (pid ${left.join(', ')}) is stopped first`;
+  if (view?.restarts(r.name, exit)) {
+    r.status = 'restarting';
+    r.pid = null;
+    r.note = `its main process ${o.record.pid} ended (${exitStatus({ code: exit?.code ?? null, signal: exit?.signal ?? null })}); the ${view.holder ?? 'supervisor'} starts it again${leftovers}`;
+    return;
+  }
+  if (r.status !== 'untracked') return;
+  r.status = 'exited';
+  r.pid = null;
+  r.exit_code = exit?.code ?? null;
+  r.exit_signal = exit?.signal ?? null;
+  r.finished_at = exit?.finishedAt ?? null;
+  r.note = `its main process ${o.record.pid} ended; pid ${left.join(', ')} still run${left.length === 1 ? 's' : ''} with its tag: \`uiprocs up\` or \`uiprocs down ${r.name}\` stops ${left.length === 1 ? 'it' : 'them'}`;
 }
 
 /**

@@ -23,7 +23,7 @@ export interface Diagnostic {
 
 /**
  * Expected problems, as a tagged union. `reason` decides the exit code in `cli/main.ts`:
- * usage/manifest problems exit 2, runtime problems exit 1.
+ * usage/manifest problems exit 2, runtime problems exit 1, an interrupted converge 130/143.
  */
 export type Failure =
   | { reason: 'manifest-invalid'; diagnostics: Diagnostic[] }
@@ -33,7 +33,9 @@ export type Failure =
   | { reason: 'service-failed'; message: string; details?: string[] }
   | { reason: 'lock-failed'; message: string }
   | { reason: 'state-invalid'; message: string }
-  | { reason: 'io'; message: string };
+  | { reason: 'io'; message: string }
+  /** Ctrl-C or SIGTERM while a converge ran: the message says what was left running. */
+  | { reason: 'interrupted'; message: string; signal: 'SIGINT' | 'SIGTERM' };
 
 export type Result<T, E = Failure> = { ok: true; value: T } | { ok: false; error: E };
 
@@ -41,8 +43,11 @@ export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
 export const fail = <E = Failure>(error: E): Result<never, E> => ({ ok: false, error });
 
 /** Exit codes are part of the command contract (DESIGN.md). */
-export function exitCodeFor(failure: Failure): 1 | 2 {
+export function exitCodeFor(failure: Failure): number {
   switch (failure.reason) {
+    case 'interrupted':
+      // The shell's convention for "ended by signal n": 128 + n.
+      return failure.signal === 'SIGINT' ? 130 : 143;
     case 'manifest-invalid':
     case 'manifest-not-found':
     case 'usage':
@@ -265,6 +270,22 @@ export interface RunRecord {
   /** ISO-8601. */
   startedAt: string;
   restarts: number;
+  /**
+   * It ran as a one-shot task (isTask): what `ps` and the dashboard say of its exit 0
+   * (`completed`, not `exited (0)`) when the manifest cannot be read to ask.
+   */
+  task?: true;
+  /**
+   * Why and when this process replaced the previous one, when a restart started it (not
+   * an `up`): `exited (3)`, `SIGKILL`, `unhealthy: GET /health → 500 (2 in a row)`,
+   * `memory 612 MB > limit 512 MB`. `ps --json` shows it as `last_restart`.
+   */
+  lastRestart?: { at: string; cause: string };
+  /**
+   * The holder of the duties left this ended process down by its policy (`max_restarts`
+   * given up, a clean exit under on-failure): `ps` then says `exited`, not `restarting`.
+   */
+  leftDown?: { at: string; why: string };
   /**
    * The manifest's stop_signal and stop_timeout when it started: how to stop it when the
    * manifest cannot say (the service left it, or it does not parse). Absent in records of

@@ -13,7 +13,7 @@
 import { writeSync } from 'node:fs';
 import { type Duties, startDuties } from '../app/keep-alive.js';
 import { systemClock } from '../core/clock.js';
-import type { Desired, RunRecord } from '../core/model.js';
+import type { RunRecord } from '../core/model.js';
 import {
   judgeTick,
   memoryWatched,
@@ -22,17 +22,18 @@ import {
   supervisedAmong,
 } from '../core/supervision.js';
 import { getSystem } from '../runtime/system.js';
-import { readFileNoFollow } from '../state/atomic-file.js';
 import { acquireLock } from '../state/lock.js';
 import { observe } from '../state/observe.js';
+import { readRecord } from '../state/store.js';
 import { type Lifecycle, type LifecycleEvent, step } from './lifecycle.js';
 import {
-  desiredSnapshotPath,
   type HolderRecord,
   holderIsMe,
   ownHolderRecord,
   readHolder,
+  readSnapshot,
   removeHolderIf,
+  type Snapshot,
 } from './record.js';
 
 export interface SupervisorOptions {
@@ -40,17 +41,19 @@ export interface SupervisorOptions {
   env: Record<string, string | undefined>;
 }
 
-/** Read `run/.desired.json`; undefined when missing or not for this state dir. */
-function readSnapshot(stateDir: string): { desired: Desired; mtimeMs: number } | undefined {
-  const read = readFileNoFollow(desiredSnapshotPath(stateDir));
-  if (read.kind !== 'file') return undefined;
-  try {
-    const desired = JSON.parse(read.text) as Desired;
-    if (desired.stateDir !== stateDir || typeof desired.services !== 'object') return undefined;
-    return { desired, mtimeMs: read.mtimeMs };
-  } catch {
-    return undefined;
-  }
+/**
+ * The environment a restart of `name` runs with: the one of the converge that asked for
+ * supervision (the snapshot's), and the placement its record says it had — a service the
+ * user started with UIPROCS_PLACE=none comes back unplaced whatever a later `up` said.
+ */
+function restartEnv(
+  stateDir: string,
+  name: string,
+  callerEnv: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  const record = readRecord(stateDir, name);
+  const kind = record.ok ? record.value?.place?.kind : undefined;
+  return kind === undefined ? callerEnv : { ...callerEnv, UIPROCS_PLACE: kind };
 }
 
 function positiveMs(value: string | undefined): number | undefined {
@@ -113,7 +116,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
   // lock, the record says whether we are the supervisor.
   me = ownHolderRecord('supervisor', system);
   const lock = me ? await acquireLock(stateDir, { command: 'uiprocs supervisor', system, clock }) : undefined;
-  let snapshot: { desired: Desired; mtimeMs: number } | undefined;
+  let snapshot: Snapshot | undefined;
   let mine = false;
   if (lock?.ok) {
     try {
@@ -173,7 +176,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
     healthEnv: options.env,
     desired: () => desired,
     managed,
-    startAgain: async (name, guard) => {
+    startAgain: async (name, guard, cause) => {
       try {
         // Loaded at the first restart: an idle supervisor never needs the planner and
         // executor (a few MB of RSS; see the idle budget in docs/DESIGN.md).
@@ -188,8 +191,9 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
               return guard();
             },
             countRestarts: [name],
+            restartCause: cause,
           },
-          { system, env },
+          { system, env: restartEnv(stateDir, name, snapshot?.callerEnv ?? env) },
           {
             onEvent: (e) => {
               if (e.type === 'done') say(`${e.action.service}: ${e.message}`);
@@ -251,8 +255,9 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
         return;
       }
       if (next.phase === 'exiting') {
-        void duties?.stop();
-        finish();
+        // The duties finish first: a service just left down has its remains stopped and its
+        // record marked (keep-alive.ts) before the process ends.
+        void (duties?.stop() ?? Promise.resolve()).finally(finish);
       }
     },
   });

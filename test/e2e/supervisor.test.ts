@@ -6,7 +6,7 @@
  * there is no other, by scanning /proc for `__supervise --state-dir <this test's dir>`).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { argvOf, freePort, pidsTagged } from '../helpers/procs.js';
@@ -254,5 +254,203 @@ describe('the supervisor', () => {
     rmSync(p.stateDir, { recursive: true, force: true });
     await waitFor(() => isGone(sup), { timeout: 5_000, what: 'the supervisor to leave' });
     process.kill(web, 'SIGKILL');
+  });
+});
+
+describe('a supervisor restart', () => {
+  it('uses the environment and placement the service was started with, not those of the up that spawned the supervisor', async () => {
+    const p = track(e2eProject());
+    const [a, b] = [await freePort(), await freePort()];
+    p.write(
+      `services:\n${line('a', a)}` +
+        `  b: { command: node ${serve}, port: ${b}, restart: always, limits: { memory: 256MB } }\n`,
+    );
+    // The first up spawns the supervisor, with its environment.
+    await p.ok(['up', 'a'], { ...FAST, GREETING: 'from the first up' });
+    const sup = await liveSupervisor(p);
+    // The second starts b unplaced, with another value; the supervisor stays the same.
+    await p.ok(['up', 'b'], { ...FAST, GREETING: 'from the second up', UIPROCS_PLACE: 'none' });
+    expect(await liveSupervisor(p)).toBe(sup);
+    const first = p.record('b')!;
+    expect(first.place?.kind).toBe('none');
+
+    process.kill(first.pid, 'SIGKILL');
+    const again = await waitFor(
+      () => {
+        const r = p.record('b');
+        return r && r.pid !== first.pid && !isGone(r.pid) ? r : undefined;
+      },
+      { timeout: 10_000, what: 'b restarted by the supervisor' },
+    );
+    expect(again.place?.kind).toBe('none');
+    expect(again.place?.cgroups).toEqual([]);
+    const environ = readFileSync(`/proc/${again.pid}/environ`, 'utf8').split('\0');
+    expect(environ).toContain('GREETING=from the second up');
+    expect(await waitFor(() => answers(b), { timeout: 10_000, what: 'b to answer' })).toBe(true);
+    await p.ok(['down']);
+  });
+});
+
+describe('why a service was restarted', () => {
+  it('ps --json last_restart and the table say the cause; the supervisor reports its own child’s signal, not "unknown"', async () => {
+    const p = track(e2eProject());
+    const port = await freePort();
+    p.write(`services:\n${line('web', port)}`);
+    await p.ok(['up'], FAST);
+    await liveSupervisor(p);
+    // The first process is the up's child: its end is only seen, not reported to anyone.
+    const first = p.record('web')!.pid;
+    process.kill(first, 'SIGKILL');
+    const second = await waitFor(
+      () => {
+        const pid = p.record('web')?.pid;
+        return pid !== undefined && pid !== first && !isGone(pid) ? pid : undefined;
+      },
+      { timeout: 10_000, what: 'web restarted' },
+    );
+    let web = (await psRows(p, 'web'))[0]!;
+    expect(web.last_restart?.cause).toBe('exited (code unknown)');
+    // The second is the supervisor's own child: it knows how it ended.
+    process.kill(second, 'SIGKILL');
+    await waitFor(
+      () => {
+        const pid = p.record('web')?.pid;
+        return pid !== undefined && pid !== second && !isGone(pid);
+      },
+      { timeout: 10_000, what: 'web restarted again' },
+    );
+    web = (await psRows(p, 'web'))[0]!;
+    expect(web).toMatchObject({ restarts: 2, last_restart: { cause: 'SIGKILL' } });
+    expect(Date.parse(web.last_restart!.at)).toBeGreaterThan(Date.now() - 60_000);
+    expect(supervisorLog(p)).toContain('web died (SIGKILL)');
+    expect((await p.ok(['ps'])).stdout).toMatch(/\nweb: restarted \d+s ago: SIGKILL\n/);
+    await p.ok(['down']);
+  });
+});
+
+/** The live children of `pid`, from /proc. */
+function childrenOf(pid: number): number[] {
+  return safeList('/proc').flatMap((n) => {
+    if (!/^\d+$/.test(n)) return [];
+    try {
+      const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(fields[1]) === pid && fields[0] !== 'Z' ? [Number(n)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+describe('a service whose main process died is dead, whatever is left of it', () => {
+  for (const [kind, command] of [
+    ['a pre-forking server', (port: number) => `python3 ${join(programs, 'prefork.py')} ${port} 2`],
+    ['gunicorn', (port: number) => `gunicorn -w 2 -b 127.0.0.1:${port} wsgi_app:app`],
+  ] as const) {
+    it(`${kind}: kill -9 of its main process → ps says restarting (never untracked), its workers are stopped, a new one serves`, async () => {
+      const p = track(e2eProject());
+      const port = await freePort();
+      p.write(
+        `services:\n  web:\n    command: ${command(port)}\n    cwd: ${programs}\n    port: ${port}\n    restart: always\n`,
+      );
+      await p.ok(['up'], FAST);
+      const sup = await liveSupervisor(p);
+      const main = p.record('web')!.pid;
+      const workers = await waitFor(
+        () => {
+          const c = childrenOf(main);
+          return c.length >= 2 ? c : undefined;
+        },
+        { timeout: 10_000, what: 'its workers' },
+      );
+      // The supervisor is held (SIGSTOP) while ps looks, so the moment between the death and
+      // its restart lasts as long as the look: what a fast poll sees, made certain.
+      process.kill(sup, 'SIGSTOP');
+      try {
+        process.kill(main, 'SIGKILL');
+        await waitFor(() => isGone(main), { what: 'the main process to be gone' });
+        // Its workers still serve: the port answers, yet the service is not running.
+        expect(await answers(port)).toBe(true);
+        const row = (await psRows(p, 'web'))[0]!;
+        expect(row.status).toBe('restarting');
+        expect(row.note).toContain(`its main process ${main} ended`);
+        const table = await p.ok(['ps']);
+        expect(table.stdout).toMatch(/^web\s+-\s+restarting\s/m);
+        expect(table.stdout).toContain('keeping web alive');
+      } finally {
+        process.kill(sup, 'SIGCONT');
+      }
+      // The supervisor stops what is left and starts it again.
+      const again = await waitFor(
+        () => {
+          const r = p.record('web');
+          return r && r.pid !== main && !isGone(r.pid) ? r.pid : undefined;
+        },
+        { timeout: 15_000, what: 'web restarted' },
+      );
+      for (const w of workers) expect(isGone(w), `worker ${w}`).toBe(true);
+      await waitFor(() => answers(port), { timeout: 10_000, what: 'the new one to serve' });
+      expect((await psRows(p, 'web'))[0]).toMatchObject({ status: 'running', pid: again, restarts: 1 });
+      await p.ok(['down']);
+      expect(p.tagged()).toEqual([]);
+    }, 60_000);
+  }
+
+  it('left down by its policy (max_restarts: 0): the supervisor stops what is left at once; ps says exited', async () => {
+    const p = track(e2eProject());
+    const port = await freePort();
+    p.write(
+      `services:\n  web:\n    command: python3 ${join(programs, 'prefork.py')} ${port} 2\n    port: ${port}\n    restart: always\n    max_restarts: 0\n`,
+    );
+    await p.ok(['up'], FAST);
+    await liveSupervisor(p);
+    const main = p.record('web')!.pid;
+    const workers = await waitFor(
+      () => {
+        const c = childrenOf(main);
+        return c.length >= 2 ? c : undefined;
+      },
+      { timeout: 10_000, what: 'its workers' },
+    );
+    process.kill(main, 'SIGKILL');
+    for (const w of workers)
+      await waitFor(() => isGone(w), { timeout: 10_000, what: `worker ${w} stopped by the supervisor` });
+    expect(await answers(port)).toBe(false);
+    await waitFor(() => supervisorLog(p).includes('web: stopped what was left of it (2 processes)'), {
+      what: () => `the supervisor to say so (its log:\n${supervisorLog(p)})`,
+    });
+    expect((await psRows(p, 'web'))[0]).toMatchObject({
+      status: 'exited',
+      pid: null,
+    });
+    expect(p.record('web')?.pid).toBe(main);
+    await p.ok(['down']);
+    expect(p.tagged()).toEqual([]);
+  });
+
+  it('with no one to restart it: exited, naming what is left; down stops that', async () => {
+    const p = track(e2eProject());
+    const port = await freePort();
+    p.write(
+      `services:\n  web: { command: python3 ${join(programs, 'prefork.py')} ${port} 2, port: ${port} }\n`,
+    );
+    await p.ok(['up']);
+    const main = p.record('web')!.pid;
+    const workers = await waitFor(
+      () => {
+        const c = childrenOf(main);
+        return c.length >= 2 ? c : undefined;
+      },
+      { timeout: 10_000, what: 'its workers' },
+    );
+    process.kill(main, 'SIGKILL');
+    await waitFor(() => isGone(main), { what: 'the main process to be gone' });
+    const row = (await psRows(p, 'web'))[0]!;
+    expect(row.status).toBe('exited');
+    for (const w of workers) expect(row.note).toContain(String(w));
+    expect(row.note).toContain('`uiprocs down web` stops them');
+    await p.ok(['down', 'web']);
+    for (const w of workers) await waitFor(() => isGone(w), { what: `worker ${w} stopped by down` });
+    expect(await answers(port)).toBe(false);
   });
 });
