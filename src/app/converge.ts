@@ -56,6 +56,13 @@ export interface ConvergeRequest extends PlanRequest {
   duties?: ConvergeDuties;
   /** `up --no-supervise`: start no supervisor (read by the command's duties). */
   noSupervise?: boolean;
+  /**
+   * The CLI's Ctrl-C (cli/signals.ts claimInterrupt), claimed only while the plan is
+   * executed, so a Ctrl-C while waiting for the lock still ends the command at once.
+   * Interrupted, the converge starts nothing more, still runs `duties.after` (the supervisor
+   * for what did start) and fails as `interrupted`, naming what it left running.
+   */
+  interrupt?: () => { signal: AbortSignal; release: () => void };
 }
 
 export interface ConvergeDuties {
@@ -173,16 +180,31 @@ export async function converge(
       stopTimeoutMs: request.stopTimeoutMs,
       force: request.force,
       countRestarts: request.countRestarts,
+      restartCause: request.restartCause,
       seen: swept,
       onStarted: (record) => started.push(record),
     });
     const tasks = taskNames(desired);
-    const exec = await execute(p, effects, {
-      dependsOn: (name) => desired.services[name]?.dependsOn ?? {},
-      isTask: (name) => tasks.has(name),
-      emit: (event) => hooks.onEvent?.(event),
-    });
-    await request.duties?.after?.(desired, { observed, plan: p, started });
+    const interrupt = request.interrupt?.();
+    let exec: ExecResult;
+    try {
+      exec = await execute(p, effects, {
+        dependsOn: (name) => desired.services[name]?.dependsOn ?? {},
+        isTask: (name) => tasks.has(name),
+        emit: (event) => hooks.onEvent?.(event),
+        interrupt: interrupt?.signal,
+      });
+      await request.duties?.after?.(desired, { observed, plan: p, started });
+    } finally {
+      interrupt?.release();
+    }
+    if (interrupt?.signal.aborted) {
+      return fail({
+        reason: 'interrupted',
+        signal: interrupt.signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT',
+        message: interruptedMessage(exec, started),
+      });
+    }
     if (!exec.ok) {
       const names = [
         ...exec.failed.map((f) => f.action.service),
@@ -198,4 +220,23 @@ export async function converge(
   } finally {
     lock.value();
   }
+}
+
+/**
+ * What an interrupted `up` leaves behind, said plainly: the processes it started (they keep
+ * running, and the supervisor keeps their restart policy), which of them were not ready yet,
+ * and what it never started.
+ */
+function interruptedMessage(exec: ExecResult, started: RunRecord[]): string {
+  const unconfirmed = new Set(exec.unconfirmed);
+  const running = started.map(
+    (r) => `${r.name} (pid ${r.pid}${unconfirmed.has(r.name) ? ', not ready yet' : ''})`,
+  );
+  const notStarted = exec.skipped.filter((s) => s.why === 'interrupted').map((s) => s.action.service);
+  const parts = [
+    running.length > 0 ? `left running ${running.join(', ')}` : 'started nothing',
+    ...(notStarted.length > 0 ? [`not started: ${notStarted.join(', ')}`] : []),
+  ];
+  const next = running.length > 0 ? '; `uiprocs ps` shows them, `uiprocs down` stops them' : '';
+  return `interrupted: ${parts.join('; ')}${next}`;
 }

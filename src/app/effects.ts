@@ -10,6 +10,7 @@ import { configHash, shapeOf } from '../core/hash.js';
 import {
   type Desired,
   fail,
+  isTask,
   type Observed,
   ok,
   type RecordedPlace,
@@ -52,6 +53,8 @@ export interface EffectsInput {
   onStarted?: (record: RunRecord) => void;
   /** Services started as a liveness restart: `restarts` = the previous record's + 1. */
   countRestarts?: readonly string[];
+  /** Why those restarts happened (`exited (3)`, `SIGKILL`, `unhealthy: …`): their records' lastRestart. */
+  restartCause?: string;
   /** `down`: the /proc snapshot its search for leftovers took; the stops' first look (see StopOptions.firstLook). */
   seen?: ProcessSnapshot;
 }
@@ -249,7 +252,17 @@ export function makeEffects(input: EffectsInput): Effects {
     if (!port.ok) return port;
     clearStopped(desired.stateDir, name);
     const result = await spawnService(
-      { spec, port: port.value.port, projectId, project: desired.project, baseEnv: input.baseEnv },
+      {
+        spec,
+        port: port.value.port,
+        projectId,
+        project: desired.project,
+        baseEnv: input.baseEnv,
+        // A task's runs share its log: each starts with a line that says so.
+        banner: isTask(desired, name)
+          ? `── uiprocs: task ${name}, run at ${new Date().toISOString()} ──`
+          : undefined,
+      },
       { system, clock },
     );
     if (!result.ok) return result;
@@ -279,6 +292,14 @@ export function makeEffects(input: EffectsInput): Effects {
       stopSignal: spec.stopSignal,
       stopTimeout: spec.stopTimeout,
       ...(s.place !== undefined ? { place: s.place } : {}),
+      ...(isTask(desired, name) ? { task: true as const } : {}),
+      // A restart (liveness, health, memory) says why; an `up` or a `restart` by hand does
+      // not count as one. An earlier restart's cause stays until the next.
+      ...(input.countRestarts?.includes(name)
+        ? { lastRestart: { at: s.startedAt, cause: input.restartCause ?? 'restarted' } }
+        : previous && previous.status !== 'absent' && previous.record.lastRestart
+          ? { lastRestart: previous.record.lastRestart }
+          : {}),
     };
     const saved = writeRecord(desired.stateDir, record);
     if (!saved.ok) {
@@ -408,7 +429,8 @@ export function makeEffects(input: EffectsInput): Effects {
     return fail({
       reason: 'service-failed',
       message: `task ${describeExit(exit)} after ${took} (pid ${proc.pid}${known}); its dependents were not started; last lines of ${spec.log.path}:`,
-      details: await tailLines(spec.log.path, 20),
+      // This run's lines only, not an earlier run's.
+      details: await tailLines(spec.log.path, 20, 'logOffset' in proc ? proc.logOffset : 0),
     });
   };
 

@@ -19,8 +19,19 @@ import type { LimitsView } from './limits-view.js';
  * `untracked`: processes carrying the service's tag run, but no believed record describes
  * them (a CLI killed between spawn and record, a removed record). uiprocs started them, so
  * the next `up` or `down` stops them; until then `ps` must not call the service stopped.
+ * `restarting`: its recorded main process ended and a live supervisor (or watch) is about
+ * to start it again by its policy (app/ps-rows.ts decides; a dead main process is a dead
+ * service, whatever of it is left running).
  */
-export type Status = 'running' | 'starting' | 'completed' | 'exited' | 'stale' | 'stopped' | 'untracked';
+export type Status =
+  | 'running'
+  | 'starting'
+  | 'restarting'
+  | 'completed'
+  | 'exited'
+  | 'stale'
+  | 'stopped'
+  | 'untracked';
 
 export interface StatusRow {
   name: string;
@@ -32,6 +43,12 @@ export interface StatusRow {
   started_at: string | null;
   uptime_ms: number | null;
   restarts: number;
+  /**
+   * The last restart uiprocs made of it on its own (a death, a failed health check, its
+   * memory): when, and why (`exited (3)`, `SIGKILL`, `unhealthy: GET /health → 500 (2 in
+   * a row)`, `memory 612 MB > limit 512 MB`); null when none.
+   */
+  last_restart: { at: string; cause: string } | null;
   /**
    * Recent CPU use of all its processes, in % of one core (200 = two cores busy), one
    * decimal: over the time since an earlier `ps`'s sample (0.25 s to 5 min old), or over a
@@ -132,6 +149,7 @@ export async function statusRows(
         started_at: null,
         uptime_ms: null,
         restarts: 0,
+        last_restart: null,
         cpu_percent: null,
         memory_bytes: null,
         processes: null,
@@ -171,8 +189,11 @@ export async function statusRows(
       const record = obs.record;
       const row: StatusRow = {
         ...base,
+        // Without a usable manifest, the record says whether it ran as a task.
+        task: desired.recordsOnly ? record.task === true : base.task,
         port: record.port,
         restarts: record.restarts,
+        last_restart: record.lastRestart ?? null,
         started_at: record.startedAt,
       };
       // What held for this process, and whether it ran into its memory limit.

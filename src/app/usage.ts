@@ -84,7 +84,15 @@ export async function measureUsage(
     current = look();
   }
   for (const record of records)
-    out.set(record.name, serviceUsage(current.members.get(record.name) ?? [], current.sample, base));
+    out.set(
+      record.name,
+      serviceUsage(
+        current.members.get(record.name) ?? [],
+        current.sample,
+        base,
+        Date.parse(record.startedAt),
+      ),
+    );
 
   if (options.stateDir !== undefined) {
     const alive = new Set(current.table.map(processKey));

@@ -52,6 +52,8 @@ export interface WatchIO {
   renderer: () => Promise<Renderer>;
   say: (line: string) => void;
   sayFailure: (failure: Failure) => Promise<void>;
+  /** The first converge's result (what runs, its URLs): stdout, as `up` prints it. */
+  result?: (desired: Desired, report: ConvergeReport, targets: string[]) => void;
   /** Resolves when watch should end; `force` fires on a second request (forces the stops). */
   untilStopped: () => { done: Promise<void>; force: AbortSignal };
 }
@@ -75,7 +77,7 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
   /** Services removed from the manifest while watch ran: reconciles stop them. */
   const left = new Set<string>();
 
-  const up = async (names: string[], guard?: () => Promise<boolean>) => {
+  const up = async (names: string[], guard?: () => Promise<boolean>, cause?: string) => {
     const renderer = await io.renderer();
     const result = await converge(
       desired,
@@ -87,6 +89,7 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
         guard,
         // A guarded start is a liveness restart: counted in the record it writes.
         countRestarts: guard ? names : undefined,
+        restartCause: cause,
         // Watch's own converges keep the supervisor in step (it finds watch holding the
         // duties, and leaves them to it); a restart needs no such step.
         duties: guard ? undefined : { after: afterConverge({ system: io.system, env: io.input.env }) },
@@ -111,7 +114,7 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
     command: 'uiprocs watch',
     desired: () => desired,
     managed,
-    startAgain: (name, guard) => up([name], guard),
+    startAgain: (name, guard, cause) => up([name], guard, cause),
     // A newer watch (its record replaced ours) holds the duties; so does nobody else while
     // ours is live: the supervisor's guard yields to it.
     holdsDuties: () => me === undefined || holderIsMe(desired.stateDir, me),
@@ -165,7 +168,8 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
         else loop.changed(path);
       },
     });
-    await apply();
+    const result = await apply();
+    if (result?.ok) io.result?.(desired, result.value, targets);
   });
   // Liveness, and the health checks when a service has a healthcheck (app/keep-alive.ts).
   duties.start();

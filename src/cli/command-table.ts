@@ -210,6 +210,10 @@ export const COMMANDS: readonly CommandSpec[] = [
         description: 'kubernetes: an Ingress per service with a port, at <service>.<host>',
       },
       {
+        long: 'inline-env',
+        description: "kubernetes: env values in the Deployments' env, not in a Secret per service",
+      },
+      {
         long: 'check',
         description: 'write nothing; exit 1 and name the files when the previous export is out of date',
       },

@@ -74,6 +74,8 @@ export async function main(argv: string[]): Promise<number> {
   const result = await module.default(ctx, parsed.targets, options as never);
   if (result.ok) return result.value;
   await printFailure(ctx, result.error);
+  // Interrupted, the readiness probes left behind would keep the process up: end it now.
+  if (result.error.reason === 'interrupted') process.exit(exitCodeFor(result.error));
   return exitCodeFor(result.error);
 }
 

@@ -45,6 +45,12 @@ export interface FollowOptions extends PrintOptions {
    * it changes. Default: ignored.
    */
   warn?: (message: string) => void;
+  /**
+   * Called once every file's position is fixed (the tails are taken): from then on no
+   * line is missed. The dashboard waits for it before it tells a page anything, or a line
+   * printed in between would be in neither the page's first tail nor the stream.
+   */
+  started?: () => void;
 }
 
 export const DEFAULT_POLL_MS = 250;
@@ -68,6 +74,7 @@ export async function followLogs(services: readonly LogSource[], opts: FollowOpt
   const followers = services.map((s) => new FileFollower(s, format, opts.out, opts.warn ?? (() => {})));
 
   const tails = await Promise.all(followers.map((f) => f.start(opts.tail ?? DEFAULT_TAIL)));
+  opts.started?.();
   tails.forEach((lines, i) => {
     if (lines.length > 0) opts.out(formatBlock(services[i]!.name, lines, format));
   });

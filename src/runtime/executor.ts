@@ -49,6 +49,8 @@ export interface ExecResult {
   ok: boolean;
   failed: { action: Action; failure: Failure }[];
   skipped: { action: Action; why: string }[];
+  /** Started (or already running), not yet ready when `interrupt` fired: left running unconfirmed. */
+  unconfirmed: string[];
 }
 
 export interface ExecOptions {
@@ -57,6 +59,11 @@ export interface ExecOptions {
   emit: (event: ExecEvent) => void;
   /** Whether the service is a one-shot task (isTask in core/model.ts): its start ends with its exit. */
   isTask?: (service: string) => boolean;
+  /**
+   * Ctrl-C during `up`: nothing more is started (the rest is skipped as `interrupted`) and
+   * what runs is no longer waited for (it is listed in `unconfirmed`). Stops still finish.
+   */
+  interrupt?: AbortSignal;
 }
 
 type Outcome = { ok: true } | { ok: false; why: string };
@@ -68,7 +75,7 @@ interface StartHandle {
 }
 
 export async function execute(plan: Plan, effects: Effects, options: ExecOptions): Promise<ExecResult> {
-  const result: ExecResult = { ok: true, failed: [], skipped: [] };
+  const result: ExecResult = { ok: true, failed: [], skipped: [], unconfirmed: [] };
   const fail = (action: Action, failure: Failure) => {
     result.ok = false;
     result.failed.push({ action, failure });
@@ -83,13 +90,20 @@ export async function execute(plan: Plan, effects: Effects, options: ExecOptions
   await runStops(plan, effects, options, fail);
 
   const handles = new Map<string, StartHandle>();
+  const leave = (service: string) => {
+    result.ok = false;
+    result.unconfirmed.push(service);
+  };
   for (const service of plan.awaitReady) {
-    handles.set(service, confirmReady(service, effects, options, fail));
+    handles.set(service, confirmReady(service, effects, options, fail, leave));
   }
   const starts = plan.actions.filter((a) => a.kind === 'start' || a.kind === 'recreate');
   const stopFailed = new Set(result.failed.map((f) => f.action.service));
   for (const action of starts) {
-    handles.set(action.service, startOne(action, effects, options, handles, stopFailed, fail, skip));
+    handles.set(
+      action.service,
+      startOne(action, effects, options, handles, stopFailed, { fail, skip, leave }),
+    );
   }
   await Promise.all([...handles.values()].map((h) => h.ready));
   return result;
@@ -144,8 +158,13 @@ function confirmReady(
   effects: Effects,
   options: ExecOptions,
   fail: (action: Action, failure: Failure) => void,
+  leave: (service: string) => void,
 ): StartHandle {
   const ready = settled(service, effects, options).then((res): Outcome => {
+    if (res === INTERRUPTED) {
+      leave(service);
+      return { ok: false, why: 'interrupted' };
+    }
     if (res.ok) return { ok: true };
     fail({ kind: 'start', service, cause: 'already running, not ready' }, res.error);
     return { ok: false, why: 'not ready' };
@@ -153,14 +172,27 @@ function confirmReady(
   return { started: Promise.resolve({ ok: true }), ready };
 }
 
-/** The moment a started service is settled: ready, or for a task, exited. */
+const INTERRUPTED = Symbol('interrupted');
+
+/** The moment a started service is settled: ready, or for a task, exited — or the interrupt. */
 function settled(
   service: string,
   effects: Effects,
   options: ExecOptions,
-): Promise<Result<{ message: string }>> {
-  if (options.isTask?.(service) && effects.waitCompleted) return effects.waitCompleted(service);
-  return effects.waitReady(service);
+): Promise<Result<{ message: string }> | typeof INTERRUPTED> {
+  const wait =
+    options.isTask?.(service) && effects.waitCompleted
+      ? effects.waitCompleted(service)
+      : effects.waitReady(service);
+  const interrupt = options.interrupt;
+  if (interrupt === undefined) return wait;
+  if (interrupt.aborted) return Promise.resolve(INTERRUPTED);
+  return Promise.race([
+    wait,
+    new Promise<typeof INTERRUPTED>((resolve) =>
+      interrupt.addEventListener('abort', () => resolve(INTERRUPTED), { once: true }),
+    ),
+  ]);
 }
 
 function startOne(
@@ -169,9 +201,13 @@ function startOne(
   options: ExecOptions,
   handles: Map<string, StartHandle>,
   stopFailed: Set<string>,
-  fail: (action: Action, failure: Failure) => void,
-  skip: (action: Action, why: string) => void,
+  report: {
+    fail: (action: Action, failure: Failure) => void;
+    skip: (action: Action, why: string) => void;
+    leave: (service: string) => void;
+  },
 ): StartHandle {
+  const { fail, skip, leave } = report;
   let markStarted!: (o: Outcome) => void;
   const started = new Promise<Outcome>((resolve) => {
     markStarted = resolve;
@@ -189,10 +225,14 @@ function startOne(
       if (handle === undefined) continue; // not planned: already running as it should
       const outcome = await (condition === 'started' ? handle.started : handle.ready);
       if (!outcome.ok) {
-        const why = `dependency ${dep} failed`;
+        const why = outcome.why === 'interrupted' ? 'interrupted' : `dependency ${dep} failed`;
         skip(action, why);
         return give({ ok: false, why });
       }
+    }
+    if (options.interrupt?.aborted) {
+      skip(action, 'interrupted');
+      return give({ ok: false, why: 'interrupted' });
     }
     if (action.kind === 'start') options.emit({ type: 'begin', action });
     const spawned = await effects.start(action.service);
@@ -203,6 +243,10 @@ function startOne(
     markStarted({ ok: true });
     options.emit({ type: 'progress', action, message: spawned.value.message });
     const isReady = await settled(action.service, effects, options);
+    if (isReady === INTERRUPTED) {
+      leave(action.service);
+      return { ok: false, why: 'interrupted' };
+    }
     if (!isReady.ok) {
       fail(action, isReady.error);
       return { ok: false, why: 'not ready' };

@@ -2,13 +2,33 @@ import { open } from 'node:fs/promises';
 
 import { tailLines as readTail } from '../logs/tail.js';
 
+/** Bytes after `from` read whole to keep only this run's lines; beyond, the plain tail is this run's anyway. */
+const RUN_WINDOW = 1024 * 1024;
+
 /**
  * The last lines of a log, for failure messages (src/logs' reader). An unreadable log
  * gives no lines rather than an error: the failure being reported is the service's.
+ *
+ * `from`: the byte offset where this run began (SpawnedService.logOffset): lines before it
+ * are an earlier run's, and a failure message quoting them would blame the wrong run.
  */
-export async function tailLines(path: string, n: number): Promise<string[]> {
+export async function tailLines(path: string, n: number, from = 0): Promise<string[]> {
   try {
-    return await readTail(path, n);
+    if (from <= 0) return await readTail(path, n);
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      // Truncated (rotated) since the run began: what is there is all this run's.
+      const start = size < from ? 0 : from;
+      if (size - start > RUN_WINDOW) return await readTail(path, n);
+      const buffer = Buffer.alloc(size - start);
+      await handle.read(buffer, 0, buffer.length, start);
+      const lines = buffer.toString('utf8').split('\n');
+      if (lines.at(-1) === '') lines.pop();
+      return lines.slice(-n).map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+    } finally {
+      await handle.close();
+    }
   } catch {
     return [];
   }

@@ -147,7 +147,7 @@ export async function waitReady(input: WaitReadyInput, deps: WaitReadyDeps): Pro
   return fail({
     reason: 'service-failed',
     message: `not ready after ${seconds(elapsed)}: ${probe.value.name} did not pass (last: ${last.detail})`,
-    details: await tailLines(input.logPath, PROBE_DEFAULTS.failureTailLines),
+    details: await tailLines(input.logPath, PROBE_DEFAULTS.failureTailLines, input.logOffset),
   });
 }
 
@@ -252,7 +252,7 @@ async function died(input: WaitReadyInput, elapsed: number): Promise<Failure> {
   return {
     reason: 'service-failed',
     message: `${how} after ${(elapsed / 1000).toFixed(1)} s while starting (${pid}); last lines of ${input.logPath}:`,
-    details: await tailLines(input.logPath, PROBE_DEFAULTS.failureTailLines),
+    details: await tailLines(input.logPath, PROBE_DEFAULTS.failureTailLines, input.logOffset),
   };
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
@@ -26,6 +26,11 @@ export interface SpawnInput {
   project: string;
   /** The caller's environment; the manifest's env goes on top. */
   baseEnv: Record<string, string | undefined>;
+  /**
+   * A line written to the log just before the process starts (a one-shot task's
+   * `── run at … ──`): runs appended to one file stay told apart. logOffset is after it.
+   */
+  banner?: string;
 }
 
 /** What a run record needs from a fresh process; the caller adds name, hash, restarts. */
@@ -119,6 +124,7 @@ export async function spawnService(input: SpawnInput, deps: SpawnDeps = {}): Pro
   try {
     mkdirSync(dirname(spec.log.path), { recursive: true });
     logFd = openSync(spec.log.path, 'a');
+    if (input.banner !== undefined) writeSync(logFd, `${input.banner}\n`);
     logOffset = fstatSync(logFd).size;
   } catch (error) {
     return fail({ reason: 'io', message: `cannot open log ${spec.log.path}: ${errorText(error)}` });

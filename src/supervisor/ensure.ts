@@ -78,10 +78,19 @@ export function dutyHolderOf(stateDir: string, system: System): DutyHolder {
   return { kind: 'none' };
 }
 
-/** Write `run/.desired.json` unless it already says exactly this. */
-export function writeDesiredSnapshot(desired: Desired): Result<void> {
+/**
+ * Write `run/.desired.json` unless it already says exactly this: the desired state and the
+ * environment of the converge that wrote it (`callerEnv`). Restarts use that environment,
+ * not the supervisor's own: a supervisor an earlier `up` spawned must not restart a
+ * service started by `UIPROCS_PLACE=none uiprocs up` in a cgroup, or with yesterday's
+ * variables. The file is 0600 in the 0700 state dir, like the logs.
+ */
+export function writeDesiredSnapshot(
+  desired: Desired,
+  callerEnv: Record<string, string | undefined>,
+): Result<void> {
   const path = desiredSnapshotPath(desired.stateDir);
-  const text = `${JSON.stringify(desired)}\n`;
+  const text = `${JSON.stringify({ ...desired, callerEnv })}\n`;
   try {
     if (readFileSync(path, 'utf8') === text) return ok(undefined);
   } catch {
@@ -105,7 +114,7 @@ export async function ensureSupervisor(
       optOut: deps.optOut,
       manifestOptOut: desired.supervise === false,
     });
-  const snap = writeDesiredSnapshot(desired);
+  const snap = writeDesiredSnapshot(desired, deps.env);
   if (!snap.ok) {
     deps.warn?.(`warning: cannot write ${desiredSnapshotPath(desired.stateDir)}; no supervisor started`);
     return { action: 'none', cause: 'cannot write the desired state' };

@@ -13,7 +13,7 @@
  * a watch writes its own. Each removes only a record that still describes itself.
  */
 
-import type { Result } from '../core/model.js';
+import type { Desired, Result } from '../core/model.js';
 import type { System } from '../runtime/system.js';
 import { readFileNoFollow, unlinkIfSame, writeFileAtomic } from '../state/atomic-file.js';
 import { holderAlive } from '../state/lock.js';
@@ -47,6 +47,32 @@ export function holderPath(stateDir: string, kind: HolderKind): string {
 /** The desired state the last converge was made from, for the supervisor (see ensure.ts). */
 export function desiredSnapshotPath(stateDir: string): string {
   return `${statePaths(stateDir).run}/.desired.json`;
+}
+
+export interface Snapshot {
+  desired: Desired;
+  /** The environment of the converge that wrote it (ensure.ts writeDesiredSnapshot); absent in older files. */
+  callerEnv: Record<string, string | undefined> | undefined;
+  mtimeMs: number;
+}
+
+/**
+ * Read `run/.desired.json`, the desired state the supervisor acts on; undefined when
+ * missing or not for this state dir. `ps` reads it too when the manifest cannot be used:
+ * it is what the supervisor keeps alive meanwhile.
+ */
+export function readSnapshot(stateDir: string): Snapshot | undefined {
+  const read = readFileNoFollow(desiredSnapshotPath(stateDir));
+  if (read.kind !== 'file') return undefined;
+  try {
+    const { callerEnv, ...desired } = JSON.parse(read.text) as Desired & { callerEnv?: unknown };
+    if (desired.stateDir !== stateDir || typeof desired.services !== 'object') return undefined;
+    const env =
+      typeof callerEnv === 'object' && callerEnv !== null ? (callerEnv as Snapshot['callerEnv']) : undefined;
+    return { desired, callerEnv: env, mtimeMs: read.mtimeMs };
+  } catch {
+    return undefined;
+  }
 }
 
 export function readHolder(stateDir: string, kind: HolderKind, system: System): HolderLook {

@@ -42,7 +42,10 @@ export function formatPercent(percent: number): string {
   return percent < 10 && percent !== 0 ? `${percent.toFixed(1)}%` : `${Math.round(percent)}%`;
 }
 
-/** The manifest's dashboard (`dashboard: { port }`), always on loopback. */
-export function dashboardUrl(port: number): string {
-  return `http://127.0.0.1:${port}/`;
+/**
+ * The manifest's dashboard (`dashboard: { port }`), always on loopback, with the project's
+ * session token (state/dashboard-token.ts): the URL is how its owner gets in.
+ */
+export function dashboardUrl(port: number, token: string | undefined): string {
+  return `http://127.0.0.1:${port}/${token === undefined ? '' : `?token=${token}`}`;
 }

@@ -6,6 +6,7 @@ import { formatBytes, formatPercent, formatUptime } from './format.js';
 const paint: Record<Status, (c: Colors, s: string) => string> = {
   running: (c, s) => c.green(s),
   starting: (c, s) => c.yellow(s),
+  restarting: (c, s) => c.yellow(s),
   completed: (c, s) => c.green(s),
   exited: (c, s) => c.red(s),
   stale: (c, s) => c.red(s),
@@ -14,7 +15,7 @@ const paint: Record<Status, (c: Colors, s: string) => string> = {
 };
 
 /** `ps` for people: aligned columns, colour only on the status, notes after the table. */
-export function formatPsTable(rows: StatusRow[], color: boolean): string {
+export function formatPsTable(rows: StatusRow[], color: boolean, now = Date.now()): string {
   const c = createColors(color);
   const header = ['NAME', 'GROUP', 'STATUS', 'PID', 'PORT', 'URL', 'UPTIME', 'CPU', 'MEM', 'RESTARTS'];
   const cells = rows.map((r) => [
@@ -47,6 +48,15 @@ export function formatPsTable(rows: StatusRow[], color: boolean): string {
       .join('  ')
       .trimEnd();
   const out = [c.bold(line(header)), ...cells.map((row, i) => line(row, rows[i]!))];
-  for (const r of rows) if (r.note) out.push(c.dim(`${r.name}: ${r.note}`));
+  for (const r of rows) {
+    if (r.note) out.push(c.dim(`${r.name}: ${r.note}`));
+    // Why the restarts column moved: the last restart uiprocs made on its own.
+    if (r.last_restart)
+      out.push(
+        c.dim(
+          `${r.name}: restarted ${formatUptime(Math.max(0, now - Date.parse(r.last_restart.at)))} ago: ${r.last_restart.cause}`,
+        ),
+      );
+  }
   return `${out.join('\n')}\n`;
 }

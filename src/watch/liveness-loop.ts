@@ -35,10 +35,14 @@ import {
 } from './backoff.js';
 import { type Scheduler, systemScheduler, type TimerId } from './timers.js';
 
-/** One service as `observe` sees it. `exitCode` only when watch itself reaped the process. */
+/**
+ * One service as `observe` sees it. `exitCode` only when watch itself reaped the process;
+ * `cause` says how it ended (`exited (3)`, `SIGKILL`, `exited (code unknown)`), for the
+ * restart's record and log line.
+ */
 export type ServiceLiveness =
   | { status: 'running' }
-  | { status: 'dead'; exitCode?: number | null }
+  | { status: 'dead'; exitCode?: number | null; cause?: string }
   | { status: 'stopped' }
   | { status: 'absent' };
 
@@ -52,11 +56,14 @@ export type ObserveLiveness = () => Promise<ReadonlyMap<string, ServiceLiveness>
  * under the lock found nothing to do (a `down` marked it stopped, or an `up` started it
  * meanwhile): no restart is reported, and a tick at once learns which it was.
  */
-// biome-ignore lint/suspicious/noConfusingVoidType: a restart that returns nothing (plain `async () => {}`) is a restart.
-export type RestartService = (name: string, info: { attempt: number }) => Promise<void | 'skipped'>;
+export type RestartService = (
+  name: string,
+  info: { attempt: number; cause: string },
+  // biome-ignore lint/suspicious/noConfusingVoidType: a restart that returns nothing (plain `async () => {}`) is a restart.
+) => Promise<void | 'skipped'>;
 
 export type LivenessEvent =
-  | { type: 'crashed'; name: string; exitCode: number | null }
+  | { type: 'crashed'; name: string; exitCode: number | null; cause: string }
   | { type: 'restarting'; name: string; attempt: number; delayMs: number }
   | { type: 'restarted'; name: string; attempt: number }
   | { type: 'restart-failed'; name: string; attempt: number; error: unknown }
@@ -102,6 +109,8 @@ interface Tracked {
   phase: Phase;
   backoff: BackoffState;
   timer: TimerId | undefined;
+  /** How the last death ended: the cause the restart records. */
+  cause?: string;
 }
 
 export class LivenessLoop {
@@ -261,20 +270,21 @@ export class LivenessLoop {
       }
       case 'dead':
         if (t.phase === 'running' || t.phase === 'new' || t.phase === 'stopped')
-          this.died(name, t, liveness.exitCode ?? null, true);
+          this.died(name, t, liveness.exitCode ?? null, true, liveness.cause);
         return;
       case 'absent':
-        if (t.phase === 'running') this.died(name, t, null, true);
+        if (t.phase === 'running') this.died(name, t, null, true, 'gone (its record too)');
         return;
     }
   }
 
   /** Apply the restart policy to a death; `announce` = emit `crashed` (not after a failed restart). */
-  private died(name: string, t: Tracked, exitCode: number | null, announce: boolean): void {
+  private died(name: string, t: Tracked, exitCode: number | null, announce: boolean, cause?: string): void {
     const policy = this.options.policyOf(name);
     t.phase = 'down';
+    if (announce) t.cause = cause ?? (exitCode === null ? 'exited (code unknown)' : `exited (${exitCode})`);
     if (policy === undefined) return;
-    if (announce) this.emit({ type: 'crashed', name, exitCode });
+    if (announce) this.emit({ type: 'crashed', name, exitCode, cause: t.cause! });
     const { decision, state } = decide(
       t.backoff,
       policy,
@@ -318,7 +328,7 @@ export class LivenessLoop {
     const attempt = t.backoff.restarts;
     let outcome: unknown;
     try {
-      outcome = await this.options.restart(name, { attempt });
+      outcome = await this.options.restart(name, { attempt, cause: t.cause ?? 'exited (code unknown)' });
     } catch (error) {
       this.emit({ type: 'restart-failed', name, attempt, error });
       if (this.tracked.get(name) === t && !this.stopped) this.died(name, t, null, false);

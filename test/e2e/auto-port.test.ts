@@ -32,7 +32,7 @@ describe('port: auto across down and up', () => {
     const again = await p.ok(['up']);
     expect(p.record('ui')!.port).toBe(port);
     expect(await answers(port)).toBe(true);
-    expect(again.stderr).toContain(`http://127.0.0.1:${port}/`);
+    expect(again.stdout).toContain(`http://127.0.0.1:${port}/`);
 
     // A foreign server takes the port while the project is down.
     await p.ok(['down']);
@@ -45,7 +45,7 @@ describe('port: auto across down and up', () => {
     expect(await answers(next)).toBe(true);
     expect(moved.stderr).toContain(`port ${port} is held by pid ${stranger.pid}`);
     expect(moved.stderr).toContain(`on port ${next}`);
-    expect(moved.stderr).toContain(`http://127.0.0.1:${next}/`);
+    expect(moved.stdout).toContain(`http://127.0.0.1:${next}/`);
     expect(isGone(stranger.pid!)).toBe(false);
 
     // The new port is the one remembered now, even once the old one is free again.

@@ -194,8 +194,11 @@ describe('ps', () => {
     const config = await p.run(['config', '--json']);
     expect(() => JSON.parse(config.stdout)).not.toThrow();
     const up = await p.run(['up']);
-    expect(up.stdout).toBe('');
+    // up's data is its result: one `name  url` line per service with a port, nothing else.
+    for (const line of up.stdout.split('\n').filter((l) => l !== ''))
+      expect(line).toMatch(/^ {2}\S+\s+http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(up.stderr).toContain('everything is up to date');
+    expect(up.stderr).not.toContain('http://');
 
     await p.ok(['ps', '--check', 'web']);
     const webPid = p.record('web')!.pid;

@@ -11,7 +11,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusRow } from '../../src/app/status.js';
 import { freePort } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
-import { bin, type CliResult, type E2eProject, e2eProject, isGone, programs } from './harness.js';
+import {
+  bin,
+  type CliResult,
+  type E2eProject,
+  e2eProject,
+  isGone,
+  liveSupervisor,
+  programs,
+} from './harness.js';
 
 const hasScript = existsSync('/usr/bin/script') || existsSync('/bin/script');
 const serve = join(programs, 'serve.mjs');
@@ -139,10 +147,21 @@ services:
       );
       await waitFor(() => p.record('slow') !== undefined, { what: 'slow spawned', timeout: 20_000 });
       expect(existsSync(join(p.stateDir, 'lock'))).toBe(true);
+      let stderr = '';
+      cli.stderr?.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
       cli.kill(signal);
       const end = await exited;
       expect(end).toEqual({ code: signal === 'SIGINT' ? 130 : 143, signal: null });
       expect(existsSync(join(p.stateDir, 'lock'))).toBe(false);
+      // It says what it left running, by PID, and how to stop it; no stack trace.
+      const slow = p.record('slow')!;
+      expect(stderr).toContain(`uiprocs: interrupted: left running `);
+      expect(stderr).toContain(`slow (pid ${slow.pid}, not ready yet)`);
+      expect(stderr).toContain('`uiprocs down` stops them');
+      expect(stderr).not.toMatch(STACK);
+      expect(isGone(slow.pid)).toBe(false);
 
       const t0 = performance.now();
       const down = await p.run(['down']);
@@ -153,6 +172,36 @@ services:
       expect(p.tagged()).toEqual([]);
     });
   }
+
+  it('a service with a restart policy keeps it: the supervisor runs after Ctrl-C and restarts a kill -9', async () => {
+    const p = e2eProject();
+    project = p;
+    const [slow, kept] = [await freePort(), await freePort()];
+    p.write(`
+services:
+  slow: { command: node ${join(programs, 'slow-serve.mjs')} 8000 ${slow}, port: ${slow} }
+  kept: { command: node ${serve} ${kept}, port: ${kept}, restart: always }
+`);
+    const cli = p.start(['up']);
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
+    const first = await waitFor(() => p.record('kept')?.pid, { what: 'kept spawned', timeout: 20_000 });
+    await waitFor(() => p.record('slow'), { what: 'slow spawned', timeout: 20_000 });
+    cli.kill('SIGINT');
+    expect(await exited).toBe(130);
+    // Before the fix the CLI exited at once and no supervisor was started.
+    await liveSupervisor(p, 'the supervisor ensured by the interrupted up');
+    process.kill(first, 'SIGKILL');
+    const second = await waitFor(
+      () => {
+        const pid = p.record('kept')?.pid;
+        return pid !== undefined && pid !== first ? pid : undefined;
+      },
+      { what: 'kept restarted by the supervisor', timeout: 20_000 },
+    );
+    expect(isGone(second)).toBe(false);
+    expect((await p.run(['down'])).code).toBe(0);
+    expect(p.tagged()).toEqual([]);
+  });
 
   it.skipIf(!hasScript)(
     'on a terminal: Ctrl-C mid-listr shows the cursor again and frees the lock',

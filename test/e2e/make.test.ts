@@ -95,7 +95,7 @@ describe('the bundled demo, on free ports', () => {
     for (const port of ports) {
       expect(await get(`http://127.0.0.1:${port}/`), `port ${port} /`).toBe(200);
       expect(await get(`http://127.0.0.1:${port}/_stcore/health`), `port ${port} health`).toBe(200);
-      expect(up.stderr).toContain(`http://127.0.0.1:${port}/`);
+      expect(up.stdout).toContain(`http://127.0.0.1:${port}/`);
     }
     const pids = p.tagged();
     expect(pids).toHaveLength(3);

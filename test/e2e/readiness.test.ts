@@ -233,13 +233,13 @@ services:
     expect(await answers(port)).toBe(true);
     expect(readFileSync(p.record('ui')!.logPath, 'utf8')).toContain(`listening on ${port}`);
     const url = `http://127.0.0.1:${port}/`;
-    expect(first.stderr).toContain(url);
+    expect(first.stdout).toContain(url);
 
     const second = await p.run(['up']);
     expect(second.code, second.stderr).toBe(0);
     expect(p.record('ui')!.port).toBe(port);
     // The summary names the URL of a service that was already running, from its record.
-    expect(second.stderr).toMatch(new RegExp(`ui\\s+${url.replace(/[.]/g, '\\.')}`));
+    expect(second.stdout).toMatch(new RegExp(`ui\\s+${url.replace(/[.]/g, '\\.')}`));
     const rows = await ps(p);
     expect(rows.map((r) => [r.name, r.port, r.url])).toEqual([['ui', port, url]]);
 

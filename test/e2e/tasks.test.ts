@@ -158,6 +158,24 @@ describe('a task that exits 1', () => {
   });
 });
 
+describe('a task run again', () => {
+  it('starts each run with a line in its log, and a failure quotes only the last run’s lines', async () => {
+    const p = track(e2eProject());
+    const port = await freePort();
+    chain(p, port, 'echo "output of run $(wc -l < runs.txt)"; exit 1');
+    expect((await p.run(['up'])).code).toBe(1);
+    const second = await p.run(['up']);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain('output of run 2');
+    expect(second.stderr).not.toContain('output of run 1');
+    const log = readFileSync(p.record('setup')!.logPath, 'utf8');
+    const banners = log.match(/^── uiprocs: task setup, run at \d{4}-\d\d-\d\dT[\d:.]+Z ──$/gm) ?? [];
+    expect(banners, log).toHaveLength(2);
+    expect(log.indexOf('output of run 1')).toBeLessThan(log.lastIndexOf('── uiprocs: task setup'));
+    expect(log.lastIndexOf('── uiprocs: task setup')).toBeLessThan(log.indexOf('output of run 2'));
+  });
+});
+
 describe('a task whose up was killed while it ran', () => {
   it('is waited for by the next up, which cannot know its code; the one after runs it again', async () => {
     const p = track(e2eProject());

@@ -143,6 +143,25 @@ describe('ps usage', () => {
     expect(kept.samples.length).toBeLessThanOrEqual(4);
   }, 60_000);
 
+  it('right after a restart, a busy loop shows its own share, not its CPU spread over the stored sample’s age', async () => {
+    const p = track(e2eProject());
+    p.write(`services:\n  busy: { command: [node, ${usage}, busy] }\n`);
+    await p.ok(['up']);
+    await waitFor(logSays(p, 'busy', 'ready busy'), { timeout: 15_000 });
+    await psRows(p); // keeps a sample of the first process
+    const kept = Date.now();
+    // The scenario is a sample seconds older than the restarted process.
+    await waitFor(() => Date.now() - kept > 2000, { timeout: 5000, interval: 100 });
+    const first = p.record('busy')!.pid;
+    await p.ok(['restart', 'busy']);
+    expect(p.record('busy')!.pid).not.toBe(first);
+    await waitFor(logSays(p, 'busy', 'ready busy'), { timeout: 15_000 });
+    const busy = row(await psRows(p), 'busy');
+    // A two-core machine, maybe busy with the rest of the suite: well over the ~15 % a
+    // division by the sample's age gave, short of a full core.
+    expect(busy.cpu_percent, JSON.stringify(busy)).toBeGreaterThan(40);
+  });
+
   it('counts a child process: processes is 2; and children that left the group or the tree; the table has CPU and MEM', async () => {
     const p = track(e2eProject());
     const port = await freePort();

@@ -3,12 +3,25 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PORTS_DIR_ENV } from './port-registry.js';
 
-/** Gone or a zombie: PID 1 here reaps late, so a zombie must count as dead. */
+const stateOf = (stat: string) => stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+
+/**
+ * Gone or a zombie: PID 1 here reaps late, so a zombie must count as dead. But the stat of
+ * a multi-threaded process (node) is its leader thread's, which turns `Z` while the other
+ * threads still exit with the shared file table — the listening socket — open: dead only
+ * when every thread is (as src/runtime/linux-system.ts decides). CI once saw "PID gone" and
+ * then the port still answering.
+ */
 export function isGone(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state === 'Z' || state === 'X';
+    const state = stateOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    if (state !== 'Z' && state !== 'X') return false;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      if (tid === String(pid)) continue;
+      const t = stateOf(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+      if (t !== 'Z' && t !== 'X') return false;
+    }
+    return true;
   } catch {
     return true;
   }

@@ -89,6 +89,14 @@ describe('serviceUsage', () => {
     const now = sample(1_500, { '10:100': 100, '12:120': 25 });
     expect(serviceUsage(procs, now, sample(1_000, { '10:100': 100 })).cpuPercent).toBe(50);
   });
+  it('a service (re)started after the base: its CPU over its own life, not the base’s age', () => {
+    // Restarted at 9_800 (base at 1_000): 19 ticks in its 200 ms is 95 %, not 19/9 s = 2.1 %.
+    const procs = [p(20, 1, 20)];
+    const now = sample(10_000, { '20:200': 19 });
+    expect(serviceUsage(procs, now, sample(1_000, { '10:100': 100 }), 9_800).cpuPercent).toBe(95);
+    // Started before the base: the base's interval, as before.
+    expect(serviceUsage(procs, now, sample(9_000, { '20:200': 9 }), 500).cpuPercent).toBe(10);
+  });
   it('unknown without a base or without CPU times; memory unknown without RSS', () => {
     expect(serviceUsage([p(10, 1, 10)], sample(1_000, { '10:100': 5 }), undefined)).toEqual({
       cpuPercent: null,

@@ -81,7 +81,7 @@ describe('LivenessLoop', () => {
     h.world.set('web', { status: 'dead', exitCode: 137 });
     await h.s.advance(500); // tick at 2000 sees the death
     expect(h.events).toEqual([
-      { type: 'crashed', name: 'web', exitCode: 137 },
+      { type: 'crashed', name: 'web', exitCode: 137, cause: 'exited (137)' },
       { type: 'restarting', name: 'web', attempt: 1, delayMs: 1000 },
     ]);
     await h.s.advance(999);
@@ -102,7 +102,12 @@ describe('LivenessLoop', () => {
     await h.s.advance(0);
     h.world.set('web', { status: 'absent' });
     await h.s.advance(2000);
-    expect(h.events[0]).toEqual({ type: 'crashed', name: 'web', exitCode: null });
+    expect(h.events[0]).toEqual({
+      type: 'crashed',
+      name: 'web',
+      exitCode: null,
+      cause: 'gone (its record too)',
+    });
     expect(h.restarts).toHaveLength(1);
     await h.loop.stop();
   });

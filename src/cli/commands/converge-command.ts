@@ -18,6 +18,7 @@ import { getSystem, type System } from '../../runtime/system.js';
 import { checkServiceName, statePaths } from '../../state/paths.js';
 import { createRenderer } from '../../ui/renderer.js';
 import type { Context } from '../context.js';
+import { claimInterrupt } from '../signals.js';
 
 /**
  * `down old` may name a service that left the manifest but still has a run record: such a
@@ -75,7 +76,13 @@ export async function runConverge(
   request: Omit<ConvergeRequest, 'targets'>,
   summarise?: (desired: Desired, report: ConvergeReport, targets: string[]) => void,
 ): Promise<Result<number>> {
-  const done = await convergeTargets(ctx, targets, request);
+  // Ctrl-C while `up`/`restart` start services ends them cleanly (cli/signals.ts).
+  const interruptible = request.command !== 'down' && !request.dryRun;
+  const done = await convergeTargets(
+    ctx,
+    targets,
+    interruptible ? { ...request, interrupt: request.interrupt ?? claimInterrupt } : request,
+  );
   if (!done.ok) return done;
   if (!request.dryRun) summarise?.(done.value.desired, done.value.report, done.value.targets);
   return ok(0);

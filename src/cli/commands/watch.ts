@@ -3,6 +3,7 @@ import type { Result } from '../../core/model.js';
 import { getSystem } from '../../runtime/system.js';
 import { formatFailure } from '../../ui/failure.js';
 import { createRenderer } from '../../ui/renderer.js';
+import { urlLines } from '../../ui/url-list.js';
 import type { Context } from '../context.js';
 
 /**
@@ -26,6 +27,7 @@ export default function watch(
       system: getSystem(ctx.env),
       renderer: () => createRenderer({ ...ctx, interactive: false }),
       say: (line) => ctx.err(`${line}\n`),
+      result: (desired, report, names) => ctx.out(urlLines(desired, report, names)),
       sayFailure: async (failure) => ctx.err(formatFailure(failure, { color: ctx.color, cwd: ctx.cwd })),
       untilStopped: () => {
         const force = new AbortController();
