@@ -261,36 +261,43 @@ describe('health checks under the detached supervisor', () => {
   });
 });
 
+/**
+ * A server healthy for 2 checks after each start, then failing, with `max_restarts: 2`
+ * (plus `extra`, a manifest line): up, then wait until the supervisor gives up, and check
+ * each restart was counted on, 1 then 2, never one number twice.
+ */
+async function givenUpAfterTwo(extra?: string): Promise<E2eProject> {
+  const p = track(e2eProject());
+  const port = await freePort();
+  p.write(
+    [
+      'services:',
+      '  web:',
+      `    command: node ${server} ${port} 2`,
+      `    port: ${port}`,
+      '    restart: on-failure',
+      '    max_restarts: 2',
+      ...(extra === undefined ? [] : [extra]),
+      '    healthcheck: { http: /health, interval: 100ms, timeout: 1s, retries: 2 }',
+      '',
+    ].join('\n'),
+  );
+  await p.ok(['up'], FAST);
+  await liveSupervisor(p);
+  await waitFor(
+    () => supervisorLog(p).includes('not restarting it: 2 unhealthy restarts in a row (max_restarts: 2)'),
+    { timeout: 20_000, what: () => `the supervisor to give up (its log:\n${supervisorLog(p)})` },
+  );
+  const log = supervisorLog(p);
+  expect(log.match(/unhealthy restart 1\)/g)).toHaveLength(1);
+  expect(log.match(/unhealthy restart 2\)/g)).toHaveLength(1);
+  expect(log).not.toContain('unhealthy restart 3');
+  return p;
+}
+
 describe('unhealthy restarts are one streak until the service stays healthy', () => {
   it('a server healthy for a moment after each restart is given up after max_restarts, and ps says why it restarted', async () => {
-    const p = track(e2eProject());
-    const port = await freePort();
-    p.write(
-      [
-        'services:',
-        '  web:',
-        `    command: node ${server} ${port} 2`,
-        `    port: ${port}`,
-        '    restart: on-failure',
-        '    max_restarts: 2',
-        '    healthcheck: { http: /health, interval: 100ms, timeout: 1s, retries: 2 }',
-        '',
-      ].join('\n'),
-    );
-    await p.ok(['up'], FAST);
-    await liveSupervisor(p);
-    await waitFor(
-      () => supervisorLog(p).includes('not restarting it: 2 unhealthy restarts in a row (max_restarts: 2)'),
-      {
-        timeout: 20_000,
-        what: () => `the supervisor to give up (its log:\n${supervisorLog(p)})`,
-      },
-    );
-    const log = supervisorLog(p);
-    // Each restart was counted on: 1, then 2; never "unhealthy restart 1" twice.
-    expect(log.match(/unhealthy restart 1\)/g)).toHaveLength(1);
-    expect(log.match(/unhealthy restart 2\)/g)).toHaveLength(1);
-    expect(log).not.toContain('unhealthy restart 3');
+    const p = await givenUpAfterTwo();
     const web = await row(p, 'web');
     expect(web).toMatchObject({ status: 'running', restarts: 2 });
     // Under load a new process may fail its first checks before it listens (ECONNREFUSED).
@@ -303,31 +310,7 @@ describe('unhealthy restarts are one streak until the service stays healthy', ()
   it('a new process that turns unhealthy before its restart has returned is the next attempt, not the same one again', async () => {
     // The ready probe holds each restart's converge for a second while the new process passes
     // its 2 checks and fails again: its unhealthy event comes while the restart is still running.
-    const p = track(e2eProject());
-    const port = await freePort();
-    p.write(
-      [
-        'services:',
-        '  web:',
-        `    command: node ${server} ${port} 2`,
-        `    port: ${port}`,
-        '    restart: on-failure',
-        '    max_restarts: 2',
-        '    ready: { command: sleep 1, timeout: 10s }',
-        '    healthcheck: { http: /health, interval: 100ms, timeout: 1s, retries: 2 }',
-        '',
-      ].join('\n'),
-    );
-    await p.ok(['up'], FAST);
-    await liveSupervisor(p);
-    await waitFor(
-      () => supervisorLog(p).includes('not restarting it: 2 unhealthy restarts in a row (max_restarts: 2)'),
-      { timeout: 20_000, what: () => `the supervisor to give up (its log:\n${supervisorLog(p)})` },
-    );
-    const log = supervisorLog(p);
-    expect(log.match(/unhealthy restart 1\)/g)).toHaveLength(1);
-    expect(log.match(/unhealthy restart 2\)/g)).toHaveLength(1);
-    expect(log).not.toContain('unhealthy restart 3');
+    const p = await givenUpAfterTwo('    ready: { command: sleep 1, timeout: 10s }');
     await waitFor(async () => (await row(p, 'web')).restarts === 2, {
       what: 'the record to count 2 restarts',
     });

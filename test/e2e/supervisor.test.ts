@@ -329,6 +329,17 @@ describe('why a service was restarted', () => {
 });
 
 /** The live children of `pid`, from /proc. */
+/** The two workers a pre-forking server's main process `pid` forks, once both run. */
+function workersOf(pid: number): Promise<number[]> {
+  return waitFor(
+    () => {
+      const c = childrenOf(pid);
+      return c.length >= 2 ? c : undefined;
+    },
+    { timeout: 10_000, what: 'its workers' },
+  );
+}
+
 function childrenOf(pid: number): number[] {
   return safeList('/proc').flatMap((n) => {
     if (!/^\d+$/.test(n)) return [];
@@ -356,13 +367,7 @@ describe('a service whose main process died is dead, whatever is left of it', ()
       await p.ok(['up'], FAST);
       const sup = await liveSupervisor(p);
       const main = p.record('web')!.pid;
-      const workers = await waitFor(
-        () => {
-          const c = childrenOf(main);
-          return c.length >= 2 ? c : undefined;
-        },
-        { timeout: 10_000, what: 'its workers' },
-      );
+      const workers = await workersOf(main);
       // The supervisor is held (SIGSTOP) while ps looks, so the moment between the death and
       // its restart lasts as long as the look: what a fast poll sees, made certain.
       process.kill(sup, 'SIGSTOP');
@@ -405,13 +410,7 @@ describe('a service whose main process died is dead, whatever is left of it', ()
     await p.ok(['up'], FAST);
     await liveSupervisor(p);
     const main = p.record('web')!.pid;
-    const workers = await waitFor(
-      () => {
-        const c = childrenOf(main);
-        return c.length >= 2 ? c : undefined;
-      },
-      { timeout: 10_000, what: 'its workers' },
-    );
+    const workers = await workersOf(main);
     process.kill(main, 'SIGKILL');
     for (const w of workers)
       await waitFor(() => isGone(w), { timeout: 10_000, what: `worker ${w} stopped by the supervisor` });
@@ -436,13 +435,7 @@ describe('a service whose main process died is dead, whatever is left of it', ()
     );
     await p.ok(['up']);
     const main = p.record('web')!.pid;
-    const workers = await waitFor(
-      () => {
-        const c = childrenOf(main);
-        return c.length >= 2 ? c : undefined;
-      },
-      { timeout: 10_000, what: 'its workers' },
-    );
+    const workers = await workersOf(main);
     process.kill(main, 'SIGKILL');
     await waitFor(() => isGone(main), { what: 'the main process to be gone' });
     const row = (await psRows(p, 'web'))[0]!;
