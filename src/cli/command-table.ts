@@ -6,8 +6,9 @@
  * fifth of what `ps` may spend in all, for a grammar this small (positional targets and a
  * handful of flags). Node's own `util.parseArgs` tokenises; the table says what is valid.
  */
+
+import type { Context } from '../core/context.js';
 import type { Result } from '../core/model.js';
-import type { Context } from './context.js';
 
 export interface OptionSpec {
   /** The long name without dashes; `no-color` is a flag whose value lands in `color`. */

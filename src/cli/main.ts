@@ -8,12 +8,13 @@
  *
  * Command modules are imported lazily, so `ps` never pays for what `watch` needs.
  */
+
+import type { Context } from '../core/context.js';
 import type { Failure } from '../core/model.js';
 import { exitCodeFor } from '../core/model.js';
 import { version } from '../core/version.js';
 import { shouldColor } from '../logs/colors.js';
 import type { CommandSpec } from './command-table.js';
-import type { Context } from './context.js';
 import { parseArgv } from './parse-argv.js';
 import { exitCleanlyOnSignals } from './signals.js';
 import { isTerminal, writeFd } from './stdio.js';

@@ -1,7 +1,7 @@
+import type { Context } from '../core/context.js';
 import type { Failure } from '../core/model.js';
 import { displayPath } from '../manifest/display.js';
 import { formatRecordsOnlyWarning } from '../ui/failure.js';
-import type { Context } from './context.js';
 
 /**
  * Says that `ps` or `down` works from the run records alone, and why: the manifest's

@@ -211,7 +211,7 @@ export interface Desired {
   groups: Record<string, string[]>;
   /**
    * Made from the run records alone, because the manifest cannot be used (a syntax error):
-   * `ps` and `down` without targets still work on it (app/records-only.ts). No services are
+   * `ps` and `down` without targets still work on it (engine/records-only.ts). No services are
    * known, so its records are not orphans, and nothing may be started from it.
    */
   recordsOnly?: true;

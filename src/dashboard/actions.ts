@@ -9,7 +9,7 @@
  * manifest or usage problem 400, a held lock 409, a service that failed 500.
  */
 import { convergeTargets } from '../cli/commands/converge-command.js';
-import type { Context } from '../cli/context.js';
+import type { Context } from '../core/context.js';
 import type { Failure } from '../core/model.js';
 import { formatFailure } from '../ui/failure.js';
 

@@ -12,8 +12,8 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import type { StatusRow } from '../app/status.js';
 import type { Desired } from '../core/model.js';
+import type { StatusRow } from '../engine/status.js';
 import { followLogs } from '../logs/follow.js';
 import { MAX_QUEUED_BYTES } from './limits.js';
 import type { PlanView } from './plan-view.js';

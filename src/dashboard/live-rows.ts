@@ -9,8 +9,9 @@
  *
  * Only the events stream uses it; `GET /api/services` always gathers afresh.
  */
-import type { StatusRow } from '../app/status.js';
+
 import type { Desired } from '../core/model.js';
+import type { StatusRow } from '../engine/status.js';
 import type { System } from '../runtime/system.js';
 import { runDirObserver } from '../state/run-dir.js';
 

@@ -4,9 +4,10 @@
  * text as `--dry-run` prints it; or, for a manifest that cannot be used, its located
  * errors with the text the CLI prints for them (no colour).
  */
-import { converge } from '../app/converge.js';
+
 import type { Desired, Failure, Result } from '../core/model.js';
 import { formatPlan } from '../core/plan.js';
+import { converge } from '../engine/converge.js';
 import type { System } from '../runtime/system.js';
 import { formatFailure } from '../ui/failure.js';
 

@@ -10,9 +10,9 @@
  * failure for the plan, which shows its located errors.
  */
 import { statSync } from 'node:fs';
-import { type LoadedProject, loadProjectOrRecords, type ProjectInput } from '../app/project.js';
 import type { Desired, Failure, Result } from '../core/model.js';
 import { fail, ok } from '../core/model.js';
+import { type LoadedProject, loadProjectOrRecords, type ProjectInput } from '../engine/project.js';
 
 export interface ProjectView {
   /** Changes whenever a file the manifest is made of changes. */

@@ -8,7 +8,7 @@ import type { Desired } from '../core/model.js';
 import { version } from '../core/version.js';
 import { tailLines } from '../logs/tail.js';
 import type { System } from '../runtime/system.js';
-import { readHolder } from '../supervisor/record.js';
+import { readHolder } from '../state/holder-record.js';
 
 export function projectInfo(desired: Desired, system: System, now = Date.now()) {
   // A records-only project (the manifest cannot be used) has the state dir all the same:

@@ -11,10 +11,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import { basename, dirname } from 'node:path';
-import type { ProjectInput } from '../app/project.js';
-import { gatherPsRows } from '../app/ps-rows.js';
 import { fail, ok, type Result } from '../core/model.js';
 import { version } from '../core/version.js';
+import type { ProjectInput } from '../engine/project.js';
+import { gatherPsRows } from '../engine/ps-rows.js';
 import type { System } from '../runtime/system.js';
 import { newToken } from '../state/dashboard-token.js';
 import { runAction } from './actions.js';

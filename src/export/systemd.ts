@@ -261,7 +261,7 @@ function limitLines(l: Limits | undefined): string[] {
   return out;
 }
 
-/** uiprocs' backoff: the first restart after 1 s; a streak ends after 60 s of uptime (watch/backoff.ts). */
+/** uiprocs' backoff: the first restart after 1 s; a streak ends after 60 s of uptime (core/restart-policy.ts). */
 const RESTART_SEC_S = 1;
 const RESTART_RESET_S = 60;
 

@@ -1,4 +1,4 @@
-import { type ColorName, createColors, type Formatter } from '../ui/ansi.js';
+import { type ColorName, createColors, type Formatter } from '../core/ansi.js';
 
 /**
  * Name prefixes in front of log lines, the way `docker compose logs` shows them:

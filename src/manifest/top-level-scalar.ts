@@ -1,7 +1,7 @@
 /**
  * A tolerant read of one top-level key (`state_dir`, `project`) from manifest text that
  * does not parse: enough for `ps` and `down` to find the run records of a project whose
- * manifest has a syntax error elsewhere (see app/records-only.ts).
+ * manifest has a syntax error elsewhere (see engine/records-only.ts).
  *
  * It answers only when the answer is certain, because a wrong state dir would show (and
  * let `down` stop) another dir's services: the key must occur exactly once as something

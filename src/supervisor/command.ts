@@ -1,9 +1,9 @@
 /**
  * The hidden command `uiprocs __supervise --state-dir <dir>`: not in the help, run only by
- * supervisor/spawn.ts. It stays until the supervisor has nothing left to do.
+ * engine/spawn-supervisor.ts. It stays until the supervisor has nothing left to do.
  */
 
-import type { Context } from '../cli/context.js';
+import type { Context } from '../core/context.js';
 import { ok, type Result } from '../core/model.js';
 import { runSupervisor } from './main.js';
 

@@ -1,6 +1,6 @@
 /**
  * The detached supervisor's main loop (`uiprocs __supervise --state-dir <dir>`, spawned by
- * supervisor/spawn.ts). It holds the duties (app/keep-alive.ts) for the services of
+ * engine/spawn-supervisor.ts). It holds the duties (duties/start-duties.ts) for the services of
  * `run/.desired.json` that need supervision, and leaves as soon as it has nothing to do.
  * Its phases are supervisor/lifecycle.ts; its exit rule is core/supervision.ts judgeTick.
  *
@@ -11,7 +11,6 @@
  * loads no manifest code (no yaml, no validator), no file watcher and no renderer.
  */
 import { writeSync } from 'node:fs';
-import { type Duties, startDuties } from '../app/keep-alive.js';
 import { systemClock } from '../core/clock.js';
 import type { RunRecord } from '../core/model.js';
 import {
@@ -21,11 +20,9 @@ import {
   servesDashboard,
   supervisedAmong,
 } from '../core/supervision.js';
+import type { DutyLoader } from '../duties/duty.js';
+import { type Duties, startDuties } from '../duties/start-duties.js';
 import { getSystem } from '../runtime/system.js';
-import { acquireLock } from '../state/lock.js';
-import { observe } from '../state/observe.js';
-import { readRecord } from '../state/store.js';
-import { type Lifecycle, type LifecycleEvent, step } from './lifecycle.js';
 import {
   type HolderRecord,
   holderIsMe,
@@ -34,7 +31,15 @@ import {
   readSnapshot,
   removeHolderIf,
   type Snapshot,
-} from './record.js';
+} from '../state/holder-record.js';
+import { acquireLock } from '../state/lock.js';
+import { observe } from '../state/observe.js';
+import { readRecord } from '../state/store.js';
+import { type Lifecycle, type LifecycleEvent, step } from './lifecycle.js';
+
+/** The manifest's dashboard, imported only once the manifest asks for one. */
+const loadDashboardDuty: DutyLoader = async (ctx) =>
+  (await import('../dashboard/duty.js')).dashboardDuty(ctx);
 
 export interface SupervisorOptions {
   stateDir: string;
@@ -176,11 +181,12 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
     healthEnv: options.env,
     desired: () => desired,
     managed,
+    dashboard: loadDashboardDuty,
     startAgain: async (name, guard, cause) => {
       try {
         // Loaded at the first restart: an idle supervisor never needs the planner and
         // executor (a few MB of RSS; see the idle budget in docs/DESIGN.md).
-        const { converge } = await import('../app/converge.js');
+        const { converge } = await import('../engine/converge.js');
         return await converge(
           desired,
           {

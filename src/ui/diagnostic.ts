@@ -9,8 +9,8 @@
  * Pure: the Diagnostic carries the source line, so printing needs no file access.
  */
 import { isAbsolute, relative } from 'node:path';
+import { type Colors, createColors } from '../core/ansi.js';
 import type { Diagnostic } from '../core/model.js';
-import { type Colors, createColors } from './ansi.js';
 
 export interface FormatOptions {
   color: boolean;

@@ -4,8 +4,8 @@
  * named …`; everything else is one `uiprocs: …` sentence plus details.
  */
 
+import { createColors } from '../core/ansi.js';
 import type { Failure } from '../core/model.js';
-import { createColors } from './ansi.js';
 import { formatDiagnostics } from './diagnostic.js';
 
 export function formatFailure(failure: Failure, opts: { color: boolean; cwd: string }): string {

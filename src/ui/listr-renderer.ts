@@ -4,10 +4,10 @@
  * events, so the executor stays free of any rendering concern. Drawn on stderr.
  */
 import { Listr, ListrLogger, ProcessOutput } from 'listr2';
-import type { Context } from '../cli/context.js';
+import type { Context } from '../core/context.js';
 import type { Failure } from '../core/model.js';
-import type { ExecEvent } from '../runtime/executor.js';
-import { plainRenderer, type Renderer } from './progress.js';
+import type { ExecEvent, Renderer } from '../core/renderer.js';
+import { plainRenderer } from './progress.js';
 
 interface Pending {
   resolve: () => void;

@@ -3,18 +3,10 @@
  * and pipes. The executor only emits events; how they look is decided here.
  */
 
+import { createColors } from '../core/ansi.js';
 import type { Failure } from '../core/model.js';
 import type { Plan } from '../core/plan.js';
-import type { ExecEvent } from '../runtime/executor.js';
-import { createColors } from './ansi.js';
-
-export interface Renderer {
-  plan(plan: Plan, warnings: string[]): void;
-  event(event: ExecEvent): void;
-  waitLock(holder: { pid: number; command: string }): void;
-  /** Flush anything live (listr2); plain output has nothing to flush. */
-  end(): Promise<void>;
-}
+import type { ExecEvent, Renderer } from '../core/renderer.js';
 
 export function plainRenderer(err: (s: string) => void, color: boolean): Renderer {
   const c = createColors(color);

@@ -1,7 +1,7 @@
-import type { Status, StatusRow } from '../app/status.js';
+import { type Colors, createColors } from '../core/ansi.js';
 import { exitStatus } from '../core/exit.js';
-import { type Colors, createColors } from './ansi.js';
-import { formatBytes, formatPercent, formatUptime } from './format.js';
+import { formatBytes, formatPercent, formatUptime } from '../core/format.js';
+import type { Status, StatusRow } from '../engine/status.js';
 
 const paint: Record<Status, (c: Colors, s: string) => string> = {
   running: (c, s) => c.green(s),

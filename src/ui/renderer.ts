@@ -1,5 +1,6 @@
-import type { Context } from '../cli/context.js';
-import { plainRenderer, type Renderer } from './progress.js';
+import type { Context } from '../core/context.js';
+import type { Renderer } from '../core/renderer.js';
+import { plainRenderer } from './progress.js';
 
 /**
  * Live progress (listr2) for a person at a terminal, plain lines otherwise (CI, pipes).

@@ -4,10 +4,11 @@
  * the commands print it on stdout; their progress (starting…, ready…) goes to stderr, as
  * docker compose does.
  */
-import type { ConvergeReport } from '../app/converge.js';
+
+import { dashboardUrl, urlFor } from '../core/format.js';
 import type { Desired } from '../core/model.js';
+import type { ConvergeReport } from '../engine/converge.js';
 import { tokenForUrl } from '../state/dashboard-token.js';
-import { dashboardUrl, urlFor } from './format.js';
 
 /**
  * One `  name  url` line per targeted service with a port (none: all services), and the

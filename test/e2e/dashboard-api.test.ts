@@ -11,7 +11,7 @@ import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { StatusRow } from '../../src/app/status.js';
+import type { StatusRow } from '../../src/engine/status.js';
 import { otherUser, runAsOther } from '../helpers/other-user.js';
 import { freePort } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';

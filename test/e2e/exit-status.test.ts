@@ -7,7 +7,7 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { StatusRow } from '../../src/app/status.js';
+import type { StatusRow } from '../../src/engine/status.js';
 import { freePort } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
 import { answers, type E2eProject, e2eProject, isGone, programs, psRows, trackProjects } from './harness.js';

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { expect } from 'vitest';
-import type { StatusRow } from '../../src/app/status.js';
+import type { StatusRow } from '../../src/engine/status.js';
 import { isGone } from '../helpers/procs.js';
 import type { E2eProject } from './harness.js';
 

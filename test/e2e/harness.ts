@@ -9,9 +9,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, expect } from 'vitest';
-import type { StatusRow } from '../../src/app/status.js';
 import { projectId } from '../../src/core/identity.js';
 import type { RunRecord } from '../../src/core/model.js';
+import type { StatusRow } from '../../src/engine/status.js';
 import { isGone, pidsTagged } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
 

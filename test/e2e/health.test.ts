@@ -8,11 +8,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StatusRow } from '../../src/app/status.js';
 import { systemClock } from '../../src/core/clock.js';
+import type { StatusRow } from '../../src/engine/status.js';
 import { getSystem } from '../../src/runtime/system.js';
 import { acquireLock } from '../../src/state/lock.js';
-import { markStopped } from '../../src/watch/stop-marker.js';
+import { markStopped } from '../../src/state/stop-marker.js';
 import { freePort } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
 import {

@@ -11,7 +11,7 @@ import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StatusRow } from '../../src/app/status.js';
+import type { StatusRow } from '../../src/engine/status.js';
 import { freshCopy } from '../helpers/fresh-copy.js';
 import { type CommandResult, runAsUser } from '../helpers/user-command.js';
 import { waitFor } from '../helpers/wait.js';

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AUTO_PORT_TOKEN } from '../../src/core/model.js';
-import { healthAttempt } from '../../src/runtime/health-probe.js';
+import { healthAttempt } from '../../src/probes/health-attempt.js';
 import { freePort } from '../helpers/procs.js';
 
 const servers: Server[] = [];

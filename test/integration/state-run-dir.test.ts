@@ -11,8 +11,8 @@ import type { RunRecord } from '../../src/core/model.js';
 import { getSystem } from '../../src/runtime/system.js';
 import { ensureStateDir, statePaths } from '../../src/state/paths.js';
 import { type RunDirLook, runDirObserver } from '../../src/state/run-dir.js';
+import { markStopped } from '../../src/state/stop-marker.js';
 import { writeRecord } from '../../src/state/store.js';
-import { markStopped } from '../../src/watch/stop-marker.js';
 import { waitFor } from '../helpers/wait.js';
 import { record, removeTempDirs, tempDir } from '../unit/state-support.js';
 

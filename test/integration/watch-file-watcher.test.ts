@@ -3,7 +3,7 @@ import { mkdtemp, rename, rm, truncate, unlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FileWatcher, watchFiles } from '../../src/watch/file-watcher.js';
+import { type FileWatcher, watchFiles } from '../../src/duties/file-watcher.js';
 
 /** Poll until `cond` holds; returns the elapsed milliseconds. */
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 2000): Promise<number> {

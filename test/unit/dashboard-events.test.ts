@@ -10,11 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import type { StatusRow } from '../../src/app/status.js';
 import type { Desired, ServiceSpec } from '../../src/core/model.js';
 import { ok } from '../../src/core/model.js';
 import { createHub, type Hub } from '../../src/dashboard/events.js';
 import type { PlanView } from '../../src/dashboard/plan-view.js';
+import type { StatusRow } from '../../src/engine/status.js';
 import { waitFor } from '../helpers/wait.js';
 
 const cleanups: Array<() => void> = [];

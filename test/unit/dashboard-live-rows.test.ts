@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StatusRow } from '../../src/app/status.js';
 import { FULL_LOOK_MS, liveRows } from '../../src/dashboard/live-rows.js';
+import type { StatusRow } from '../../src/engine/status.js';
 import { createLinuxSystem } from '../../src/runtime/linux-system.js';
 import { desiredIn, service } from '../helpers/desired.js';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DependencyCondition, Result } from '../../src/core/model.js';
 import type { Action, Plan } from '../../src/core/plan.js';
-import { type Effects, type ExecEvent, execute } from '../../src/runtime/executor.js';
+import type { ExecEvent } from '../../src/core/renderer.js';
+import { type Effects, execute } from '../../src/engine/executor.js';
 
 /** Effects that record the order of calls and finish when the test says so. */
 function fakeEffects(failing: Record<string, 'start' | 'ready' | 'stop' | 'complete'> = {}) {

@@ -8,11 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkStarts } from '../../src/app/preflight.js';
 import type { Desired, ServiceSpec } from '../../src/core/model.js';
 import type { Plan } from '../../src/core/plan.js';
+import { checkStarts } from '../../src/engine/preflight.js';
+import { waitReady } from '../../src/probes/ready.js';
 import { createListenRounds, LISTEN_ROUND_MS } from '../../src/runtime/listen-rounds.js';
-import { waitReady } from '../../src/runtime/probes.js';
 import { FakeClock, FakeSystem } from './state-support.js';
 
 /** A System whose socket table is `open` (plus what `opening` says is open by now), counting every read of it. */

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { recordsOnlyProject } from '../../src/app/records-only.js';
 import { projectId, projectIdOf } from '../../src/core/identity.js';
 import type { Desired, Observed } from '../../src/core/model.js';
+import { recordsOnlyProject } from '../../src/engine/records-only.js';
 import { ensureStateDir } from '../../src/state/paths.js';
 import { desiredIn } from '../helpers/desired.js';
 import { record, removeTempDirs, tempDir } from './state-support.js';

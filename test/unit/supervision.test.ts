@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Observed, RunRecord } from '../../src/core/model.js';
+import { backoffDelay, DEFAULT_BACKOFF, decide, freshBackoff } from '../../src/core/restart-policy.js';
 import {
   decideSupervisor,
   judgeTick,
@@ -8,9 +9,8 @@ import {
   servesDashboard,
   supervisedAmong,
 } from '../../src/core/supervision.js';
-import { runningAfter } from '../../src/supervisor/ensure.js';
+import { runningAfter } from '../../src/engine/ensure-supervisor.js';
 import { step } from '../../src/supervisor/lifecycle.js';
-import { backoffDelay, DEFAULT_BACKOFF, decide, freshBackoff } from '../../src/watch/backoff.js';
 import { desiredIn, service } from '../helpers/desired.js';
 
 const project = desiredIn('/p', 'p', [

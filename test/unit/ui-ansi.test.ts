@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createColors } from '../../src/ui/ansi.js';
+import { createColors } from '../../src/core/ansi.js';
 
 describe('createColors', () => {
   it('wraps text in the open and close codes when enabled, and leaves it alone when not', () => {

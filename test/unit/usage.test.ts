@@ -2,8 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { measureUsage } from '../../src/app/usage.js';
+import { formatBytes, formatPercent } from '../../src/core/format.js';
 import type { RecordedPlace, RunRecord } from '../../src/core/model.js';
+import { measureUsage } from '../../src/engine/usage.js';
 import { readPageSize } from '../../src/runtime/linux-system.js';
 import { cpuTimeTicks, parsePsLine } from '../../src/runtime/ps-system.js';
 import type { ProcessSnapshot } from '../../src/runtime/service-processes.js';
@@ -19,7 +20,6 @@ import {
   usageProcesses,
 } from '../../src/runtime/usage.js';
 import { readCpuSamples } from '../../src/state/cpu-samples.js';
-import { formatBytes, formatPercent } from '../../src/ui/format.js';
 
 const p = (pid: number, ppid: number, pgid: number, extra: Partial<ProcInfo> = {}): ProcInfo => ({
   pid,

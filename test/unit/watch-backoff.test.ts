@@ -6,7 +6,7 @@ import {
   freshBackoff,
   noteRunning,
   type ServicePolicy,
-} from '../../src/watch/backoff.js';
+} from '../../src/core/restart-policy.js';
 
 const web = (restart: ServicePolicy['restart'], maxRestarts = 100): ServicePolicy => ({
   name: 'web',

@@ -1,20 +1,20 @@
 /**
- * The health state machine (watch/health.ts) and the health loop (watch/health-loop.ts)
+ * The health state machine (core/health.ts) and the health loop (duties/health-loop.ts)
  * on a fake clock: docker's semantics (start_period, retries in a row, recovery), one
  * probe at a time per process, a slow probe failing at its timeout, a new PID starting
  * afresh.
  */
 import { describe, expect, it } from 'vitest';
-import type { HealthSpec } from '../../src/core/model.js';
-import { FakeScheduler } from '../../src/watch/fake-scheduler.js';
+import { FakeScheduler } from '../../src/core/fake-scheduler.js';
 import {
   type HealthState,
   initialHealth,
   noteProbe,
   type ProbeOutcome,
   unhealthyCause,
-} from '../../src/watch/health.js';
-import { type HealthEvent, HealthLoop, type HealthTarget } from '../../src/watch/health-loop.js';
+} from '../../src/core/health.js';
+import type { HealthSpec } from '../../src/core/model.js';
+import { type HealthEvent, HealthLoop, type HealthTarget } from '../../src/duties/health-loop.js';
 
 const policy = { retries: 3, startPeriod: 0 };
 const fail = (detail = 'GET /health → 500'): ProbeOutcome => ({ ok: false, detail });

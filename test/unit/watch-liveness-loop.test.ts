@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { ServicePolicy } from '../../src/watch/backoff.js';
-import { FakeScheduler } from '../../src/watch/fake-scheduler.js';
+import { FakeScheduler } from '../../src/core/fake-scheduler.js';
+import type { ServicePolicy } from '../../src/core/restart-policy.js';
 import {
   type LivenessEvent,
   LivenessLoop,
   pausedDuring,
   type ServiceLiveness,
-} from '../../src/watch/liveness-loop.js';
+} from '../../src/duties/liveness-loop.js';
 
 /** A fake machine: what observe() reports, and what restart() does to it. */
 function harness(opts: {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { FakeScheduler } from '../../src/watch/fake-scheduler.js';
+import { FakeScheduler } from '../../src/core/fake-scheduler.js';
 import {
   type ReconcileCause,
   ReconcileLoop,
   type ReconcileLoopState,
-} from '../../src/watch/reconcile-loop.js';
+} from '../../src/duties/reconcile-loop.js';
 
 /** A reconcile the test finishes by hand, counting calls and concurrency. */
 function controllableReconcile() {

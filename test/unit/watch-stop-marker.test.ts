@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { clearStopped, markStopped, stopMarkerPath, wasStopped } from '../../src/watch/stop-marker.js';
+import { clearStopped, markStopped, stopMarkerPath, wasStopped } from '../../src/state/stop-marker.js';
 
 describe('stop markers', () => {
   let dir: string;

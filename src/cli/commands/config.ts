@@ -1,7 +1,7 @@
+import type { Context } from '../../core/context.js';
 import type { Enforcement, LimitName, Result } from '../../core/model.js';
 import { loadManifest } from '../../manifest/load.js';
 import { type EnforcementOf, toPlain } from '../../manifest/print.js';
-import type { Context } from '../context.js';
 
 /** Plain strings that YAML 1.1 reads as a boolean, null or base-60 number. */
 const YAML11_AMBIGUOUS =

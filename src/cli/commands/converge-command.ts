@@ -3,21 +3,21 @@
  * The commands differ only in the request they make and what they print at the end.
  */
 import { existsSync } from 'node:fs';
+import type { Context } from '../../core/context.js';
+import type { Desired, Result } from '../../core/model.js';
+import { ok } from '../../core/model.js';
+import { formatPlan } from '../../core/plan.js';
+import { mayNeedSupervision } from '../../core/supervision.js';
 import {
   type ConvergeDuties,
   type ConvergeReport,
   type ConvergeRequest,
   converge,
-} from '../../app/converge.js';
-import { type LoadedProject, loadProject, loadProjectOrRecords } from '../../app/project.js';
-import type { Desired, Result } from '../../core/model.js';
-import { ok } from '../../core/model.js';
-import { formatPlan } from '../../core/plan.js';
-import { mayNeedSupervision } from '../../core/supervision.js';
+} from '../../engine/converge.js';
+import { type LoadedProject, loadProject, loadProjectOrRecords } from '../../engine/project.js';
 import { getSystem, type System } from '../../runtime/system.js';
 import { checkServiceName, statePaths } from '../../state/paths.js';
 import { createRenderer } from '../../ui/renderer.js';
-import type { Context } from '../context.js';
 import { claimInterrupt } from '../signals.js';
 
 /**
@@ -36,7 +36,7 @@ function orphanTargets(targets: string[]): (desired: Desired) => string[] {
 }
 
 /**
- * The supervisor's part of the converge (supervisor/ensure.ts), loaded only when it can
+ * The supervisor's part of the converge (engine/ensure-supervisor.ts), loaded only when it can
  * matter: a `down` of everything when a supervisor record exists, an `up`/`restart` of a
  * manifest where some service has a restart policy.
  */
@@ -51,7 +51,7 @@ function dutiesFor(
     return {
       before: async (desired) => {
         if (!existsSync(`${statePaths(desired.stateDir).run}/.supervisor.json`)) return;
-        const { stopSupervisor } = await import('../../supervisor/ensure.js');
+        const { stopSupervisor } = await import('../../engine/ensure-supervisor.js');
         await stopSupervisor(desired.stateDir, { system });
       },
     };
@@ -59,7 +59,7 @@ function dutiesFor(
   return {
     after: async (desired, outcome) => {
       if (!mayNeedSupervision(desired)) return;
-      const { afterConverge } = await import('../../supervisor/ensure.js');
+      const { afterConverge } = await import('../../engine/ensure-supervisor.js');
       await afterConverge({
         system,
         env: ctx.env,

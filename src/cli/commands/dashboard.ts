@@ -9,10 +9,10 @@
  * --open, opens) that one instead of failing on the taken port.
  */
 import { isIP } from 'node:net';
+import type { Context } from '../../core/context.js';
 import { fail, ok, type Result } from '../../core/model.js';
 import { discoverManifest } from '../../manifest/discover.js';
 import { getSystem } from '../../runtime/system.js';
-import type { Context } from '../context.js';
 
 export interface DashboardFlags {
   port?: string;
@@ -120,7 +120,7 @@ export default async function dashboard(
 async function projectToken(ctx: Context, stateDir: string | undefined): Promise<string | undefined> {
   let dir = stateDir;
   if (dir === undefined) {
-    const { recordsOnlyProject } = await import('../../app/records-only.js');
+    const { recordsOnlyProject } = await import('../../engine/records-only.js');
     dir = (await recordsOnlyProject(ctx))?.stateDir;
   } else {
     const { ensureStateDir } = await import('../../state/paths.js');

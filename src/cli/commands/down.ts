@@ -1,7 +1,7 @@
+import type { Context } from '../../core/context.js';
 import type { Result } from '../../core/model.js';
 import { fail } from '../../core/model.js';
 import { parseDuration } from '../../manifest/duration.js';
-import type { Context } from '../context.js';
 import { runConverge } from './converge-command.js';
 
 /** `uiprocs down`: stop targets and their dependents (no targets: everything, orphans too). */

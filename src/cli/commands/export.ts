@@ -15,6 +15,7 @@
  */
 import { rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { Context } from '../../core/context.js';
 import type { Result } from '../../core/model.js';
 import { fail, ok } from '../../core/model.js';
 import { previousUnits, readText, type Stale, staleFiles } from '../../export/check.js';
@@ -25,7 +26,6 @@ import { recordedExecutables, unitName } from '../../export/systemd.js';
 import { writeExportFile } from '../../export/write.js';
 import { displayPath } from '../../manifest/display.js';
 import { loadManifest } from '../../manifest/load.js';
-import type { Context } from '../context.js';
 
 export interface ExportOptions {
   user?: boolean;

@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadProject } from '../../app/project.js';
+import type { Context } from '../../core/context.js';
 import { type Failure, fail, ok, type Result } from '../../core/model.js';
-import type { Context } from '../context.js';
+import { loadProject } from '../../engine/project.js';
 
 /**
  * `uiprocs logs`: the last lines of each service's log with a name prefix; `-f` keeps

@@ -1,14 +1,14 @@
-import { type LoadedProject, loadProject, loadProjectOrRecords } from '../../app/project.js';
-import { gatherPsRows } from '../../app/ps-rows.js';
+import type { Context } from '../../core/context.js';
 import { ok, type Result } from '../../core/model.js';
+import { type LoadedProject, loadProject, loadProjectOrRecords } from '../../engine/project.js';
+import { gatherPsRows } from '../../engine/ps-rows.js';
 import { getSystem } from '../../runtime/system.js';
 import { formatPsTable } from '../../ui/ps-table.js';
-import type { Context } from '../context.js';
 
 /**
  * `uiprocs ps`: read-only; waits for no lock, so it answers at once even while an `up`
  * runs (its writes: a death nobody recorded yet, which tries the lock once, and its CPU
- * sample, `.cpu-samples.json`, which needs none: app/usage.ts). `--check`
+ * sample, `.cpu-samples.json`, which needs none: engine/usage.ts). `--check`
  * makes it a health check for scripts: exit 1 unless every target runs and answers on
  * its port, and none is `unhealthy` by the health checks of a running watch.
  *

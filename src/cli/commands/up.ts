@@ -1,6 +1,6 @@
+import type { Context } from '../../core/context.js';
 import type { Result } from '../../core/model.js';
 import { urlLines } from '../../ui/url-list.js';
-import type { Context } from '../context.js';
 import { runConverge } from './converge-command.js';
 
 export interface UpOptions {

@@ -1,6 +1,6 @@
+import type { Context } from '../../core/context.js';
 import type { Result } from '../../core/model.js';
 import { loadManifest } from '../../manifest/load.js';
-import type { Context } from '../context.js';
 
 /** `uiprocs validate`: load the manifest the way every command does, and say only whether it is right. */
 export default async function validate(ctx: Context): Promise<Result<number>> {

@@ -1,10 +1,10 @@
-import { runWatch } from '../../app/watch.js';
+import type { Context } from '../../core/context.js';
 import type { Result } from '../../core/model.js';
+import { runWatch } from '../../duties/foreground-watch.js';
 import { getSystem } from '../../runtime/system.js';
 import { formatFailure } from '../../ui/failure.js';
 import { createRenderer } from '../../ui/renderer.js';
 import { urlLines } from '../../ui/url-list.js';
-import type { Context } from '../context.js';
 
 /**
  * `uiprocs watch` (= `up --watch`). The first Ctrl-C or SIGTERM ends watch (the services
@@ -29,6 +29,7 @@ export default function watch(
       say: (line) => ctx.err(`${line}\n`),
       result: (desired, report, names) => ctx.out(urlLines(desired, report, names)),
       sayFailure: async (failure) => ctx.err(formatFailure(failure, { color: ctx.color, cwd: ctx.cwd })),
+      dashboard: async (duty) => (await import('../../dashboard/duty.js')).dashboardDuty(duty),
       untilStopped: () => {
         const force = new AbortController();
         let signals = 0;

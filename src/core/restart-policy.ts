@@ -14,7 +14,7 @@
  *   `on-failure:N`): with `max_restarts: 5` the service is restarted 5 times, and the
  *   6th consecutive crash gives up. `0` means: never restart, report the crash instead.
  */
-import type { RestartPolicy } from '../core/model.js';
+import type { RestartPolicy } from './model.js';
 
 export interface BackoffConfig {
   /** Delay before the first restart. Default 1000 ms. */

@@ -18,6 +18,7 @@
 
 import type { DependencyCondition, Failure, Result } from '../core/model.js';
 import type { Action, Plan } from '../core/plan.js';
+import type { ExecEvent } from '../core/renderer.js';
 
 export interface Effects {
   /**
@@ -37,13 +38,6 @@ export interface Effects {
   /** A task: wait until it exits; ok for exit 0, a failure naming the code otherwise. */
   waitCompleted?(service: string): Promise<Result<{ message: string }>>;
 }
-
-export type ExecEvent =
-  | { type: 'begin'; action: Action }
-  | { type: 'progress'; action: Action; message: string }
-  | { type: 'done'; action: Action; message: string }
-  | { type: 'failed'; action: Action; failure: Failure }
-  | { type: 'skipped'; action: Action; why: string };
 
 export interface ExecResult {
   ok: boolean;

@@ -4,10 +4,11 @@
  * how it would hold now), and whether the kernel's OOM killer acted in its memory cgroup
  * since it started. Loaded by `ps` only when some service has limits.
  */
+
+import { formatBytes } from '../core/format.js';
 import type { Enforcement, LimitName, Limits, RecordedPlace } from '../core/model.js';
 import { oomKills } from '../runtime/place/cgroups.js';
 import { predictPlace } from '../runtime/place/prepare.js';
-import { formatBytes } from '../ui/format.js';
 
 export type LimitsView = Partial<Record<LimitName, { value: number; enforced: Enforcement }>>;
 

@@ -15,10 +15,10 @@
 
 import type { Desired, Result } from '../core/model.js';
 import type { System } from '../runtime/system.js';
-import { readFileNoFollow, unlinkIfSame, writeFileAtomic } from '../state/atomic-file.js';
-import { holderAlive } from '../state/lock.js';
-import { statePaths } from '../state/paths.js';
-import { isPid } from '../state/record-shape.js';
+import { readFileNoFollow, unlinkIfSame, writeFileAtomic } from './atomic-file.js';
+import { holderAlive } from './lock.js';
+import { statePaths } from './paths.js';
+import { isPid } from './record-shape.js';
 
 export type HolderKind = 'supervisor' | 'watch';
 

@@ -34,7 +34,7 @@
  * - A failing reconcile (it should report its own errors; a throw is a bug) is passed to
  *   `onError` and the loop carries on: one bad edit must not end watch.
  */
-import { type Scheduler, systemScheduler, type TimerId } from './timers.js';
+import { type Scheduler, systemScheduler, type TimerId } from '../core/scheduler.js';
 
 export type ReconcileLoopState = 'idle' | 'debouncing' | 'reconciling' | 'queued' | 'stopped';
 

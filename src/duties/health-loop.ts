@@ -3,7 +3,7 @@
  * service that has a `healthcheck` is probed every `interval`, and its health (health.ts)
  * is tracked per process. Like the other loops it knows nothing of manifests, records or
  * the lock: what runs, how to probe it and what to do with the outcome are injected, so it
- * is unit-tested with a fake clock and fake probes, and `app/health-checks.ts` wires it.
+ * is unit-tested with a fake clock and fake probes, and `duties/health-checks.ts` wires it.
  *
  * - `targets()` is asked every `syncMs` what should be probed: one entry per running
  *   process with a healthcheck, keyed by its identity (PID + start time). A key seen for
@@ -18,15 +18,16 @@
  * - Each change of a process's state is reported (`changed`, with `became` when the status
  *   changed), so the caller can write it down and act on `unhealthy`.
  */
-import type { HealthSpec } from '../core/model.js';
+
 import {
   type HealthState,
   type HealthStatus,
   initialHealth,
   noteProbe,
   type ProbeOutcome,
-} from './health.js';
-import { type Scheduler, systemScheduler, type TimerId } from './timers.js';
+} from '../core/health.js';
+import type { HealthSpec } from '../core/model.js';
+import { type Scheduler, systemScheduler, type TimerId } from '../core/scheduler.js';
 
 export interface HealthTarget {
   name: string;

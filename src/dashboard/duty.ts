@@ -1,7 +1,8 @@
 /**
  * The manifest's dashboard (`dashboard: { port }`), served by whoever holds the duties —
  * the detached supervisor, or a foreground `uiprocs watch` while it has taken them over —
- * for as long as it holds them (keep-alive.ts calls `sync` after every liveness tick).
+ * for as long as it holds them (duties/start-duties.ts calls `sync` after every liveness tick;
+ * the hosts hand it in as a loader, so the duties never import the dashboard).
  *
  * - Loaded only when the manifest asks for a dashboard: an idle supervisor without one
  *   never pays for the HTTP server.
@@ -10,29 +11,17 @@
  * - A manifest edit that moves or removes the port closes the old server and opens the new.
  */
 import type { Desired } from '../core/model.js';
-import type { System } from '../runtime/system.js';
+import type { Duty, DutyContext } from '../duties/duty.js';
 
-export interface DashboardDutyDeps {
-  desired: () => Desired;
-  system: System;
-  env: Record<string, string | undefined>;
-  say: (line: string) => void;
-}
-
-export interface DashboardDuty {
-  /** Serve the port the desired state asks for now (or none). */
-  sync(): void;
-  stop(): Promise<void>;
-}
-
-export function dashboardDuty(deps: DashboardDutyDeps): DashboardDuty {
+/** `sync` serves the port the desired state asks for now (or none). */
+export function dashboardDuty(deps: DutyContext): Duty {
   let serving: { port: number; close: () => Promise<void> } | undefined;
   let busy: Promise<void> = Promise.resolve();
   let stopped = false;
   let saidBusy: number | undefined;
 
   const open = async (desired: Desired, port: number) => {
-    const { startDashboard } = await import('../dashboard/server.js');
+    const { startDashboard } = await import('./server.js');
     const { dashboardToken } = await import('../state/dashboard-token.js');
     const token = dashboardToken(desired.stateDir);
     if (!token.ok && 'message' in token.error)

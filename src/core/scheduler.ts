@@ -7,7 +7,7 @@
  * setTimeout/clearTimeout behind an interface, with a fake (fake-scheduler.ts) that unit
  * tests advance by hand instead of sleeping.
  */
-import { monotonicMs } from '../core/clock.js';
+import { monotonicMs } from './clock.js';
 
 /** Opaque handle of a pending timer; only the scheduler that issued it understands it. */
 export type TimerId = number & { readonly __timerId: unique symbol };

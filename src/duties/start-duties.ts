@@ -1,7 +1,7 @@
 /**
  * The duties: everything that keeps running services alive, wired once and used by both
  * holders of the duties — a foreground `uiprocs watch` and the detached supervisor
- * (src/supervisor). Today that is the liveness loop (watch/liveness-loop.ts: observe every
+ * (src/supervisor). Today that is the liveness loop (duties/liveness-loop.ts: observe every
  * second, restart by policy with backoff and `max_restarts`) and log rotation while they
  * run; health checks plug in here beside the liveness loop (a second loop started and
  * stopped with it, paused with it around reconciles).
@@ -23,18 +23,18 @@ import {
   type RunRecord,
   type ServiceExit,
 } from '../core/model.js';
+import type { Renderer } from '../core/renderer.js';
+import { type BackoffConfig, DEFAULT_BACKOFF } from '../core/restart-policy.js';
+import type { ConvergeReport } from '../engine/converge.js';
+import { memoryLimitNote } from '../engine/limits-view.js';
 import { childExitWithin } from '../runtime/spawn.js';
 import type { System } from '../runtime/system.js';
 import { noteExits } from '../state/exits.js';
 import { type RunDirLook, runDirObserver } from '../state/run-dir.js';
-import type { Renderer } from '../ui/progress.js';
-import { type BackoffConfig, DEFAULT_BACKOFF } from '../watch/backoff.js';
-import { type LivenessEvent, LivenessLoop, type ServiceLiveness } from '../watch/liveness-loop.js';
-import { wasStopped } from '../watch/stop-marker.js';
-import type { ConvergeReport } from './converge.js';
-import type { DashboardDuty } from './dashboard-duty.js';
+import { wasStopped } from '../state/stop-marker.js';
+import type { Duty, DutyLoader } from './duty.js';
 import type { HealthChecks } from './health-checks.js';
-import { memoryLimitNote } from './limits-view.js';
+import { type LivenessEvent, LivenessLoop, type ServiceLiveness } from './liveness-loop.js';
 import { logRotator } from './log-rotation.js';
 import type { MemoryWatch } from './memory-watch.js';
 
@@ -64,12 +64,17 @@ export interface DutiesDeps {
   cachedLook?: boolean;
   /**
    * The caller's environment, for health checks' command probes; set to run the health
-   * checks (app/health-checks.ts) beside the liveness loop, loaded only once a managed
+   * checks (duties/health-checks.ts) beside the liveness loop, loaded only once a managed
    * service has a `healthcheck`.
    */
   healthEnv?: Record<string, string | undefined>;
   /** Health restarts' action lines (watch); the supervisor logs only the cause. */
   renderer?: () => Promise<Renderer>;
+  /**
+   * The manifest's dashboard (dashboard/duty.ts), handed in by the host so the duties never
+   * import the dashboard; called once the manifest asks for one.
+   */
+  dashboard?: DutyLoader;
   /** After every tick, with what it saw: the supervisor's exit checks. */
   afterTick?: (look: RunDirLook, liveness: LivenessLoop) => Promise<void> | void;
 }
@@ -196,20 +201,18 @@ export function startDuties(deps: DutiesDeps): Duties {
       );
   };
 
-  // The manifest's dashboard (dashboard-duty.ts), loaded once the manifest asks for one.
-  let dashboard: Promise<DashboardDuty> | undefined;
+  // The manifest's dashboard (deps.dashboard), started once the manifest asks for one.
+  let dashboard: Promise<Duty> | undefined;
   const syncDashboard = () => {
     if (stopped) return;
     if (dashboard === undefined) {
-      if (deps.desired().dashboard === undefined) return;
-      dashboard = import('./dashboard-duty.js').then((m) =>
-        m.dashboardDuty({
-          desired: deps.desired,
-          system: deps.system,
-          env: deps.healthEnv ?? process.env,
-          say: deps.say,
-        }),
-      );
+      if (deps.desired().dashboard === undefined || deps.dashboard === undefined) return;
+      dashboard = deps.dashboard({
+        desired: deps.desired,
+        system: deps.system,
+        env: deps.healthEnv ?? process.env,
+        say: deps.say,
+      });
     }
     void dashboard.then((d) => d.sync());
   };

@@ -9,15 +9,15 @@ import {
   type Result,
   type ServiceExit,
 } from '../core/model.js';
-import { createListenRounds, LISTEN_ROUND_MS, type ListenRounds } from './listen-rounds.js';
-import { LogFollower, tailLines } from './log-tail.js';
-import { type Attempt, commandAttempt, httpAttempt, httpUrls, tcpAttempt } from './probe-checks.js';
-import type { System } from './system.js';
+import { LogFollower, tailLines } from '../logs/tail-file.js';
+import { createListenRounds, LISTEN_ROUND_MS, type ListenRounds } from '../runtime/listen-rounds.js';
+import type { System } from '../runtime/system.js';
+import { type Attempt, commandAttempt, httpAttempt, httpUrls, tcpAttempt } from './checks.js';
 
-export { tailLines } from './log-tail.js';
+export { tailLines } from '../logs/tail-file.js';
 // For the health checks (health-probe.ts): importing them from here keeps probe-checks in
 // this lazy chunk instead of a chunk of its own that every waiting `up` would load too.
-export { commandAttempt, httpAttempt, httpUrls, tcpAttempt } from './probe-checks.js';
+export { commandAttempt, httpAttempt, httpUrls, tcpAttempt } from './checks.js';
 
 /**
  * Every probe default, in one place (process-compose's probe.go lesson): the manifest

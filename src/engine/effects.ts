@@ -6,7 +6,9 @@
  */
 import type { Clock } from '../core/clock.js';
 import { describeExit, exitKnown } from '../core/exit.js';
+import { formatMs } from '../core/format.js';
 import { configHash, shapeOf } from '../core/hash.js';
+import { describeLimits } from '../core/limits-text.js';
 import {
   type Desired,
   fail,
@@ -18,7 +20,6 @@ import {
   type RunRecord,
   type ServiceExit,
 } from '../core/model.js';
-import type { Effects } from '../runtime/executor.js';
 import { createListenRounds } from '../runtime/listen-rounds.js';
 import { cgroupMembers } from '../runtime/place/members.js';
 import type { ProcessSnapshot } from '../runtime/service-processes.js';
@@ -33,10 +34,9 @@ import {
 import { isLive, type System } from '../runtime/system.js';
 import { recordExit, unknownExit } from '../state/exits.js';
 import { rememberedPort, rememberPort } from '../state/port-memory.js';
+import { clearStopped, markStopped } from '../state/stop-marker.js';
 import { removeRecord, writeRecord } from '../state/store.js';
-import { formatMs } from '../ui/format.js';
-import { describeLimits } from '../ui/limits.js';
-import { clearStopped, markStopped } from '../watch/stop-marker.js';
+import type { Effects } from './executor.js';
 
 export interface EffectsInput {
   desired: Desired;
@@ -334,7 +334,7 @@ export function makeEffects(input: EffectsInput): Effects {
       const info = system.proc(proc.pid);
       return isLive(info) && info.startTime === proc.startTime;
     };
-    const { waitReady } = await import('../runtime/probes.js');
+    const { waitReady } = await import('../probes/ready.js');
     // This process is the parent of what it spawned: it knows how that ended.
     const { childExitWithin } = await import('../runtime/spawn.js');
     const res = await waitReady(
@@ -422,7 +422,7 @@ export function makeEffects(input: EffectsInput): Effects {
     if (!saved.ok) return saved;
     const took = formatMs(clock.now() - began);
     if (exit.code === 0) return ok({ message: `completed in ${took} (exit 0)` });
-    const { tailLines } = await import('../runtime/log-tail.js');
+    const { tailLines } = await import('../logs/tail-file.js');
     const known = exitKnown(exit)
       ? ''
       : ': the uiprocs that started it is gone, so the next up runs it again';

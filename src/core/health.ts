@@ -23,7 +23,7 @@
  * - A success resets the streak; `retries` counted failures in a row make it unhealthy,
  *   from `starting` or `healthy`. An unhealthy process stays unhealthy until a success.
  */
-import type { Millis } from '../core/model.js';
+import type { Millis } from './model.js';
 
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
 

@@ -19,16 +19,17 @@
  * unless `--remove-orphans`). A deleted manifest is waited for, never read as "stop all".
  */
 import { type Desired, type Failure, ok, type Result } from '../core/model.js';
+import type { Renderer } from '../core/renderer.js';
+import { type ConvergeReport, converge } from '../engine/converge.js';
+import { afterConverge, giveBackDuties, takeDuties } from '../engine/ensure-supervisor.js';
+import { loadProject, type ProjectInput } from '../engine/project.js';
 import type { System } from '../runtime/system.js';
-import { afterConverge, giveBackDuties, takeDuties } from '../supervisor/ensure.js';
-import { holderIsMe } from '../supervisor/record.js';
-import type { Renderer } from '../ui/progress.js';
-import { type FileWatcher, watchFiles } from '../watch/file-watcher.js';
-import { pausedDuring } from '../watch/liveness-loop.js';
-import { ReconcileLoop } from '../watch/reconcile-loop.js';
-import { type ConvergeReport, converge } from './converge.js';
-import { startDuties } from './keep-alive.js';
-import { loadProject, type ProjectInput } from './project.js';
+import { holderIsMe } from '../state/holder-record.js';
+import type { DutyLoader } from './duty.js';
+import { type FileWatcher, watchFiles } from './file-watcher.js';
+import { pausedDuring } from './liveness-loop.js';
+import { ReconcileLoop } from './reconcile-loop.js';
+import { startDuties } from './start-duties.js';
 
 export interface WatchOptions {
   targets: string[];
@@ -56,6 +57,8 @@ export interface WatchIO {
   result?: (desired: Desired, report: ConvergeReport, targets: string[]) => void;
   /** Resolves when watch should end; `force` fires on a second request (forces the stops). */
   untilStopped: () => { done: Promise<void>; force: AbortSignal };
+  /** The manifest's dashboard, served while this watch holds the duties (dashboard/duty.ts). */
+  dashboard?: DutyLoader;
 }
 
 function envFilesOf(desired: Desired): string[] {
@@ -122,6 +125,7 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
     intervalMs: options.intervalMs,
     healthEnv: io.input.env,
     renderer: io.renderer,
+    dashboard: io.dashboard,
     backoff: options.backoffBaseMs === undefined ? undefined : { initialDelayMs: options.backoffBaseMs },
   });
   const liveness = duties.liveness;
@@ -171,7 +175,7 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
     const result = await apply();
     if (result?.ok) io.result?.(desired, result.value, targets);
   });
-  // Liveness, and the health checks when a service has a healthcheck (app/keep-alive.ts).
+  // Liveness, and the health checks when a service has a healthcheck (duties/start-duties.ts).
   duties.start();
   // Ctrl-C is heard before "watching" is announced: whoever reacts to that line (a person,
   // a script, a test) must find the handler in place, not the default that kills at once.

@@ -4,15 +4,15 @@
  * running service with a port is checked against the kernel's table of listening sockets
  * (or, without one, a TCP connect) to tell `running` (listening) from `starting` (alive,
  * port not open yet). Usage (CPU, memory, process count) is measured by the caller
- * (app/usage.ts) and handed in.
+ * (engine/usage.ts) and handed in.
  */
 import { builtin } from '../core/builtin.js';
+import { urlFor } from '../core/format.js';
 import type { Desired, Observed } from '../core/model.js';
 import { taskNames } from '../core/model.js';
 import { isLive, type System } from '../runtime/system.js';
 import type { ServiceUsage } from '../runtime/usage.js';
 import { type HealthFileStatus, readHealthFile } from '../state/health-file.js';
-import { urlFor } from '../ui/format.js';
 import type { LimitsView } from './limits-view.js';
 
 /**
@@ -20,7 +20,7 @@ import type { LimitsView } from './limits-view.js';
  * them (a CLI killed between spawn and record, a removed record). uiprocs started them, so
  * the next `up` or `down` stops them; until then `ps` must not call the service stopped.
  * `restarting`: its recorded main process ended and a live supervisor (or watch) is about
- * to start it again by its policy (app/ps-rows.ts decides; a dead main process is a dead
+ * to start it again by its policy (engine/ps-rows.ts decides; a dead main process is a dead
  * service, whatever of it is left running).
  */
 export type Status =
@@ -113,7 +113,7 @@ export async function statusRows(
   now: number = Date.now(),
   /** Service → PIDs of live processes with its tag, for services without a running record. */
   untracked: ReadonlyMap<string, readonly number[]> = new Map(),
-  /** Service → usage of its processes, for services with a running record (app/usage.ts). */
+  /** Service → usage of its processes, for services with a running record (engine/usage.ts). */
   usage: ReadonlyMap<string, ServiceUsage> = new Map(),
   /** The caller's environment (`UIPROCS_PLACE` changes how limits would hold). */
   env: Record<string, string | undefined> = process.env,

@@ -23,8 +23,8 @@ import type { Clock } from '../core/clock.js';
 import { fail, ok, type Result } from '../core/model.js';
 import { readBack } from '../runtime/spawn.js';
 import { isLive, type System } from '../runtime/system.js';
+import type { HolderRecord } from '../state/holder-record.js';
 import { statePaths } from '../state/paths.js';
-import type { HolderRecord } from './record.js';
 
 export const SUPERVISE_COMMAND = '__supervise';
 export const NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode', '--no-expose-wasm'];

@@ -2,8 +2,9 @@
  * How a service's limits hold, in words for `up`, `config` and `ps`:
  * `memory 128 MB (cgroup v1), cpu 1.5 (not enforced), open_files 300 (rlimit)`.
  */
-import type { Enforcement, LimitName, Limits, PlaceKind } from '../core/model.js';
+
 import { formatBytes } from './format.js';
+import type { Enforcement, LimitName, Limits, PlaceKind } from './model.js';
 
 export function describeLimits(
   limits: Limits,

@@ -9,8 +9,8 @@
  * Lives under src/ (not test/) so other layers' tests can use it too; nothing in the
  * shipped code path imports it.
  */
-import type { Clock } from '../core/clock.js';
-import type { Scheduler, TimerId } from './timers.js';
+import type { Clock } from './clock.js';
+import type { Scheduler, TimerId } from './scheduler.js';
 
 interface PendingTimer {
   at: number;

@@ -2,7 +2,7 @@
  * The liveness side of `uiprocs watch`: every `intervalMs`, observe the services; a
  * service that died is restarted by its `restart` policy after the backoff delay
  * (backoff.ts), or left down, or given up on. This loop is the only place restart policies
- * act: in a foreground watch, or in the detached supervisor (both run app/keep-alive.ts).
+ * act: in a foreground watch, or in the detached supervisor (both run duties/start-duties.ts).
  *
  * What counts as a death (see stop-marker.ts for the other half of the contract):
  * - `dead` — a run record whose process is gone, with no stop marker: uiprocs started it
@@ -32,8 +32,8 @@ import {
   freshBackoff,
   noteRunning,
   type ServicePolicy,
-} from './backoff.js';
-import { type Scheduler, systemScheduler, type TimerId } from './timers.js';
+} from '../core/restart-policy.js';
+import { type Scheduler, systemScheduler, type TimerId } from '../core/scheduler.js';
 
 /**
  * One service as `observe` sees it. `exitCode` only when watch itself reaped the process;

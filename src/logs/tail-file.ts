@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 
-import { tailLines as readTail } from '../logs/tail.js';
+import { tailLines as readTail } from './tail.js';
 
 /** Bytes after `from` read whole to keep only this run's lines; beyond, the plain tail is this run's anyway. */
 const RUN_WINDOW = 1024 * 1024;

@@ -8,9 +8,10 @@
  * 15 ms): the socket table says a port listens, but a server whose accept loop hangs
  * still listens.
  */
+
+import type { ProbeOutcome } from '../core/health.js';
 import { AUTO_PORT_TOKEN, type HealthCheck } from '../core/model.js';
-import type { ProbeOutcome } from '../watch/health.js';
-import { commandAttempt, httpAttempt, httpUrls, tcpAttempt } from './probes.js';
+import { commandAttempt, httpAttempt, httpUrls, tcpAttempt } from './ready.js';
 
 export interface HealthProbeInput {
   check: HealthCheck;

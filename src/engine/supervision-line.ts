@@ -3,12 +3,13 @@
  * `supervised` per row of `ps --json`. One small file read (`run/.supervisor.json`), and a
  * second (`run/.watch.json`) only when no supervisor record exists while one would be needed.
  */
+
+import { dashboardUrl, formatUptime } from '../core/format.js';
 import { type Desired, isTask, type RunRecord, type ServiceExit } from '../core/model.js';
 import { memoryWatched, needsSupervision } from '../core/supervision.js';
 import type { System } from '../runtime/system.js';
 import { tokenForUrl } from '../state/dashboard-token.js';
-import { dashboardUrl, formatUptime } from '../ui/format.js';
-import { readHolder, readSnapshot } from './record.js';
+import { readHolder, readSnapshot } from '../state/holder-record.js';
 
 export interface SupervisionView {
   /** The line under the table, or undefined when nothing needs supervision and none is recorded. */

@@ -17,8 +17,8 @@ import type { System } from '../runtime/system.js';
 import { usageSnapshot } from '../runtime/usage.js';
 import { hasUnrecordedExit, observe } from '../state/observe.js';
 import { checkPrivateDir } from '../state/paths.js';
-import { type SupervisionView, supervisionView } from '../supervisor/ps-line.js';
 import { type StatusRow, statusRows } from './status.js';
+import { type SupervisionView, supervisionView } from './supervision-line.js';
 import { measureUsage } from './usage.js';
 
 export interface PsRows {

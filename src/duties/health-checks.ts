@@ -14,7 +14,7 @@
  *
  * What it does:
  * - Probes every running service (of `managed()`) that has a `healthcheck`, through the
- *   health loop (watch/health-loop.ts), each process tracked by its PID + start time.
+ *   health loop (duties/health-loop.ts), each process tracked by its PID + start time.
  * - Writes each process's health to `run/<name>.health` (state/health-file.ts) on every
  *   change, and again every `refreshMs` as a heartbeat, so `ps` shows `running (healthy)`
  *   and never believes a file nobody keeps up. `stop()` removes the files it wrote.
@@ -26,7 +26,7 @@
  *   liveness loop paused meanwhile so the kill is not taken for a crash. One health
  *   restart runs at a time.
  * - `max_restarts`: unhealthy restarts have a streak of their own, per service, reset as
- *   the crash streak is (watch/backoff.ts): once a process of it has stayed healthy for
+ *   the crash streak is (core/restart-policy.ts): once a process of it has stayed healthy for
  *   `resetAfterMs` (60 s). A server that passes its first checks after each restart and
  *   fails again is still one streak (it used to start over at "unhealthy restart 1" for
  *   ever). After `max_restarts` of them in a row the service is left running, unhealthy,
@@ -35,18 +35,18 @@
  * - With `restart: no` the service stays up and unhealthy; watch says so.
  */
 import { existsSync } from 'node:fs';
+import { type HealthState, unhealthyCause } from '../core/health.js';
 import type { Desired, Observed } from '../core/model.js';
-import { healthAttempt } from '../runtime/health-probe.js';
+import type { Renderer } from '../core/renderer.js';
+import { DEFAULT_BACKOFF } from '../core/restart-policy.js';
+import type { Scheduler } from '../core/scheduler.js';
+import { healthAttempt } from '../probes/health-attempt.js';
 import type { System } from '../runtime/system.js';
 import type { HealthFile } from '../state/health-file.js';
 import { removeHealthFile, writeHealthFile } from '../state/health-file-write.js';
 import { observe } from '../state/observe.js';
-import type { Renderer } from '../ui/progress.js';
-import { DEFAULT_BACKOFF } from '../watch/backoff.js';
-import { type HealthState, unhealthyCause } from '../watch/health.js';
-import { type HealthEvent, HealthLoop, type HealthTarget } from '../watch/health-loop.js';
-import type { Scheduler } from '../watch/timers.js';
 import { guardedRestart } from './guarded-restart.js';
+import { type HealthEvent, HealthLoop, type HealthTarget } from './health-loop.js';
 
 export interface HealthChecksInput {
   /** The latest desired state (a reconcile replaces it). */

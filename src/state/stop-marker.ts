@@ -18,8 +18,8 @@
  */
 import { closeSync, constants, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { ok, type Result } from '../core/model.js';
-import { writeFileAtomic } from '../state/atomic-file.js';
-import { checkServiceName, statePaths } from '../state/paths.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { checkServiceName, statePaths } from './paths.js';
 
 /** `<stateDir>/run/<name>.stopped`. Rejects names that would escape `run/`. */
 export function stopMarkerPath(stateDir: string, name: string): string {

@@ -25,13 +25,14 @@ import {
   taskNames,
 } from '../core/model.js';
 import { type Plan, type PlanRequest, plan } from '../core/plan.js';
-import { type ExecEvent, type ExecResult, execute } from '../runtime/executor.js';
+import type { ExecEvent } from '../core/renderer.js';
 import { type ProcessSnapshot, snapshotProcesses, taggedIn } from '../runtime/service-processes.js';
 import type { System } from '../runtime/system.js';
 import { acquireLock } from '../state/lock.js';
 import { observe, runningGroups } from '../state/observe.js';
 import { ensureStateDir } from '../state/paths.js';
 import { makeEffects } from './effects.js';
+import { type ExecResult, execute } from './executor.js';
 
 export interface ConvergeRequest extends PlanRequest {
   dryRun?: boolean;
@@ -48,7 +49,7 @@ export interface ConvergeRequest extends PlanRequest {
    */
   countRestarts?: readonly string[];
   /**
-   * Keeping the supervisor in step, under the same lock (supervisor/ensure.ts): `before`
+   * Keeping the supervisor in step, under the same lock (engine/ensure-supervisor.ts): `before`
    * runs once the plan is made and before it is executed (a `down` of everything stops the
    * supervisor there), `after` once it was executed, also when a service failed (`up`,
    * `restart` and watch ensure one supervisor there when one is needed).

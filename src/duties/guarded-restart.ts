@@ -13,10 +13,10 @@
  * process is stopped the same way instead of started again.
  */
 import type { Desired } from '../core/model.js';
+import type { Renderer } from '../core/renderer.js';
+import { converge } from '../engine/converge.js';
 import type { System } from '../runtime/system.js';
-import type { Renderer } from '../ui/progress.js';
-import { wasStopped } from '../watch/stop-marker.js';
-import { converge } from './converge.js';
+import { wasStopped } from '../state/stop-marker.js';
 
 export interface GuardedRestartDeps {
   desired: () => Desired;

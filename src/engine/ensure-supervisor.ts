@@ -31,9 +31,6 @@ import {
 } from '../core/supervision.js';
 import type { System } from '../runtime/system.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
-import { acquireLock } from '../state/lock.js';
-import { observe } from '../state/observe.js';
-import { ensureStateDir } from '../state/paths.js';
 import {
   desiredSnapshotPath,
   type HolderLook,
@@ -42,8 +39,11 @@ import {
   readHolder,
   removeHolderIf,
   writeHolder,
-} from './record.js';
-import { spawnSupervisor, stopHolderProcess } from './spawn.js';
+} from '../state/holder-record.js';
+import { acquireLock } from '../state/lock.js';
+import { observe } from '../state/observe.js';
+import { ensureStateDir } from '../state/paths.js';
+import { spawnSupervisor, stopHolderProcess } from './spawn-supervisor.js';
 
 export interface SupervisionDeps {
   system: System;

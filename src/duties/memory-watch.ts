@@ -15,10 +15,11 @@
  * pm2's `max_memory_restart` is the same idea (its check runs every 30 s); cgroups are
  * better where they can be had, since the kernel acts at once and nothing can outgrow them.
  */
+
+import { formatBytes } from '../core/format.js';
 import type { Desired, RunRecord } from '../core/model.js';
 import { usageProcesses, usageSnapshot } from '../runtime/usage.js';
 import { observe } from '../state/observe.js';
-import { formatBytes } from '../ui/format.js';
 import { type GuardedRestartDeps, guardedRestart } from './guarded-restart.js';
 
 export const MEMORY_WATCH_MS = 2000;
