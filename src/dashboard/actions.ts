@@ -1,6 +1,6 @@
 /**
  * The dashboard's changes: a click is `uiprocs up|down|restart [TARGET]`, run through the
- * very function those commands run (cli/commands/converge-command.ts `convergeTargets`):
+ * very function those commands run (engine/converge-project.ts `convergeProject`):
  * the same requests, the same state lock, the same supervisor duties (an `up` from the
  * page still ensures a supervisor where a restart policy needs one). Their progress lines,
  * which the CLI prints on stderr, become the answer's `message`.
@@ -8,10 +8,11 @@
  * A failure stays a value and is given an HTTP status here: an unknown name 404, a
  * manifest or usage problem 400, a held lock 409, a service that failed 500.
  */
-import { convergeTargets } from '../cli/commands/converge-command.js';
 import type { Context } from '../core/context.js';
 import type { Failure } from '../core/model.js';
+import { convergeProject } from '../engine/converge-project.js';
 import { formatFailure } from '../ui/failure.js';
+import { plainRenderer } from '../ui/progress.js';
 
 export type Verb = 'start' | 'stop' | 'restart';
 
@@ -45,19 +46,15 @@ export async function runAction(
   targets: string[],
 ): Promise<ActionAnswer> {
   let said = '';
-  const ctx: Context = {
-    ...base,
-    color: false,
-    colorOut: false,
-    interactive: false,
-    out: (s) => {
-      said += s;
-    },
-    err: (s) => {
-      said += s;
-    },
+  const say = (s: string) => {
+    said += s;
   };
-  const done = await convergeTargets(ctx, targets, { command: COMMAND[verb] });
+  // The lines the CLI prints on stderr, without colour: the answer's message.
+  const done = await convergeProject(
+    { input: base, renderer: plainRenderer(say, false), warn: (line) => say(`${line}\n`) },
+    targets,
+    { command: COMMAND[verb] },
+  );
   if (!done.ok) {
     const error = `${said}${formatFailure(done.error, { color: false, cwd: base.cwd })}`.trimEnd();
     return { status: statusFor(done.error), body: { ok: false, error } };

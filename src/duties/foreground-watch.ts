@@ -98,13 +98,8 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
         duties: guard ? undefined : { after: afterConverge({ system: io.system, env: io.input.env }) },
       },
       { system: io.system, env: io.input.env },
-      {
-        // The renderer prints each action as it begins (as `up` does), so the plan is not
-        // printed ahead of it: that said every action twice.
-        onPlan: (p, observed) => renderer.plan(p, observed.warnings),
-        onEvent: (e) => renderer.event(e),
-        onWaitLock: (holder) => renderer.waitLock(holder),
-      },
+      // The renderer prints each action as it begins (as `up` does), not the plan ahead of it.
+      renderer,
     );
     await renderer.end();
     if (!result.ok) await io.sayFailure(result.error);
@@ -196,7 +191,6 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
     desired,
     { command: 'down', targets, force },
     { system: io.system, env: io.input.env },
-    {},
   );
   if (!down.ok) return down;
   return ok(0);

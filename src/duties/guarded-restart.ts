@@ -63,11 +63,7 @@ export async function guardedRestart(
         },
       },
       { system: deps.system, env: deps.env },
-      renderer && {
-        onPlan: (p, observed) => renderer.plan(p, observed.warnings),
-        onEvent: (ev) => renderer.event(ev),
-        onWaitLock: (holder) => renderer.waitLock(holder),
-      },
+      renderer,
     );
     await renderer?.end();
     if (!result.ok) {

@@ -25,7 +25,7 @@ import {
   taskNames,
 } from '../core/model.js';
 import { type Plan, type PlanRequest, plan } from '../core/plan.js';
-import type { ExecEvent } from '../core/renderer.js';
+import type { Renderer } from '../core/renderer.js';
 import { type ProcessSnapshot, snapshotProcesses, taggedIn } from '../runtime/service-processes.js';
 import type { System } from '../runtime/system.js';
 import { acquireLock } from '../state/lock.js';
@@ -74,13 +74,12 @@ export interface ConvergeDuties {
   ) => Promise<void>;
 }
 
-export interface ConvergeHooks {
-  /** The plan, once made (printed by dry-run, shown as the header of progress). */
-  onPlan?: (plan: Plan, observed: Observed) => void;
-  onEvent?: (event: ExecEvent) => void;
-  /** Another command holds the lock; said once after a second of waiting. */
-  onWaitLock?: (holder: { pid: number; command: string }) => void;
-}
+/**
+ * Who shows the converge (a Renderer: plain lines, listr2 rows, the supervisor's log lines),
+ * passed as is by every caller: `plan` once the plan is made, `event` per step, `waitLock`
+ * once another command has held the lock for a second.
+ */
+export type ConvergeView = Pick<Renderer, 'plan' | 'event' | 'waitLock'>;
 
 export interface ConvergeReport {
   plan: Plan;
@@ -124,7 +123,7 @@ export async function converge(
   desired: Desired,
   request: ConvergeRequest,
   runtime: Runtime,
-  hooks: ConvergeHooks = {},
+  view?: ConvergeView,
 ): Promise<Result<ConvergeReport>> {
   // A Desired made from records knows no services: only a `down` of everything may use it.
   if (desired.recordsOnly && (request.command !== 'down' || request.targets.length > 0))
@@ -135,7 +134,7 @@ export async function converge(
     const seen = observeIfAny(desired, system);
     const { observed } = withLeftovers(seen, request, system, projectIdOf(desired, seen));
     const p = plan(desired, observed, { now: Date.now(), ...request });
-    hooks.onPlan?.(p, observed);
+    view?.plan(p, observed.warnings);
     return ok({ plan: p, exec: undefined, started: [], observed });
   }
 
@@ -146,7 +145,7 @@ export async function converge(
     command: `uiprocs ${request.command}`,
     system,
     clock,
-    onWait: (holder) => hooks.onWaitLock?.(holder),
+    onWait: (holder) => view?.waitLock(holder),
     onBreak: (what) => lockWarnings.push(what),
   });
   if (!lock.ok) return lock;
@@ -163,7 +162,7 @@ export async function converge(
       return ok({ plan: { actions: [], notes: [], awaitReady: [] }, exec: undefined, started: [], observed });
     }
     const p = plan(desired, observed, { now: Date.now(), ...request });
-    hooks.onPlan?.(p, observed);
+    view?.plan(p, observed.warnings);
     if (p.actions.some((a) => a.kind === 'start' || a.kind === 'recreate')) {
       const { checkStarts } = await import('./preflight.js');
       const pre = checkStarts(desired, p, system, id, runtime.env);
@@ -192,7 +191,7 @@ export async function converge(
       exec = await execute(p, effects, {
         dependsOn: (name) => desired.services[name]?.dependsOn ?? {},
         isTask: (name) => tasks.has(name),
-        emit: (event) => hooks.onEvent?.(event),
+        emit: (event) => view?.event(event),
         interrupt: interrupt?.signal,
       });
       await request.duties?.after?.(desired, { observed, plan: p, started });

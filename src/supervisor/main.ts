@@ -22,6 +22,7 @@ import {
 } from '../core/supervision.js';
 import type { DutyLoader } from '../duties/duty.js';
 import { type Duties, startDuties } from '../duties/start-duties.js';
+import type { ConvergeView } from '../engine/converge.js';
 import { getSystem } from '../runtime/system.js';
 import {
   type HolderRecord,
@@ -36,6 +37,22 @@ import { acquireLock } from '../state/lock.js';
 import { observe } from '../state/observe.js';
 import { readRecord } from '../state/store.js';
 import { type Lifecycle, type LifecycleEvent, step } from './lifecycle.js';
+
+/**
+ * How a restart shows in the supervisor's log: each step's result on a line of its own (the
+ * cause was said before the restart), no plan and no lock wait (nobody is watching).
+ */
+function logView(say: (line: string) => void): ConvergeView {
+  return {
+    plan: () => {},
+    waitLock: () => {},
+    event: (e) => {
+      if (e.type === 'done') say(`${e.action.service}: ${e.message}`);
+      if (e.type === 'failed')
+        say(`${e.action.service}: ${'message' in e.failure ? e.failure.message : e.failure.reason}`);
+    },
+  };
+}
 
 /** The manifest's dashboard, imported only once the manifest asks for one. */
 const loadDashboardDuty: DutyLoader = async (ctx) =>
@@ -200,13 +217,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
             restartCause: cause,
           },
           { system, env: restartEnv(stateDir, name, snapshot?.callerEnv ?? env) },
-          {
-            onEvent: (e) => {
-              if (e.type === 'done') say(`${e.action.service}: ${e.message}`);
-              if (e.type === 'failed')
-                say(`${e.action.service}: ${'message' in e.failure ? e.failure.message : e.failure.reason}`);
-            },
-          },
+          logView(say),
         );
       } finally {
         insideLock = false;
