@@ -1,7 +1,7 @@
 /**
  * `uiprocs watch`: converge once, then keep converging — on every save of the manifest or
  * an env file (ReconcileLoop) and on every death of a service (LivenessLoop) — until
- * Ctrl-C or SIGTERM. The loops come from src/watch and know nothing of manifests; this
+ * Ctrl-C or SIGTERM. The loops (this folder) know nothing of manifests; this
  * file wires them to the same converge that `up` uses, so watch can never do anything
  * `up` would not.
  *

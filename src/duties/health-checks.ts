@@ -1,6 +1,6 @@
 /**
- * Health checks, wired: the entry point a foreground `watch` calls (and, once merged, the
- * supervisor), a few lines on its side:
+ * Health checks, a duty: started by duties/start-duties.ts for either host (the supervisor,
+ * a foreground `watch`) once a managed service has a `healthcheck`:
  *
  * ```ts
  * const health = startHealthChecks({
@@ -25,19 +25,19 @@
  *   between is respected and only the process found unhealthy is recreated, with the
  *   liveness loop paused meanwhile so the kill is not taken for a crash. One health
  *   restart runs at a time.
- * - `max_restarts`: unhealthy restarts have a streak of their own, per service, reset as
- *   the crash streak is (core/restart-policy.ts): once a process of it has stayed healthy for
- *   `resetAfterMs` (60 s). A server that passes its first checks after each restart and
- *   fails again is still one streak (it used to start over at "unhealthy restart 1" for
- *   ever). After `max_restarts` of them in a row the service is left running, unhealthy,
- *   and watch says so once. (Crash restarts keep their own streak in the liveness loop's
- *   backoff; each kind is bounded by `max_restarts`.)
+ * - `max_restarts`: unhealthy restarts are one streak per service in the restart ledger
+ *   (core/restart-ledger.ts, cause `unhealthy`), decided by the one restart policy and
+ *   reset once a process of it has stayed healthy for `resetAfterMs` (60 s). A server that
+ *   passes its first checks after each restart and fails again is still one streak. After
+ *   `max_restarts` of them in a row the service is left running, unhealthy, and watch says
+ *   so once. (Crash and memory restarts keep streaks of their own in the same ledger.)
  * - With `restart: no` the service stays up and unhealthy; watch says so.
  */
 import { existsSync } from 'node:fs';
 import { type HealthState, unhealthyCause } from '../core/health.js';
 import type { Desired, Observed } from '../core/model.js';
 import type { Renderer } from '../core/renderer.js';
+import { RestartLedger } from '../core/restart-ledger.js';
 import { DEFAULT_BACKOFF } from '../core/restart-policy.js';
 import type { Scheduler } from '../core/scheduler.js';
 import { healthAttempt } from '../probes/health-attempt.js';
@@ -68,6 +68,8 @@ export interface HealthChecksInput {
   syncMs?: number;
   /** Healthy this long ends a streak of unhealthy restarts; default the backoff's 60 s. */
   resetAfterMs?: number;
+  /** The streaks of restarts in a row, shared with the other duties (start-duties.ts); default its own. */
+  ledger?: RestartLedger;
   /** Wall-clock ms; tests pass their own. */
   now?: () => number;
 }
@@ -86,14 +88,14 @@ interface Written {
 
 export function startHealthChecks(input: HealthChecksInput): HealthChecks {
   const written = new Map<string, Written>();
-  /** Unhealthy restarts in a row, per service; reset once a process of it stayed healthy long enough. */
-  const streak = new Map<string, number>();
-  /** Since when a process of each service has been healthy (the streak resets after resetAfterMs). */
-  const healthySince = new Map<string, number>();
   const now = input.now ?? Date.now;
-  const resetAfterMs = input.resetAfterMs ?? DEFAULT_BACKOFF.resetAfterMs;
-  /** Services whose unhealthy restart was given up (said once per streak). */
-  const gaveUp = new Set<string>();
+  /** Unhealthy restarts in a row, per service (core/restart-ledger.ts, cause `unhealthy`). */
+  const ledger =
+    input.ledger ??
+    new RestartLedger({
+      ...DEFAULT_BACKOFF,
+      resetAfterMs: input.resetAfterMs ?? DEFAULT_BACKOFF.resetAfterMs,
+    });
   let restarting: Promise<void> = Promise.resolve();
   let queued = new Set<string>();
   /** Per service, the process (key) a queued or running health restart replaces. */
@@ -191,7 +193,7 @@ export function startHealthChecks(input: HealthChecksInput): HealthChecks {
       refreshMs: Math.max(2000, 2 * target.spec.interval),
     });
     if (e.became === 'healthy') {
-      healthySince.set(target.name, now());
+      ledger.fine(target.name, 'unhealthy', now());
       if (e.previous?.status === 'unhealthy') input.say(`${target.name} is healthy again`);
     }
     if (e.became === 'unhealthy') onUnhealthy(target, state);
@@ -207,30 +209,30 @@ export function startHealthChecks(input: HealthChecksInput): HealthChecks {
     }
     // The process a queued or running restart already replaces: nothing more to decide.
     if (replacing.get(target.name) === target.key) return;
-    const since = healthySince.get(target.name);
-    healthySince.delete(target.name);
-    if (since !== undefined && now() - since >= resetAfterMs) {
-      streak.delete(target.name);
-      gaveUp.delete(target.name);
-    }
-    const done = streak.get(target.name) ?? 0;
-    if (done >= spec.maxRestarts) {
-      if (!gaveUp.has(target.name))
-        input.say(
-          `${target.name} is ${cause}; not restarting it: ${done} unhealthy restart${done === 1 ? '' : 's'} in a row (max_restarts: ${spec.maxRestarts}); it stays up, unhealthy`,
-        );
-      gaveUp.add(target.name);
+    if (queued.has(target.name)) return;
+    // Counted when it is decided, not when it ends: the new process can pass its first checks
+    // and fail again before the restart's converge returns (under load it did), and its
+    // unhealthy event must then be the next attempt, not this one again.
+    const decision = ledger.decide(
+      target.name,
+      'unhealthy',
+      { name: target.name, restart: spec.restart, maxRestarts: spec.maxRestarts },
+      { code: null },
+      now(),
+    );
+    if (decision.action === 'give-up') {
+      const done = ledger.restarts(target.name, 'unhealthy');
+      input.say(
+        `${target.name} is ${cause}; not restarting it: ${done} unhealthy restart${done === 1 ? '' : 's'} in a row (max_restarts: ${spec.maxRestarts}); it stays up, unhealthy`,
+      );
       return;
     }
-    if (queued.has(target.name)) return;
+    // Already given up (said once), until it has been healthy for resetAfterMs.
+    if (decision.action !== 'restart') return;
     queued.add(target.name);
-    // The attempt is counted when it is queued, not when it ends: the new process can pass its
-    // first checks and fail again before the restart's converge returns (under load it did), and
-    // its unhealthy event must then be the next attempt, not this one again.
-    streak.set(target.name, done + 1);
     replacing.set(target.name, target.key);
     restarting = restarting
-      .then(() => restart(target, cause, done + 1))
+      .then(() => restart(target, cause, decision.attempt))
       // A bug in one restart must not stop every later one (the chain would stay rejected).
       .catch((error: unknown) => input.say(`${target.name}: the unhealthy restart failed: ${String(error)}`));
   };
@@ -244,7 +246,7 @@ export function startHealthChecks(input: HealthChecksInput): HealthChecks {
       if (done.kind === 'failed') return;
       if (done.kind === 'skipped') {
         // Nothing was restarted, so nothing counts (unless a later attempt was queued meanwhile).
-        if (streak.get(target.name) === attempt) streak.set(target.name, attempt - 1);
+        ledger.undo(target.name, 'unhealthy', attempt);
         input.say(`${target.name}: not restarted after all (stopped, or started again, meanwhile)`);
         return;
       }

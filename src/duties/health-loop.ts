@@ -1,5 +1,5 @@
 /**
- * The health side of `uiprocs watch` (and, once merged, of the supervisor): every running
+ * The health side of the duties (a foreground `uiprocs watch`, or the supervisor): every running
  * service that has a `healthcheck` is probed every `interval`, and its health (health.ts)
  * is tracked per process. Like the other loops it knows nothing of manifests, records or
  * the lock: what runs, how to probe it and what to do with the outcome are injected, so it

@@ -1,8 +1,9 @@
 /**
  * The liveness side of `uiprocs watch`: every `intervalMs`, observe the services; a
- * service that died is restarted by its `restart` policy after the backoff delay
- * (backoff.ts), or left down, or given up on. This loop is the only place restart policies
- * act: in a foreground watch, or in the detached supervisor (both run duties/start-duties.ts).
+ * service that died is restarted by its `restart` policy after the backoff delay, or left
+ * down, or given up on (core/restart-policy.ts decides; core/restart-ledger.ts keeps the
+ * crash streak beside the unhealthy and memory ones). It runs in a foreground watch or in
+ * the detached supervisor (both through duties/start-duties.ts).
  *
  * What counts as a death (see stop-marker.ts for the other half of the contract):
  * - `dead` — a run record whose process is gone, with no stop marker: uiprocs started it
@@ -24,13 +25,11 @@
  * between that observe and the restart remains, so the injected `restart` must re-check
  * under the lock (start only if still not running and not marked stopped).
  */
+import { RestartLedger } from '../core/restart-ledger.js';
 import {
   type BackoffConfig,
   type BackoffState,
   DEFAULT_BACKOFF,
-  decide,
-  freshBackoff,
-  noteRunning,
   type ServicePolicy,
 } from '../core/restart-policy.js';
 import { type Scheduler, systemScheduler, type TimerId } from '../core/scheduler.js';
@@ -85,6 +84,8 @@ export interface LivenessLoopOptions {
   /** Default 1000 ms. */
   intervalMs?: number;
   backoff?: BackoffConfig;
+  /** The streaks of restarts in a row, shared with the health and memory duties; default its own. */
+  ledger?: RestartLedger;
   /**
    * Runs at the end of every tick, after its deaths were handled (restarts scheduled, or
    * given up): the supervisor decides there whether anything is left for it to do.
@@ -107,7 +108,6 @@ type Phase = 'new' | 'running' | 'waiting' | 'due' | 'stopped' | 'down';
 
 interface Tracked {
   phase: Phase;
-  backoff: BackoffState;
   timer: TimerId | undefined;
   /** How the last death ended: the cause the restart records. */
   cause?: string;
@@ -125,12 +125,13 @@ export class LivenessLoop {
   private active: Promise<void> | undefined;
   private readonly scheduler: Scheduler;
   private readonly intervalMs: number;
-  private readonly backoff: BackoffConfig;
+  /** The crash streaks (shared with the other duties' causes: core/restart-ledger.ts). */
+  private readonly ledger: RestartLedger;
 
   constructor(private readonly options: LivenessLoopOptions) {
     this.scheduler = options.scheduler ?? systemScheduler();
     this.intervalMs = options.intervalMs ?? DEFAULT_LIVENESS_INTERVAL_MS;
-    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.ledger = options.ledger ?? new RestartLedger(options.backoff ?? DEFAULT_BACKOFF);
   }
 
   /** Begin observing; the first tick runs right away to learn what is running. */
@@ -178,7 +179,7 @@ export class LivenessLoop {
 
   /** Backoff state of a service, for `ps`-like reporting and tests. */
   backoffOf(name: string): Readonly<BackoffState> | undefined {
-    return this.tracked.get(name)?.backoff;
+    return this.tracked.has(name) ? this.ledger.get(name, 'crash') : undefined;
   }
 
   private pump(): void {
@@ -247,7 +248,7 @@ export class LivenessLoop {
   private see(name: string, liveness: ServiceLiveness): void {
     let t = this.tracked.get(name);
     if (t === undefined) {
-      t = { phase: 'new', backoff: freshBackoff(), timer: undefined };
+      t = { phase: 'new', timer: undefined };
       this.tracked.set(name, t);
     }
     const now = this.scheduler.now();
@@ -256,7 +257,7 @@ export class LivenessLoop {
         // Includes someone else (`up`) having started it while a restart was pending.
         this.cancelRestart(t);
         this.due.delete(name);
-        t.backoff = noteRunning(t.backoff, now, this.backoff);
+        this.ledger.fine(name, 'crash', now);
         t.phase = 'running';
         return;
       case 'stopped': {
@@ -264,7 +265,7 @@ export class LivenessLoop {
         this.cancelRestart(t);
         this.due.delete(name);
         t.phase = 'stopped';
-        t.backoff = freshBackoff();
+        this.ledger.forget(name, 'crash');
         if (wasAlive) this.emit({ type: 'stopped-on-purpose', name });
         return;
       }
@@ -285,14 +286,7 @@ export class LivenessLoop {
     if (announce) t.cause = cause ?? (exitCode === null ? 'exited (code unknown)' : `exited (${exitCode})`);
     if (policy === undefined) return;
     if (announce) this.emit({ type: 'crashed', name, exitCode, cause: t.cause! });
-    const { decision, state } = decide(
-      t.backoff,
-      policy,
-      { code: exitCode },
-      this.scheduler.now(),
-      this.backoff,
-    );
-    t.backoff = state;
+    const decision = this.ledger.decide(name, 'crash', policy, { code: exitCode }, this.scheduler.now());
     switch (decision.action) {
       case 'leave':
         this.emit({ type: 'left-down', name, why: decision.why });
@@ -325,7 +319,7 @@ export class LivenessLoop {
       t.phase = 'down';
       return;
     }
-    const attempt = t.backoff.restarts;
+    const attempt = this.ledger.restarts(name, 'crash');
     let outcome: unknown;
     try {
       outcome = await this.options.restart(name, { attempt, cause: t.cause ?? 'exited (code unknown)' });
@@ -341,7 +335,7 @@ export class LivenessLoop {
       return;
     }
     t.phase = 'running';
-    t.backoff = { ...t.backoff, healthySince: this.scheduler.now() };
+    this.ledger.set(name, 'crash', { ...this.ledger.get(name, 'crash'), healthySince: this.scheduler.now() });
     this.emit({ type: 'restarted', name, attempt });
   }
 

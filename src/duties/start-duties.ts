@@ -24,6 +24,7 @@ import {
   type ServiceExit,
 } from '../core/model.js';
 import type { Renderer } from '../core/renderer.js';
+import { RestartLedger } from '../core/restart-ledger.js';
 import { type BackoffConfig, DEFAULT_BACKOFF } from '../core/restart-policy.js';
 import type { ConvergeReport } from '../engine/converge.js';
 import { memoryLimitNote } from '../engine/limits-view.js';
@@ -96,9 +97,11 @@ export function startDuties(deps: DutiesDeps): Duties {
   let rotatedAt = Number.NEGATIVE_INFINITY;
   let last: RunDirLook = { kind: 'gone' };
 
+  // One record of restarts in a row, by cause, for every duty that restarts (core/restart-ledger.ts).
+  const ledger = new RestartLedger({ ...DEFAULT_BACKOFF, ...deps.backoff });
   const liveness: LivenessLoop = new LivenessLoop({
     intervalMs: deps.intervalMs,
-    backoff: deps.backoff && { ...DEFAULT_BACKOFF, ...deps.backoff },
+    ledger,
     // A one-shot task is not kept alive: its exit is its end (isTask in core/model.ts), not a crash.
     policyOf: (name) => {
       const desired = deps.desired();
@@ -237,6 +240,7 @@ export function startDuties(deps: DutiesDeps): Duties {
         liveness,
         renderer: deps.renderer,
         holdsDuties: deps.holdsDuties,
+        ledger,
       }),
     );
   };
@@ -259,6 +263,7 @@ export function startDuties(deps: DutiesDeps): Duties {
         renderer: deps.renderer,
         holdsDuties: deps.holdsDuties,
         syncMs: deps.intervalMs,
+        ledger,
       }),
     );
   };

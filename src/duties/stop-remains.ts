@@ -2,7 +2,7 @@
  * What is left of a service whose main process ended and whose restart policy leaves it
  * down (`restart: no`, a clean exit under `on-failure`, `max_restarts` given up): gunicorn's
  * workers after its master was kill -9'd keep serving, and hold its port, for as long as
- * nobody stops them. The holder of the duties (keep-alive.ts) stops them at once, as a
+ * nobody stops them. The holder of the duties (duties/start-duties.ts) stops them at once, as a
  * restart would before starting anew, so "dead" means dead.
  *
  * - Under the state lock, and only while the record is still the one that ended (same pid

@@ -273,7 +273,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
       }
       if (next.phase === 'exiting') {
         // The duties finish first: a service just left down has its remains stopped and its
-        // record marked (keep-alive.ts) before the process ends.
+        // record marked (duties/start-duties.ts) before the process ends.
         void (duties?.stop() ?? Promise.resolve()).finally(finish);
       }
     },
