@@ -14,7 +14,8 @@
  *   (SIGKILL)`, not `restarting`), now with nothing left of it.
  */
 import { systemClock } from '../core/clock.js';
-import { fail, ok, type Result, type RunRecord } from '../core/model.js';
+import { fail, ok, type Result } from '../core/model.js';
+import { stopSettings } from '../core/stop-settings.js';
 import { findServiceProcesses } from '../runtime/service-processes.js';
 import { stopService } from '../runtime/stop.js';
 import type { System } from '../runtime/system.js';
@@ -55,7 +56,11 @@ export async function stopRemains(input: StopRemainsInput): Promise<Result<numbe
     if (left.length === 0) return ok(0);
     const report = await stopService(
       { pid: 0, pgid: 0, ...selector },
-      { ...stopSettings(input, record), system, clock: systemClock },
+      {
+        ...stopSettings({ stopSignal: input.stopSignal, stopTimeout: input.stopTimeoutMs }, record),
+        system,
+        clock: systemClock,
+      },
     );
     if (report.survivors.length > 0) {
       const who = report.survivors.map((p) => `pid ${p.pid} (${p.command})`).join(', ');
@@ -68,11 +73,4 @@ export async function stopRemains(input: StopRemainsInput): Promise<Result<numbe
   } finally {
     lock.value();
   }
-}
-
-function stopSettings(input: StopRemainsInput, record: RunRecord): { signal: string; timeoutMs: number } {
-  return {
-    signal: input.stopSignal ?? record.stopSignal ?? 'SIGTERM',
-    timeoutMs: input.stopTimeoutMs ?? record.stopTimeout ?? 10_000,
-  };
 }

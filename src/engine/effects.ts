@@ -20,6 +20,7 @@ import {
   type RunRecord,
   type ServiceExit,
 } from '../core/model.js';
+import { type StopSettings, stopSettings } from '../core/stop-settings.js';
 import { createListenRounds } from '../runtime/listen-rounds.js';
 import { cgroupMembers } from '../runtime/place/members.js';
 import type { ProcessSnapshot } from '../runtime/service-processes.js';
@@ -33,10 +34,11 @@ import {
 } from '../runtime/stop.js';
 import { isLive, type System } from '../runtime/system.js';
 import { recordExit, unknownExit } from '../state/exits.js';
-import { rememberedPort, rememberPort } from '../state/port-memory.js';
+import { rememberPort } from '../state/port-memory.js';
 import { clearStopped, markStopped } from '../state/stop-marker.js';
 import { removeRecord, writeRecord } from '../state/store.js';
 import type { Effects } from './executor.js';
+import { portChooser } from './port-choice.js';
 
 export interface EffectsInput {
   desired: Desired;
@@ -59,23 +61,11 @@ export interface EffectsInput {
   seen?: ProcessSnapshot;
 }
 
-/**
- * Signal and timeout for stopping a service: the manifest's; for a service the manifest
- * does not describe (an orphan, or a manifest that does not parse), what its record kept
- * from the manifest it was started with; else the defaults. Record fields come from disk,
- * so they are used only when well-formed.
- */
-function stopSettings(input: EffectsInput, name: string): { signal: string; timeoutMs: number } {
-  const spec = input.desired.services[name];
+/** The stop settings of `name` (core/stop-settings.ts): manifest, else its record, else the defaults. */
+function stopSettingsOf(input: EffectsInput, name: string): StopSettings {
   const obs = input.observed.services[name];
   const record = obs !== undefined && obs.status !== 'absent' ? obs.record : undefined;
-  const signal = typeof record?.stopSignal === 'string' ? record.stopSignal : undefined;
-  const recorded = record?.stopTimeout;
-  const timeout = Number.isSafeInteger(recorded) && (recorded as number) >= 0 ? recorded : undefined;
-  return {
-    signal: spec?.stopSignal ?? signal ?? 'SIGTERM',
-    timeoutMs: input.stopTimeoutMs ?? spec?.stopTimeout ?? timeout ?? 10_000,
-  };
+  return stopSettings(input.desired.services[name], record, input.stopTimeoutMs);
 }
 
 /** A stopped service's cgroup directories go with it (loaded only for a service that had a place). */
@@ -96,72 +86,13 @@ export function makeEffects(input: EffectsInput): Effects {
   /** So do the port checks and ready waits at the socket table: one read per round (listen-rounds.ts). */
   const listen = createListenRounds(system, clock);
 
-  /** Ports chosen by this converge's starts: two `auto` services started together never share one. */
-  const chosen = new Set<number>();
-
-  /** A port another service of the project holds or will hold (running record, fixed port, chosen now). */
-  function usedElsewhere(name: string, port: number): boolean {
-    if (chosen.has(port)) return true;
-    for (const obs of Object.values(observed.services))
-      if (obs.name !== name && obs.status === 'running' && obs.record.port === port) return true;
-    return Object.values(desired.services).some((s) => s.name !== name && s.port === port);
-  }
-
-  interface PortChoice {
-    port: number | null;
-    /** `port: auto` moved off the port it had before: why, for the start's message. */
-    moved?: string;
-    /** What `run/<name>.port` said before this start (rewritten only when it changes). */
-    remembered?: number;
-  }
-
-  async function choosePort(name: string): Promise<Result<PortChoice>> {
-    const spec = desired.services[name]!;
-    if (spec.port === null) return ok({ port: null });
-    if (spec.port !== 'auto') {
-      // The starts of one level ask together: one read answers them all, and a "not
-      // listening" that the socket counters still vouch for since preflight costs none.
-      if ((await listen.look(spec.port)) === false) return ok({ port: spec.port });
-      const owners = system.portOwners(spec.port);
-      if (owners.length > 0) {
-        const { describeOwners } = await import('../runtime/ports.js');
-        return fail({ reason: 'service-failed', message: `${name}: ${describeOwners(spec.port, owners)}` });
-      }
-      return ok({ port: spec.port });
-    }
-    return ok(await chooseAutoPort(name));
-  }
-
-  /**
-   * `port: auto` keeps the port it last had — its record's, else the one remembered in the
-   * state dir across `down` — while that port is free, so a bookmarked URL keeps working.
-   * Only a taken port is replaced by a fresh one, and the reason travels to up's output.
-   */
-  async function chooseAutoPort(name: string): Promise<PortChoice> {
-    const { describeOwners, freePort, isPortFree } = await import('../runtime/ports.js');
-    const previous = observed.services[name];
-    const remembered = rememberedPort(desired.stateDir, name);
-    const last = (previous && previous.status !== 'absent' ? previous.record.port : null) ?? remembered;
-    let moved: string | undefined;
-    if (last !== undefined) {
-      if (usedElsewhere(name, last)) moved = `port ${last} is another service's now`;
-      else {
-        chosen.add(last); // claimed before the await: a parallel start must not pick it meanwhile
-        if (await isPortFree(last)) return { port: last, remembered };
-        chosen.delete(last);
-        moved = describeOwners(last, system.portOwners(last));
-      }
-    }
-    let port = await freePort();
-    while (usedElsewhere(name, port)) port = await freePort();
-    chosen.add(port);
-    return { port, remembered, ...(moved !== undefined ? { moved } : {}) };
-  }
+  /** `port: auto` and fixed ports, chosen for this converge's starts (port-choice.ts). */
+  const choosePort = portChooser({ desired, observed, system, listen });
 
   const stop: Effects['stop'] = async (name) => {
     const obs = observed.services[name];
     if (obs === undefined || obs.status !== 'running') return ok({ message: 'not running' });
-    const { signal, timeoutMs } = stopSettings(input, name);
+    const { signal, timeoutMs } = stopSettingsOf(input, name);
     const report = await stopService(
       {
         pid: obs.record.pid,
@@ -202,7 +133,7 @@ export function makeEffects(input: EffectsInput): Effects {
     if (!tagged.has(name) && !(cgroupMembers(place)?.length ?? 0)) return ok(0);
     const leftovers = findServiceProcesses(system, { projectId, service: name, place });
     if (leftovers.length === 0) return ok(0);
-    const { signal, timeoutMs } = stopSettings(input, name);
+    const { signal, timeoutMs } = stopSettingsOf(input, name);
     const report = await stopService(
       { pid: 0, pgid: 0, projectId, service: name, place },
       { signal, timeoutMs, system, clock, sweep },

@@ -25,7 +25,7 @@ import { discoverManifest } from '../manifest/discover.js';
 import { topLevelScalar } from '../manifest/top-level-scalar.js';
 import type { ProjectInput } from './project.js';
 
-/** The default `state_dir` (resolve.ts's DEFAULTS.stateDir, which sits behind heavier imports). */
+/** The default `state_dir` (manifest/defaults.ts's DEFAULTS.stateDir, which sits behind heavier imports). */
 const DEFAULT_STATE_DIR = '.uiprocs';
 /** What the schema accepts as a project name. */
 const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

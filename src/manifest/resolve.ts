@@ -19,13 +19,11 @@
  * from the caller's environment. `ready.log` is a regex and is not interpolated (`$` anchors).
  */
 
-import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve as resolvePath } from 'node:path';
 import type {
   DependencyCondition,
   Desired,
   Diagnostic,
-  HealthCheck,
   HealthSpec,
   Limits,
   LogSpec,
@@ -35,15 +33,15 @@ import type {
   ServiceSpec,
 } from '../core/model.js';
 import { AUTO_PORT_TOKEN, fail, ok } from '../core/model.js';
+import { DEFAULTS } from './defaults.js';
 import { sortAndDedupe } from './diagnostic-order.js';
-import { displayPath } from './display.js';
-import { parseEnvFile } from './envfile.js';
+import { readEnvFileAt } from './env-file-read.js';
 
 import { interpolate } from './interpolate.js';
 import { diagnostic, type Locator } from './locate.js';
+import { resolveHealth } from './resolve-health.js';
 import { dependencyEntries, rawTasks } from './rules.js';
 import {
-  HEALTH_PROBE_KINDS,
   type Path,
   PROBE_KINDS,
   type RawHealthcheck,
@@ -56,28 +54,6 @@ import {
 } from './types.js';
 import { normaliseSignal, parseDuration, parseSize } from './units.js';
 import { emptyCommandProblem, httpTargetProblem, type ValueProblem } from './value-rules.js';
-
-/** Malformed lines of one env file reported one by one; the rest are summed up in one more. */
-const ENV_FILE_PROBLEMS_SHOWN = 3;
-
-/** Built-in defaults, in one place (like process-compose's probe defaults). */
-export const DEFAULTS = {
-  stateDir: '.uiprocs',
-  readyTimeout: 60_000,
-  readyInterval: 100,
-  stopSignal: 'SIGTERM',
-  stopTimeout: 10_000,
-  restart: 'no',
-  maxRestarts: 5,
-  logMaxSize: 10 * 1024 * 1024,
-  logKeep: 3,
-  dependencyCondition: 'ready' as DependencyCondition,
-  /** docker's defaults are 30s / 30s / 3 / 0; 10 s notices a hung UI sooner, 5 s is a generous answer time. */
-  healthInterval: 10_000,
-  healthTimeout: 5_000,
-  healthRetries: 3,
-  healthStartPeriod: 0,
-} as const;
 
 export interface ResolveContext {
   /** Absolute path of the manifest. */
@@ -291,7 +267,7 @@ class Resolver {
   }
 
   /** An http probe's target, interpolated and checked (ready and healthcheck alike). */
-  private httpTarget(
+  httpTarget(
     raw: string,
     at: Path,
     name: string,
@@ -306,12 +282,7 @@ class Resolver {
     return target;
   }
 
-  /**
-   * `healthcheck:` merged like `ready` (a probe set by the service replaces the defaults'
-   * probe; interval, timeout, retries and start_period key by key, the service winning),
-   * except that `healthcheck: false` or `disable: true` (the service's, or the defaults'
-   * when the service says nothing) means none at all.
-   */
+  /** `healthcheck:` (resolve-health.ts). */
   private health(
     port: number | 'auto' | null,
     fromDefaults: RawHealthcheck | false | undefined,
@@ -319,58 +290,11 @@ class Resolver {
     name: string,
     str: (v: string, at: Path) => string,
   ): HealthSpec | undefined {
-    if (own === false || own?.disable === true) return undefined;
-    const d = fromDefaults === false || fromDefaults?.disable === true ? undefined : fromDefaults;
-    if (own === undefined && d === undefined) return undefined;
-    const kinds = (h: RawHealthcheck | undefined) => HEALTH_PROBE_KINDS.filter((k) => h?.[k] !== undefined);
-    for (const [block, at] of [
-      [own, ['services', name, 'healthcheck']],
-      [d, ['defaults', 'healthcheck']],
-    ] as const) {
-      const k = kinds(block);
-      if (k.length > 1)
-        this.report([...at, k[1]!], {
-          message: `is given besides ${showPath([...at, k[0]!])}; give only one probe`,
-          hint: `one of: ${HEALTH_PROBE_KINDS.join(', ')}`,
-        });
-    }
-    const [probe, at]: [RawHealthcheck | undefined, Path] =
-      kinds(own).length > 0 ? [own, ['services', name, 'healthcheck']] : [d, ['defaults', 'healthcheck']];
-    let check: HealthCheck | undefined;
-    if (probe?.tcp !== undefined) {
-      if (probe.tcp === true && port === null)
-        this.report([...at, 'tcp'], {
-          message: `needs a port, but services.${name} has none`,
-          hint: 'set "port:", or give the port to probe: "tcp: 8080"',
-        });
-      check = probe.tcp === true ? { kind: 'tcp' } : { kind: 'tcp', port: probe.tcp };
-    } else if (probe?.http !== undefined)
-      check = { kind: 'http', target: this.httpTarget(probe.http, [...at, 'http'], name, port, str) };
-    else if (probe?.command !== undefined)
-      check = { kind: 'command', command: this.command(probe.command, [...at, 'command'], str) };
-    if (check === undefined) {
-      const where: Path = own !== undefined ? ['services', name, 'healthcheck'] : ['defaults', 'healthcheck'];
-      this.report(where, {
-        message: 'has no probe: give one of http, tcp or command',
-        hint: 'e.g. "healthcheck: { http: /health }"; "healthcheck: false" turns one from defaults off',
-      });
-      return undefined;
-    }
-    const pick = <K extends 'interval' | 'timeout' | 'start_period'>(k: K, fallback: number): number => {
-      const v = own?.[k] ?? d?.[k];
-      return v === undefined ? fallback : (parseDuration(v) ?? fallback);
-    };
-    return {
-      check,
-      interval: pick('interval', DEFAULTS.healthInterval),
-      timeout: pick('timeout', DEFAULTS.healthTimeout),
-      retries: own?.retries ?? d?.retries ?? DEFAULTS.healthRetries,
-      startPeriod: pick('start_period', DEFAULTS.healthStartPeriod),
-    };
+    return resolveHealth(this, port, fromDefaults, own, name, str);
   }
 
   /** A service's or probe's command, interpolated; one that is left with nothing to run is reported. */
-  private command(raw: string | string[], at: Path, str: (v: string, at: Path) => string): string | string[] {
+  command(raw: string | string[], at: Path, str: (v: string, at: Path) => string): string | string[] {
     const before = this.diags.length;
     const command = typeof raw === 'string' ? str(raw, at) : raw.map((c, i) => str(c, [...at, i]));
     const problem = this.diags.length === before ? emptyCommandProblem(command) : undefined;
@@ -378,7 +302,7 @@ class Resolver {
     return command;
   }
 
-  private report(path: Path, problem: ValueProblem): void {
+  report(path: Path, problem: ValueProblem): void {
     this.diags.push(diagnostic(this.locator.at(path), `${showPath(path)} ${problem.message}`, problem.hint));
   }
 
@@ -415,56 +339,13 @@ class Resolver {
     return r.value;
   }
 
-  /**
-   * Reads a KEY=VALUE file. `from` is where the manifest names it (null for the optional
-   * `.env` beside the manifest, whose absence is fine). Malformed lines are reported in
-   * the env file itself, at their line.
-   */
+  /** Reads a KEY=VALUE file (env-file-read.ts); its problems become this manifest's diagnostics. */
   private readEnvFile(
     abs: string,
     from: { path: Path; written: string } | null,
   ): Record<string, string> | null {
     this.files.add(abs);
-    let text: string;
-    try {
-      text = readFileSync(abs, 'utf8');
-    } catch (e) {
-      if (from) {
-        const why =
-          (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'which does not exist' : 'which cannot be read';
-        this.diags.push(
-          diagnostic(this.locator.at(from.path), `${showPath(from.path)} names "${from.written}", ${why}`),
-        );
-      }
-      return null;
-    }
-    const { vars, problems } = parseEnvFile(text);
-    if (problems.length > 0) {
-      const file = displayPath(abs, this.ctx.cwd);
-      // No sourceLine: the error names the file and line and says why, never the text,
-      // which may be a secret (issue #20: `env_file: /etc/shadow` echoed password hashes
-      // to the terminal, to --json and to the dashboard's /api/plan).
-      const at = (line: number) => ({ file, line, column: 1, length: 1 });
-      const hint = 'env files hold KEY=VALUE lines, # comments and blank lines';
-      // A few located errors say what is wrong; a file that is not an env file at all
-      // (env_file: /etc/passwd) would otherwise print one per line.
-      for (const p of problems.slice(0, ENV_FILE_PROBLEMS_SHOWN)) {
-        this.diags.push(
-          diagnostic(at(p.line), p.message.replace(/^line \d+ /, `line ${p.line} of ${file} `), hint),
-        );
-      }
-      const rest = problems.slice(ENV_FILE_PROBLEMS_SHOWN);
-      if (rest.length > 0) {
-        this.diags.push(
-          diagnostic(
-            at(rest[0]!.line),
-            `line ${rest[0]!.line} and ${rest.length - 1} more after it are not KEY=VALUE either (${problems.length} in all); is ${file} an env file?`,
-            hint,
-          ),
-        );
-      }
-    }
-    return vars;
+    return readEnvFileAt(abs, from, { diags: this.diags, locator: this.locator, cwd: this.ctx.cwd });
   }
 }
 

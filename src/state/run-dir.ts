@@ -23,7 +23,7 @@
  */
 import { type BigIntStats, closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import type { Observed, ObservedService, RunRecord } from '../core/model.js';
-import { parseStat } from '../runtime/linux-system.js';
+import { parseStat } from '../runtime/proc-text.js';
 import type { System } from '../runtime/system.js';
 import { judge } from './observe.js';
 import { errnoCode, statePaths } from './paths.js';

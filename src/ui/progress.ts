@@ -5,8 +5,7 @@
 
 import { createColors } from '../core/ansi.js';
 import type { Failure } from '../core/model.js';
-import type { Plan } from '../core/plan.js';
-import type { ExecEvent, Renderer } from '../core/renderer.js';
+import type { Renderer } from '../core/renderer.js';
 
 export function plainRenderer(err: (s: string) => void, color: boolean): Renderer {
   const c = createColors(color);

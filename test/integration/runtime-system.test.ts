@@ -2,15 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createLinuxSystem,
-  envValue,
-  LISTENING_MAX_AGE_MS,
-  LISTENING_TTL_MS,
-  listenRows,
-  parseStat,
-  pastListening,
-} from '../../src/runtime/linux-system.js';
+import { createLinuxSystem, LISTENING_MAX_AGE_MS, LISTENING_TTL_MS } from '../../src/runtime/linux-system.js';
+import { envValue, listenRows, parseStat, pastListening } from '../../src/runtime/proc-text.js';
 import { createPsSystem } from '../../src/runtime/ps-system.js';
 import { getSystem, isLive, processTable } from '../../src/runtime/system.js';
 import { argvOf, freePort, isGone } from '../helpers/procs.js';

@@ -15,8 +15,10 @@ describe('the restart ledger: one policy, one streak per cause', () => {
     let t = 0;
     for (let i = 0; i < 4; i++) {
       // Each new process passes its first checks, then fails again: still one streak.
-      ledger.fine('api', 'unhealthy', (t += 5_000));
-      actions.push(ledger.decide('api', 'unhealthy', policy(2), failed, (t += 5_000)).action);
+      t += 5_000;
+      ledger.fine('api', 'unhealthy', t);
+      t += 5_000;
+      actions.push(ledger.decide('api', 'unhealthy', policy(2), failed, t).action);
     }
     expect(actions).toEqual(['restart', 'restart', 'give-up', 'leave']);
     expect(ledger.restarts('api', 'unhealthy')).toBe(2);
