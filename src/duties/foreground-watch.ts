@@ -118,6 +118,7 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
     holdsDuties: () => me === undefined || holderIsMe(desired.stateDir, me),
     say: io.say,
     intervalMs: options.intervalMs,
+    traceTicks: io.input.env.UIPROCS_TRACE_TICKS === '1',
     healthEnv: io.input.env,
     renderer: io.renderer,
     dashboard: io.dashboard,

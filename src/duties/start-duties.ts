@@ -76,6 +76,11 @@ export interface DutiesDeps {
    * import the dashboard; called once the manifest asks for one.
    */
   dashboard?: DutyLoader;
+  /**
+   * Say `tick N` after every liveness tick (UIPROCS_TRACE_TICKS=1): what a test waits for
+   * to know "several ticks passed and nothing happened", instead of sleeping.
+   */
+  traceTicks?: boolean;
   /** After every tick, with what it saw: the supervisor's exit checks. */
   afterTick?: (look: RunDirLook, liveness: LivenessLoop) => Promise<void> | void;
 }
@@ -96,6 +101,7 @@ export function startDuties(deps: DutiesDeps): Duties {
   const rotateEveryMs = deps.rotateEveryMs ?? 0;
   let rotatedAt = Number.NEGATIVE_INFINITY;
   let last: RunDirLook = { kind: 'gone' };
+  let ticks = 0;
 
   // One record of restarts in a row, by cause, for every duty that restarts (core/restart-ledger.ts).
   const ledger = new RestartLedger({ ...DEFAULT_BACKOFF, ...deps.backoff });
@@ -171,6 +177,7 @@ export function startDuties(deps: DutiesDeps): Duties {
       else deps.say(line);
     },
     afterTick: () => {
+      if (deps.traceTicks) deps.say(`tick ${++ticks}`);
       startHealth();
       startMemoryWatch();
       syncDashboard();

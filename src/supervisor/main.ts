@@ -230,6 +230,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
     },
     say,
     intervalMs: positiveMs(env.UIPROCS_WATCH_INTERVAL_MS),
+    traceTicks: env.UIPROCS_TRACE_TICKS === '1',
     // The first restart of a streak comes at once (100 ms, like docker's), so one crash is
     // back within a second or two; from the second crash in a row the doubling applies.
     backoff:

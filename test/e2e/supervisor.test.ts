@@ -26,6 +26,22 @@ import {
 
 const serve = join(programs, 'serve.mjs');
 const FAST = { UIPROCS_WATCH_INTERVAL_MS: '200', UIPROCS_BACKOFF_BASE_MS: '200' };
+/** FAST, and the supervisor logs `tick N` after each liveness tick: what "nothing happened" waits for. */
+const TRACED = { ...FAST, UIPROCS_TRACE_TICKS: '1' };
+
+/** Waits for `n` more liveness ticks in the supervisor's log (UIPROCS_TRACE_TICKS). */
+async function supervisorTicks(p: { stateDir: string }, n: number): Promise<void> {
+  const count = () => (supervisorLog(p).match(/\btick \d+$/gm) ?? []).length;
+  const from = count();
+  await waitFor(() => count() >= from + n, { timeout: 30_000, what: `${n} more supervisor ticks` });
+}
+
+/** The same for a foreground watch, from its stderr so far. */
+async function watchTicks(err: () => string, n: number): Promise<void> {
+  const count = () => (err().match(/^tick \d+$/gm) ?? []).length;
+  const from = count();
+  await waitFor(() => count() >= from + n, { timeout: 30_000, what: `${n} more ticks of watch` });
+}
 const track = trackProjects();
 
 const line = (name: string, port: number, extra = ', restart: always') =>
@@ -120,12 +136,12 @@ describe('the supervisor', () => {
     const p = track(e2eProject());
     const [a, b] = [await freePort(), await freePort()];
     p.write(`services:\n${line('web', a)}${line('api', b)}`);
-    const [one, two] = await Promise.all([p.run(['up', 'web']), p.run(['up', 'api'])]);
+    const [one, two] = await Promise.all([p.run(['up', 'web'], TRACED), p.run(['up', 'api'], TRACED)]);
     expect(one.code, one.stderr).toBe(0);
     expect(two.code, two.stderr).toBe(0);
     const sup = await liveSupervisor(p);
     // A second supervisor, had one been spawned, would be alive by now (it waits for the lock).
-    await new Promise((r) => setTimeout(r, 500));
+    await supervisorTicks(p, 3);
     expect(supervisorProcesses(p.stateDir)).toEqual([sup]);
     await p.ok(['down']);
     expect(supervisorProcesses(p.stateDir)).toEqual([]);
@@ -137,7 +153,7 @@ describe('the supervisor', () => {
     p.write(`services:\n${line('web', port)}`);
     await p.ok(['up'], FAST);
     const first = await liveSupervisor(p);
-    const watch = p.start(['watch'], FAST);
+    const watch = p.start(['watch'], TRACED);
     let err = '';
     watch.stderr!.setEncoding('utf8').on('data', (d: string) => {
       err += d;
@@ -155,7 +171,7 @@ describe('the supervisor', () => {
       what: 'web back under watch',
     });
     // Several more ticks: no second restart of that one crash, by anybody.
-    await new Promise((r) => setTimeout(r, 1000));
+    await watchTicks(() => err, 5);
     expect((await psRows(p, 'web'))[0]!.restarts).toBe(1);
     expect(err.match(/web restarted/g)).toHaveLength(1);
     expect(supervisorLog(p)).not.toMatch(/web restarted/);
@@ -229,11 +245,11 @@ describe('the supervisor', () => {
     const p = track(e2eProject());
     const [a, b] = [await freePort(), await freePort()];
     p.write(`services:\n${line('web', a)}${line('api', b)}`);
-    await p.ok(['up'], FAST);
+    await p.ok(['up'], TRACED);
     const sup = await liveSupervisor(p);
     await p.ok(['down', 'web']);
     // Well past a tick and a restart delay: web stays down, the supervisor stays for api.
-    await new Promise((r) => setTimeout(r, 1500));
+    await supervisorTicks(p, 7);
     expect(await answers(a)).toBe(false);
     expect((await psRows(p, 'web'))[0]!.status).toBe('stopped');
     expect(isGone(sup)).toBe(false);

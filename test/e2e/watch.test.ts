@@ -19,6 +19,15 @@ const slowServe = join(programs, 'slow-serve.mjs');
 
 /** Fast liveness and backoff, so crash tests take seconds, not minutes. */
 const FAST = { UIPROCS_WATCH_INTERVAL_MS: '200', UIPROCS_BACKOFF_BASE_MS: '200' };
+/** FAST, and watch says `tick N` after each liveness tick: what "nothing happened" waits for. */
+const TRACED = { ...FAST, UIPROCS_TRACE_TICKS: '1' };
+
+/** Waits for `n` more liveness ticks of this watch: n looks at what runs, each acted on. */
+async function ticks(w: { err(): string }, n: number): Promise<void> {
+  const count = () => (w.err().match(/^tick \d+$/gm) ?? []).length;
+  const from = count();
+  await waitFor(() => count() >= from + n, { timeout: 30_000, what: `${n} more ticks of watch` });
+}
 
 async function ps(p: E2eProject, ...args: string[]): Promise<StatusRow[]> {
   const r = await p.run(['ps', '--json', ...args]);
@@ -322,7 +331,7 @@ describe('uiprocs watch: liveness', () => {
     p.write(
       `services:\n${serviceLine('ok', port)}  crashy: { command: node ${exitWith} 1 ${afterMs}, restart: on-failure, max_restarts: 2 }\n`,
     );
-    const w = startWatch(p, [], FAST);
+    const w = startWatch(p, [], TRACED);
     const at = await w.saw('watching', { timeout: 20_000 });
     await w.saw('crashy crashed 3 times in a row; not restarting (max_restarts: 2)', { from: at });
     // Two restarts, whether each died after its start or while starting (on a loaded
@@ -338,7 +347,7 @@ describe('uiprocs watch: liveness', () => {
     expect(row.restarts).toBe(2);
     // It stays given up: no third restart.
     const printed = w.err().length;
-    await new Promise((r) => setTimeout(r, 1000));
+    await ticks(w, 5);
     expect(w.err().slice(printed)).not.toMatch(/crashy restarted/);
     await endLeavingRunning(w, [port]);
     await p.ok(['down']);
@@ -376,15 +385,15 @@ describe('uiprocs watch: liveness', () => {
     p.write(
       `services:\n${serviceLine('web', web, ', restart: always')}${serviceLine('api', api, ', restart: always')}`,
     );
-    const w = startWatch(p, [], FAST);
+    const w = startWatch(p, [], TRACED);
     let at = await w.saw('watching');
     const apiPid = pidOf(p, 'api');
 
     const down = await p.run(['down', 'web']);
     expect(down.code, down.stderr).toBe(0);
     expect(await answers(web)).toBe(false);
-    // Several liveness ticks (200 ms) later, web is still down and was not restarted.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Several liveness ticks later, web is still down and was not restarted.
+    await ticks(w, 7);
     expect(await answers(web)).toBe(false);
     expect(p.record('web')).toBeUndefined();
     expect(w.err().slice(at)).not.toMatch(/web restarted/);
@@ -412,7 +421,11 @@ describe('uiprocs watch: down of a crashed service', () => {
     const p = track(e2eProject());
     const port = await freePort();
     p.write(`services:\n${serviceLine('web', port, ', restart: always')}`);
-    const w = startWatch(p, [], { UIPROCS_WATCH_INTERVAL_MS: '200', UIPROCS_BACKOFF_BASE_MS: '2500' });
+    const w = startWatch(p, [], {
+      UIPROCS_WATCH_INTERVAL_MS: '200',
+      UIPROCS_BACKOFF_BASE_MS: '2500',
+      UIPROCS_TRACE_TICKS: '1',
+    });
     let at = await w.saw('watching');
     const pid = pidOf(p, 'web')!;
     process.kill(pid, 'SIGKILL');
@@ -421,8 +434,8 @@ describe('uiprocs watch: down of a crashed service', () => {
     expect(down.code, down.stderr).toBe(0);
     expect(p.record('web')).toBeUndefined();
     at = await w.saw('web was stopped on purpose; not restarting it', { from: at });
-    // Past the restart's due time, plus ticks: still down.
-    await new Promise((r) => setTimeout(r, 3500));
+    // Past the restart's due time (2.5 s), plus ticks: 18 ticks of 200 ms; still down.
+    await ticks(w, 18);
     expect(w.err().slice(at)).not.toMatch(/web restarted/);
     expect(p.record('web')).toBeUndefined();
     expect(await answers(port)).toBe(false);
