@@ -6,10 +6,10 @@
  * port not open yet). Usage (CPU, memory, process count) is measured by the caller
  * (engine/usage.ts) and handed in.
  */
-import { builtin } from '../core/builtin.js';
 import { urlFor } from '../core/format.js';
 import type { Desired, Observed } from '../core/model.js';
 import { taskNames } from '../core/model.js';
+import { tcpAttempt } from '../probes/checks.js';
 import { isLive, type System } from '../runtime/system.js';
 import type { ServiceUsage } from '../runtime/usage.js';
 import { type HealthFileStatus, readHealthFile } from '../state/health-file.js';
@@ -90,20 +90,8 @@ export interface StatusRow {
   limits: LimitsView | null;
 }
 
-/** Resolves true when something accepts a connection on the loopback port within `ms`. */
-export async function portAnswers(port: number, ms = 250): Promise<boolean> {
-  const { connect } = builtin('node:net');
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    const done = (answer: boolean) => {
-      socket.destroy();
-      resolve(answer);
-    };
-    socket.setTimeout(ms, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
+/** Without a socket table to read, how long a port may take to accept before ps calls it not listening. */
+const PORT_ANSWER_MS = 250;
 
 export async function statusRows(
   desired: Desired,
@@ -126,7 +114,8 @@ export async function statusRows(
   const places = withLimits ? await import('./limits-view.js') : undefined;
   // One read of the kernel's socket table answers for every port; connecting is the fallback.
   const listening = system.listeningPorts?.();
-  const answers = (port: number) => (listening ? Promise.resolve(listening.has(port)) : portAnswers(port));
+  const answers = async (port: number) =>
+    listening ? listening.has(port) : (await tcpAttempt(port, PORT_ANSWER_MS)).ok;
   const tasks = taskNames(desired);
   const names = [
     ...new Set([

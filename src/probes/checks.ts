@@ -3,10 +3,33 @@ import { builtin } from '../core/builtin.js';
 // http, https and child_process are loaded by the probes that use them: most services are
 // probed over plain TCP, and the CLI pays for what it runs (https alone costs ~10 ms).
 
-/** One probe attempt's outcome; `detail` says what was seen, for the timeout message. */
-export interface Attempt {
-  ok: boolean;
-  detail: string;
+/**
+ * Why an attempt failed, as a value: the readiness wait, the health checks and `ps` decide
+ * on the kind, never on the wording of `detail`.
+ */
+export type ProbeFailure =
+  /** Nothing accepts on the port (ECONNREFUSED, EADDRNOTAVAIL). */
+  | { kind: 'refused' }
+  /** No answer within the attempt's timeout. */
+  | { kind: 'timeout' }
+  /** The server answered, with a status that does not pass (not 2xx/3xx). */
+  | { kind: 'status'; status: number }
+  /** The probe command ended without passing. */
+  | { kind: 'exit'; code: number | null; signal: string | null }
+  /** Another socket or spawn error (its code or message). */
+  | { kind: 'error'; code: string }
+  /** A readiness condition not met yet: not listening, no matching log line, not alive long enough. */
+  | { kind: 'not-yet' };
+
+/** One probe attempt's outcome; `detail` says what was seen, for messages. */
+export type Attempt = { ok: true; detail: string } | { ok: false; failure: ProbeFailure; detail: string };
+
+const refusedCodes = new Set(['ECONNREFUSED', 'EADDRNOTAVAIL']);
+
+/** A socket error's failure: refused, or an error by its code. */
+function socketFailure(error: NodeJS.ErrnoException): ProbeFailure {
+  const code = error.code ?? error.message;
+  return refusedCodes.has(code) ? { kind: 'refused' } : { kind: 'error', code };
 }
 
 /** Loopback addresses to try: servers bind 127.0.0.1, or `localhost` which Node ≥17 may resolve to ::1 only. */
@@ -14,14 +37,13 @@ export const LOOPBACKS = ['127.0.0.1', '::1'] as const;
 
 /** Connects to the port on IPv4 loopback, then IPv6 loopback. */
 export async function tcpAttempt(port: number, timeoutMs: number): Promise<Attempt> {
-  let detail = '';
+  let last: Attempt | undefined;
   const { connect } = builtin('node:net');
   for (const host of LOOPBACKS) {
-    const result = await connectOnce(connect, host, port, timeoutMs);
-    if (result.ok) return result;
-    detail = result.detail;
+    last = await connectOnce(connect, host, port, timeoutMs);
+    if (last.ok) return last;
   }
-  return { ok: false, detail };
+  return last!;
 }
 
 function connectOnce(
@@ -36,10 +58,16 @@ function connectOnce(
       socket.destroy();
       resolve(attempt);
     };
-    socket.setTimeout(timeoutMs, () => done({ ok: false, detail: `connect to ${host}:${port} timed out` }));
+    socket.setTimeout(timeoutMs, () =>
+      done({ ok: false, failure: { kind: 'timeout' }, detail: `connect to ${host}:${port} timed out` }),
+    );
     socket.once('connect', () => done({ ok: true, detail: `connected to ${host}:${port}` }));
     socket.once('error', (error: NodeJS.ErrnoException) =>
-      done({ ok: false, detail: `${host}:${port} ${error.code ?? error.message}` }),
+      done({
+        ok: false,
+        failure: socketFailure(error),
+        detail: `${host}:${port} ${error.code ?? error.message}`,
+      }),
     );
   });
 }
@@ -54,36 +82,44 @@ export function httpUrls(target: string, port: number | null): string[] | undefi
 
 /** GETs each URL until one answers 2xx/3xx (redirects are not followed: answering is enough). */
 export async function httpAttempt(urls: string[], timeoutMs: number): Promise<Attempt> {
-  let detail = '';
+  let last: Attempt | undefined;
   for (const url of urls) {
-    const result = await getOnce(url, timeoutMs);
-    if (result.ok) return result;
-    detail = result.detail;
+    last = await getOnce(url, timeoutMs);
+    if (last.ok) return last;
     // A server that answered (even 503) or hung is the right one; only a refused
     // connection means "maybe it listens on the other loopback".
-    if (!result.refused) break;
+    if (last.failure.kind !== 'refused') break;
   }
-  return { ok: false, detail };
+  return last ?? { ok: false, failure: { kind: 'error', code: 'no URL' }, detail: 'no URL to GET' };
 }
 
-async function getOnce(url: string, timeoutMs: number): Promise<Attempt & { refused?: boolean }> {
+async function getOnce(url: string, timeoutMs: number): Promise<Attempt> {
   const { request: send } = url.startsWith('https:') ? builtin('node:https') : builtin('node:http');
   return new Promise((resolve) => {
     const req = send(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
       res.resume();
       const status = res.statusCode ?? 0;
       req.destroy();
-      resolve({ ok: status >= 200 && status < 400, detail: `GET ${url} → ${status}` });
+      const detail = `GET ${url} → ${status}`;
+      resolve(
+        status >= 200 && status < 400
+          ? { ok: true, detail }
+          : { ok: false, failure: { kind: 'status', status }, detail },
+      );
     });
     req.once('timeout', () => {
       req.destroy();
-      resolve({ ok: false, detail: `GET ${url} timed out after ${timeoutMs} ms` });
+      resolve({
+        ok: false,
+        failure: { kind: 'timeout' },
+        detail: `GET ${url} timed out after ${timeoutMs} ms`,
+      });
     });
     req.once('error', (error: NodeJS.ErrnoException) =>
       resolve({
         ok: false,
+        failure: socketFailure(error),
         detail: `GET ${url}: ${error.code ?? error.message}`,
-        refused: error.code === 'ECONNREFUSED' || error.code === 'EADDRNOTAVAIL',
       }),
     );
     req.end();
@@ -115,15 +151,26 @@ export async function commandAttempt(
           // already gone
         }
       }
-      resolve({ ok: false, detail: `\`${shown}\` timed out after ${timeoutMs} ms` });
+      resolve({
+        ok: false,
+        failure: { kind: 'timeout' },
+        detail: `\`${shown}\` timed out after ${timeoutMs} ms`,
+      });
     }, timeoutMs);
     child.once('error', (error) => {
       clearTimeout(timer);
-      resolve({ ok: false, detail: `\`${shown}\`: ${error.message}` });
+      resolve({
+        ok: false,
+        failure: { kind: 'error', code: error.message },
+        detail: `\`${shown}\`: ${error.message}`,
+      });
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      resolve({ ok: code === 0, detail: `\`${shown}\` exited ${signal ?? code}` });
+      const detail = `\`${shown}\` exited ${signal ?? code}`;
+      resolve(
+        code === 0 ? { ok: true, detail } : { ok: false, failure: { kind: 'exit', code, signal }, detail },
+      );
     });
   });
 }

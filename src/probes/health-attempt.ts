@@ -1,7 +1,7 @@
 /**
  * One health-check attempt against a running service, with a short account of what it
  * saw — the words a restart cause is made of: `GET /health → 500`, `port 8080 refused`,
- * `curl -f … exited 1`. It reuses the ready probe's attempts (probe-checks.ts), each
+ * `curl -f … exited 1`. It reuses the ready probe's attempts (checks.ts), each
  * bounded by the timeout it is given.
  *
  * Unlike the ready wait, a tcp health check really connects (every interval, not every
@@ -11,7 +11,7 @@
 
 import type { ProbeOutcome } from '../core/health.js';
 import { AUTO_PORT_TOKEN, type HealthCheck } from '../core/model.js';
-import { commandAttempt, httpAttempt, httpUrls, tcpAttempt } from './ready.js';
+import { commandAttempt, httpAttempt, httpUrls, tcpAttempt } from './checks.js';
 
 export interface HealthProbeInput {
   check: HealthCheck;
@@ -40,10 +40,14 @@ export async function healthAttempt(input: HealthProbeInput, timeoutMs: number):
       if (p === null) return { ok: false, detail: 'no port to connect to' };
       const a = await tcpAttempt(p, timeoutMs);
       if (a.ok) return { ok: true };
-      if (/ECONNREFUSED/.test(a.detail)) return { ok: false, detail: `port ${p} refused` };
-      if (/timed out/.test(a.detail))
-        return { ok: false, detail: `port ${p} did not answer within ${timeoutMs} ms` };
-      return { ok: false, detail: `port ${p}: ${a.detail.replace(/^\S+ /, '')}` };
+      switch (a.failure.kind) {
+        case 'refused':
+          return { ok: false, detail: `port ${p} refused` };
+        case 'timeout':
+          return { ok: false, detail: `port ${p} did not answer within ${timeoutMs} ms` };
+        default:
+          return { ok: false, detail: `port ${p}: ${a.detail.replace(/^\S+ /, '')}` };
+      }
     }
     case 'command': {
       const a = await commandAttempt(check.command, input.cwd, input.env, timeoutMs);

@@ -111,7 +111,7 @@ export async function waitReady(input: WaitReadyInput, deps: WaitReadyDeps): Pro
   let interval = input.ready.interval > 0 ? input.ready.interval : PROBE_DEFAULTS.intervalMs;
   // A manifest interval above the cap is honoured as is; only the backoff is capped.
   const maxInterval = Math.max(interval, PROBE_DEFAULTS.maxIntervalMs);
-  let last: Attempt = { ok: false, detail: 'no attempt yet' };
+  let last: Attempt | undefined;
 
   for (;;) {
     if (!isAlive()) return fail(await died(input, clock.now() - started));
@@ -124,7 +124,12 @@ export async function waitReady(input: WaitReadyInput, deps: WaitReadyDeps): Pro
     );
     const attempt = await probe.value.attempt(attemptTimeout, listening);
     // Keep the most telling failure: an answer (503) says more than a later timeout.
-    if (attempt.ok || !/timed out/.test(attempt.detail) || /timed out|no attempt/.test(last.detail))
+    if (
+      attempt.ok ||
+      attempt.failure.kind !== 'timeout' ||
+      last === undefined ||
+      (!last.ok && last.failure.kind === 'timeout')
+    )
       last = attempt;
     if (last.ok && isAlive()) return ok({ ms: Math.round(clock.now() - started) });
     if (!isAlive()) return fail(await died(input, clock.now() - started));
@@ -146,7 +151,7 @@ export async function waitReady(input: WaitReadyInput, deps: WaitReadyDeps): Pro
   const elapsed = clock.now() - started;
   return fail({
     reason: 'service-failed',
-    message: `not ready after ${seconds(elapsed)}: ${probe.value.name} did not pass (last: ${last.detail})`,
+    message: `not ready after ${seconds(elapsed)}: ${probe.value.name} did not pass (last: ${last?.detail ?? 'no attempt yet'})`,
     details: await tailLines(input.logPath, PROBE_DEFAULTS.failureTailLines, input.logOffset),
   });
 }
@@ -180,7 +185,7 @@ function makeProbe(input: WaitReadyInput, started: number, clock: Clock): Result
           return Promise.resolve(
             listening
               ? { ok: true, detail: `port ${port} is listening` }
-              : { ok: false, detail: `nothing listens on port ${port} yet` },
+              : { ok: false, failure: { kind: 'not-yet' }, detail: `nothing listens on port ${port} yet` },
           );
         },
       });
@@ -213,7 +218,7 @@ function makeProbe(input: WaitReadyInput, started: number, clock: Clock): Result
           const lines = await follower.readNew();
           const hit = lines.find((line) => pattern.test(line));
           return hit === undefined
-            ? { ok: false, detail: 'no matching line yet' }
+            ? { ok: false, failure: { kind: 'not-yet' }, detail: 'no matching line yet' }
             : { ok: true, detail: hit };
         },
       });
@@ -237,7 +242,7 @@ function makeProbe(input: WaitReadyInput, started: number, clock: Clock): Result
           const up = clock.now() - started;
           return up >= PROBE_DEFAULTS.aliveStartPeriodMs
             ? { ok: true, detail: `alive for ${Math.round(up)} ms` }
-            : { ok: false, detail: `alive for ${Math.round(up)} ms only` };
+            : { ok: false, failure: { kind: 'not-yet' }, detail: `alive for ${Math.round(up)} ms only` };
         },
       });
   }

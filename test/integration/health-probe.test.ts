@@ -91,3 +91,26 @@ describe('health attempt', () => {
     ).toMatchObject({ ok: false, detail: 'test -e /nonexistent-file || exit 1 exited 1' });
   });
 });
+
+describe('a probe attempt says why it failed as a value (refused | timeout | status | exit)', () => {
+  it('refused, status, timeout and exit, from real sockets and a real command', async () => {
+    const { commandAttempt, httpAttempt, httpUrls, tcpAttempt } = await import('../../src/probes/checks.js');
+    const closed = await freePort();
+    const refused = await tcpAttempt(closed, 500);
+    expect(refused.ok ? undefined : refused.failure).toEqual({ kind: 'refused' });
+
+    const failing = await serve(503);
+    const status = await httpAttempt(httpUrls('/health', failing)!, 1000);
+    expect(status.ok ? undefined : status.failure).toEqual({ kind: 'status', status: 503 });
+
+    const hung = await serve(200, true);
+    const timeout = await httpAttempt(httpUrls('/health', hung)!, 200);
+    expect(timeout.ok ? undefined : timeout.failure).toEqual({ kind: 'timeout' });
+
+    const exit = await commandAttempt('exit 3', process.cwd(), process.env, 5000);
+    expect(exit.ok ? undefined : exit.failure).toEqual({ kind: 'exit', code: 3, signal: null });
+
+    const passing = await serve(200);
+    expect((await httpAttempt(httpUrls('/health', passing)!, 1000)).ok).toBe(true);
+  });
+});
