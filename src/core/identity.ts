@@ -25,3 +25,20 @@ export function projectIdOf(desired: Desired, observed: Observed): string {
   if (ids.size !== 1 || id === undefined || id === own) return own;
   return projectId(id.slice(0, -9), desired.stateDir) === id ? id : own;
 }
+
+/**
+ * A process's identity: its PID and its start time (in clock ticks since boot, from
+ * /proc/<pid>/stat), so a PID reused by another process is never taken for it: `pid:start`,
+ * made and taken apart only here (it keys maps, so it stays a string).
+ */
+export type ProcessKey = string;
+
+export function processKey(p: { pid: number; startTime: string }): ProcessKey {
+  return `${p.pid}:${p.startTime}`;
+}
+
+/** The PID and start time a key was made of. */
+export function keyParts(key: ProcessKey): { pid: number; startTime: string } {
+  const at = key.indexOf(':');
+  return { pid: Number(key.slice(0, at)), startTime: key.slice(at + 1) };
+}

@@ -12,6 +12,7 @@
  * With `stop: true` (a service over its memory limit whose policy is `restart: no`) the
  * process is stopped the same way instead of started again.
  */
+import { processKey } from '../core/identity.js';
 import type { Desired } from '../core/model.js';
 import type { Renderer } from '../core/renderer.js';
 import { converge } from '../engine/converge.js';
@@ -57,7 +58,7 @@ export async function guardedRestart(
           return (
             (deps.holdsDuties?.() ?? true) &&
             o?.status === 'running' &&
-            `${o.record.pid}:${o.record.startTime}` === target.key &&
+            processKey(o.record) === target.key &&
             !wasStopped(desired.stateDir, target.name)
           );
         },

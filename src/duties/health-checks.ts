@@ -33,8 +33,10 @@
  *   so once. (Crash and memory restarts keep streaks of their own in the same ledger.)
  * - With `restart: no` the service stays up and unhealthy; watch says so.
  */
+
 import { existsSync } from 'node:fs';
 import { type HealthState, unhealthyCause } from '../core/health.js';
+import { keyParts, processKey } from '../core/identity.js';
 import type { Desired, Observed } from '../core/model.js';
 import type { Renderer } from '../core/renderer.js';
 import { RestartLedger } from '../core/restart-ledger.js';
@@ -118,10 +120,10 @@ export function startHealthChecks(input: HealthChecksInput): HealthChecks {
       const obs = seen.services[name];
       if (obs?.status !== 'running') continue;
       const r = obs.record;
-      if (!ports.has(`${r.pid}:${r.startTime}`)) ports.set(`${r.pid}:${r.startTime}`, r.port);
+      if (!ports.has(processKey(r))) ports.set(processKey(r), r.port);
       out.push({
         name,
-        key: `${r.pid}:${r.startTime}`,
+        key: processKey(r),
         spec: desired.services[name]!.health!,
         startedAt: Date.parse(r.startedAt),
       });
@@ -130,7 +132,7 @@ export function startHealthChecks(input: HealthChecksInput): HealthChecks {
     const now = Date.now();
     for (const t of out) {
       const w = written.get(t.name);
-      if (w !== undefined && `${w.file.pid}:${w.file.startTime}` === t.key && now - w.at >= w.file.refreshMs)
+      if (w !== undefined && processKey(w.file) === t.key && now - w.at >= w.file.refreshMs)
         write({ ...w.file, updatedAt: new Date(now).toISOString() });
     }
     return out;
@@ -139,7 +141,7 @@ export function startHealthChecks(input: HealthChecksInput): HealthChecks {
   const probe = async (t: HealthTarget, timeoutMs: number) => {
     const desired = input.desired();
     const spec = desired.services[t.name];
-    const [pid, startTime] = t.key.split(':');
+    const { pid, startTime } = keyParts(t.key);
     const info = input.system.proc(Number(pid));
     if (spec === undefined || info === undefined || info.startTime !== startTime || info.state === 'Z')
       return 'gone' as const;
@@ -170,7 +172,7 @@ export function startHealthChecks(input: HealthChecksInput): HealthChecks {
         ports.delete(e.key);
         {
           const w = written.get(e.name);
-          if (w !== undefined && `${w.file.pid}:${w.file.startTime}` === e.key) {
+          if (w !== undefined && processKey(w.file) === e.key) {
             removeHealthFile(stateDir(), e.name);
             written.delete(e.name);
           }
@@ -180,7 +182,7 @@ export function startHealthChecks(input: HealthChecksInput): HealthChecks {
         break;
     }
     const { target, state } = e;
-    const [pid, startTime] = target.key.split(':') as [string, string];
+    const { pid, startTime } = keyParts(target.key);
     write({
       version: 1,
       name: target.name,

@@ -26,13 +26,14 @@ import {
   noteProbe,
   type ProbeOutcome,
 } from '../core/health.js';
+import type { ProcessKey } from '../core/identity.js';
 import type { HealthSpec } from '../core/model.js';
 import { type Scheduler, systemScheduler, type TimerId } from '../core/scheduler.js';
 
 export interface HealthTarget {
   name: string;
   /** The process's identity (`pid:startTime`): a new key is a new process, tracked afresh. */
-  key: string;
+  key: ProcessKey;
   spec: HealthSpec;
   /** Wall-clock ms (like Date.now) when the process started: start_period counts from it. */
   startedAt: number;
@@ -51,7 +52,7 @@ export type HealthEvent =
       became?: HealthStatus;
     }
   /** The process is no longer among the targets (stopped, restarted, removed). */
-  | { type: 'forgotten'; name: string; key: string }
+  | { type: 'forgotten'; name: string; key: ProcessKey }
   | { type: 'targets-failed'; error: unknown };
 
 export interface HealthLoopOptions {

@@ -17,6 +17,7 @@
  */
 
 import { formatBytes } from '../core/format.js';
+import { processKey } from '../core/identity.js';
 import type { Desired, RunRecord } from '../core/model.js';
 import { RestartLedger } from '../core/restart-ledger.js';
 import { type Scheduler, systemScheduler, type TimerId } from '../core/scheduler.js';
@@ -84,7 +85,7 @@ export function startMemoryWatch(input: MemoryWatchInput): MemoryWatch {
     const spec = input.desired().services[record.name];
     if (spec === undefined) return;
     const cause = `memory ${formatBytes(used)} > limit ${formatBytes(limit)}`;
-    const target = { name: record.name, key: `${record.pid}:${record.startTime}` };
+    const target = { name: record.name, key: processKey(record) };
     const decision = ledger.decide(
       record.name,
       'memory',

@@ -5,6 +5,7 @@
  * The rule of which processes count lives in ONE place, `usageProcesses`: extend it there
  * (and only there) when a service can hold processes another way.
  */
+import { processKey } from '../core/identity.js';
 import type { RunRecord } from '../core/model.js';
 import { cgroupMembers } from './place/members.js';
 import { indexOf, membersOf, type ProcessSnapshot, snapshotProcesses } from './service-processes.js';
@@ -36,9 +37,7 @@ export interface ServiceUsage {
   processes: number;
 }
 
-export function processKey(info: Pick<ProcInfo, 'pid' | 'startTime'>): string {
-  return `${info.pid}:${info.startTime}`;
-}
+export { processKey };
 
 /**
  * The processes a running service's usage sums over, over a snapshot with the project's

@@ -21,7 +21,9 @@
  * `struct pid`), so once it is reaped the read fails (ESRCH) even if its PID is reused:
  * the identity checked when the file was opened stays checked.
  */
+
 import { type BigIntStats, closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { processKey } from '../core/identity.js';
 import type { Observed, ObservedService, RunRecord } from '../core/model.js';
 import { parseStat } from '../runtime/proc-text.js';
 import type { System } from '../runtime/system.js';
@@ -117,7 +119,7 @@ export class StatHandles {
   private readonly buffer = Buffer.allocUnsafe(1024);
 
   judge(record: RunRecord, system: System, bootId: string): ObservedService {
-    const key = `${record.pid}:${record.startTime}`;
+    const key = processKey(record);
     const fd = this.fds.get(key);
     if (fd !== undefined && record.bootId === bootId) {
       const state = this.stateOf(fd);
@@ -132,7 +134,7 @@ export class StatHandles {
 
   /** Close the descriptors of records no longer listed. */
   keepOnly(records: readonly RunRecord[]): void {
-    const keys = new Set(records.map((r) => `${r.pid}:${r.startTime}`));
+    const keys = new Set(records.map((r) => processKey(r)));
     for (const key of [...this.fds.keys()]) if (!keys.has(key)) this.close(key);
   }
 
