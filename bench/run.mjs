@@ -487,8 +487,18 @@ async function dashboardIdle(n = 50) {
     const events = [];
     let waiter;
     stream = request(
-      { host: '127.0.0.1', port, path: '/api/events', headers: { Host: `127.0.0.1:${port}` } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/api/events',
+        // The dashboard answers its owner only: the token from the state dir (issue #20).
+        headers: {
+          Host: `127.0.0.1:${port}`,
+          'X-Uiprocs-Token': readFileSync(join(dir, '.uiprocs', 'dashboard.token'), 'utf8').trim(),
+        },
+      },
       (res) => {
+        if (res.statusCode !== 200) throw new Error(`GET /api/events answered ${res.statusCode}`);
         let buf = '';
         res.setEncoding('utf8');
         res.on('data', (chunk) => {

@@ -47,6 +47,7 @@ import type { System } from '../runtime/system.js';
 import type { HealthFile } from '../state/health-file.js';
 import { removeHealthFile, writeHealthFile } from '../state/health-file-write.js';
 import { observe } from '../state/observe.js';
+import type { Duty } from './duty.js';
 import { guardedRestart } from './guarded-restart.js';
 import { type HealthEvent, HealthLoop, type HealthTarget } from './health-loop.js';
 
@@ -76,12 +77,12 @@ export interface HealthChecksInput {
   now?: () => number;
 }
 
-export interface HealthChecks {
-  /** Read what runs now (after a converge), instead of at the next sync. */
-  refresh(): void;
-  /** Stops probing, waits for a restart in flight, removes the health files it wrote. */
-  stop(): Promise<void>;
-}
+/**
+ * A duty (duty.ts): `sync` reads what runs now (after a tick or a converge) instead of at the
+ * next sync; `stop` stops probing, waits for a restart in flight, removes the health files
+ * it wrote.
+ */
+export type HealthChecks = Duty;
 
 interface Written {
   file: HealthFile;
@@ -269,7 +270,7 @@ export function startHealthChecks(input: HealthChecksInput): HealthChecks {
   loop.start();
 
   return {
-    refresh: () => loop.refresh(),
+    sync: () => loop.refresh(),
     async stop() {
       stopped = true;
       queued = new Set();

@@ -23,6 +23,7 @@ import { RestartLedger } from '../core/restart-ledger.js';
 import { type Scheduler, systemScheduler, type TimerId } from '../core/scheduler.js';
 import { usageProcesses, usageSnapshot } from '../runtime/usage.js';
 import { observe } from '../state/observe.js';
+import type { Duty } from './duty.js';
 import { type GuardedRestartDeps, guardedRestart } from './guarded-restart.js';
 
 export const MEMORY_WATCH_MS = 2000;
@@ -37,9 +38,8 @@ export interface MemoryWatchInput extends GuardedRestartDeps {
   now?: () => number;
 }
 
-export interface MemoryWatch {
-  stop(): Promise<void>;
-}
+/** A duty (duty.ts) that keeps its own pace (every 2 s): `sync` has nothing to add to it. */
+export type MemoryWatch = Duty;
 
 /** The running records whose memory limit is watched, among `managed`. */
 function watchedRecords(desired: Desired, managed: readonly string[], input: MemoryWatchInput): RunRecord[] {
@@ -130,6 +130,7 @@ export function startMemoryWatch(input: MemoryWatchInput): MemoryWatch {
   timer = scheduler.setTimer(0, tick);
 
   return {
+    sync() {},
     async stop() {
       stopped = true;
       if (timer !== undefined) scheduler.clearTimer(timer);
