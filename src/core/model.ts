@@ -33,7 +33,8 @@ export type Failure =
   | { reason: 'service-failed'; message: string; details?: string[] }
   | { reason: 'lock-failed'; message: string }
   | { reason: 'state-invalid'; message: string }
-  | { reason: 'io'; message: string }
+  /** `busy`: the address is taken (EADDRINUSE), so a caller can say who holds it. */
+  | { reason: 'io'; message: string; busy?: true }
   /** Ctrl-C or SIGTERM while a converge ran: the message says what was left running. */
   | { reason: 'interrupted'; message: string; signal: 'SIGINT' | 'SIGTERM' };
 

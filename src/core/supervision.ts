@@ -127,6 +127,9 @@ export interface SupervisorTick {
 
 export type SupervisorVerdict = { action: 'stay' } | { action: 'exit'; why: string };
 
+/** The `why` of the one exit verdict that is only a candidate (confirmed under the lock). */
+export const NOTHING_TO_SUPERVISE = 'nothing it supervises runs any more';
+
 /**
  * Whether the supervisor should end now. "Nothing left to supervise" is only a candidate:
  * the caller confirms it under the state lock with a fresh look before it leaves, so an
@@ -138,6 +141,6 @@ export function judgeTick(t: SupervisorTick): SupervisorVerdict {
   if (t.watchPid !== undefined)
     return { action: 'exit', why: `uiprocs watch (pid ${t.watchPid}) took the duties over` };
   if (t.supervised.length === 0 && t.pendingRestarts === 0 && !t.serveDashboard)
-    return { action: 'exit', why: 'nothing it supervises runs any more' };
+    return { action: 'exit', why: NOTHING_TO_SUPERVISE };
   return { action: 'stay' };
 }

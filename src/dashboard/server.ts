@@ -237,6 +237,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Result<Das
         fail({
           reason: 'io',
           message: `dashboard: cannot listen on ${hostHeaderOf(host, opts.port)}: ${why}`,
+          ...(error.code === 'EADDRINUSE' ? { busy: true as const } : {}),
         }),
       );
     });

@@ -16,6 +16,7 @@ import type { RunRecord } from '../core/model.js';
 import {
   judgeTick,
   memoryWatched,
+  NOTHING_TO_SUPERVISE,
   needsSupervision,
   servesDashboard,
   supervisedAmong,
@@ -261,7 +262,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
         serveDashboard: servesDashboard(desired, running),
         pendingRestarts: liveness.pendingRestarts(),
       });
-      if (verdict.action === 'exit' && verdict.why.startsWith('nothing'))
+      if (verdict.action === 'exit' && verdict.why === NOTHING_TO_SUPERVISE)
         verdict = await confirmIdle(verdict);
       const next = apply({ type: 'tick', verdict, watchPid });
       if (next.phase === 'handing-over') {

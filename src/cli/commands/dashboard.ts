@@ -77,7 +77,7 @@ export default async function dashboard(
   });
   if (!started.ok) {
     // The manifest's port is taken: most likely the supervisor already serves it.
-    if (fromManifest && 'message' in started.error && started.error.message.endsWith('the port is in use')) {
+    if (fromManifest && started.error.reason === 'io' && started.error.busy) {
       const url = `http://127.0.0.1:${chosen}/?token=${token}`;
       if (token !== undefined && (await servedWith(chosen, token))) {
         ctx.out(`dashboard: ${url}\n`);
@@ -91,7 +91,7 @@ export default async function dashboard(
       });
     }
     // Any other taken port: say who holds it, as up's preflight does.
-    if ('message' in started.error && started.error.message.endsWith('the port is in use')) {
+    if (started.error.reason === 'io' && started.error.busy) {
       const { describeOwners } = await import('../../runtime/ports.js');
       const owners = getSystem(ctx.env).portOwners(chosen);
       return fail({
