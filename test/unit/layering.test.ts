@@ -89,4 +89,19 @@ describe('layering', () => {
       .filter(([, lines]) => lines > 400);
     expect(long).toEqual([]);
   });
+
+  it('the dashboard page is split into modules of at most 400 lines, each type-checked (// @ts-check)', () => {
+    const page = join(root, 'assets/dashboard');
+    const modules = readdirSync(page).filter((name) => name.endsWith('.js'));
+    expect(modules.length).toBeGreaterThan(1);
+    const wrong = modules.flatMap((name) => {
+      const text = readFileSync(join(page, name), 'utf8');
+      const lines = text.split('\n').length - 1;
+      return [
+        ...(lines > 400 ? [`${name}: ${lines} lines`] : []),
+        ...(text.startsWith('// @ts-check\n') ? [] : [`${name}: no // @ts-check`]),
+      ];
+    });
+    expect(wrong).toEqual([]);
+  });
 });
