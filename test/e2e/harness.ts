@@ -234,3 +234,14 @@ export function answers(port: number): Promise<boolean> {
 }
 
 export { isGone };
+
+/**
+ * Waits until `text()` (a watch's stderr, the supervisor's log) shows `n` more `tick N` lines
+ * than it does now (UIPROCS_TRACE_TICKS=1): n liveness ticks, each a look at what runs and a
+ * chance to act, passed. What a test waits for to show that nothing happened, not a sleep.
+ */
+export async function ticksPass(text: () => string, n: number, what: string): Promise<void> {
+  const count = () => (text().match(/\btick \d+$/gm) ?? []).length;
+  const from = count();
+  await waitFor(() => count() >= from + n, { timeout: 30_000, what: `${n} more ticks of ${what}` });
+}

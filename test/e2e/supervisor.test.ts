@@ -21,6 +21,7 @@ import {
   psRows,
   supervisorLog,
   supervisorRecord,
+  ticksPass,
   trackProjects,
 } from './harness.js';
 
@@ -29,19 +30,6 @@ const FAST = { UIPROCS_WATCH_INTERVAL_MS: '200', UIPROCS_BACKOFF_BASE_MS: '200' 
 /** FAST, and the supervisor logs `tick N` after each liveness tick: what "nothing happened" waits for. */
 const TRACED = { ...FAST, UIPROCS_TRACE_TICKS: '1' };
 
-/** Waits for `n` more liveness ticks in the supervisor's log (UIPROCS_TRACE_TICKS). */
-async function supervisorTicks(p: { stateDir: string }, n: number): Promise<void> {
-  const count = () => (supervisorLog(p).match(/\btick \d+$/gm) ?? []).length;
-  const from = count();
-  await waitFor(() => count() >= from + n, { timeout: 30_000, what: `${n} more supervisor ticks` });
-}
-
-/** The same for a foreground watch, from its stderr so far. */
-async function watchTicks(err: () => string, n: number): Promise<void> {
-  const count = () => (err().match(/^tick \d+$/gm) ?? []).length;
-  const from = count();
-  await waitFor(() => count() >= from + n, { timeout: 30_000, what: `${n} more ticks of watch` });
-}
 const track = trackProjects();
 
 const line = (name: string, port: number, extra = ', restart: always') =>
@@ -141,7 +129,7 @@ describe('the supervisor', () => {
     expect(two.code, two.stderr).toBe(0);
     const sup = await liveSupervisor(p);
     // A second supervisor, had one been spawned, would be alive by now (it waits for the lock).
-    await supervisorTicks(p, 3);
+    await ticksPass(() => supervisorLog(p), 3, 'the supervisor');
     expect(supervisorProcesses(p.stateDir)).toEqual([sup]);
     await p.ok(['down']);
     expect(supervisorProcesses(p.stateDir)).toEqual([]);
@@ -171,7 +159,7 @@ describe('the supervisor', () => {
       what: 'web back under watch',
     });
     // Several more ticks: no second restart of that one crash, by anybody.
-    await watchTicks(() => err, 5);
+    await ticksPass(() => err, 5, 'watch');
     expect((await psRows(p, 'web'))[0]!.restarts).toBe(1);
     expect(err.match(/web restarted/g)).toHaveLength(1);
     expect(supervisorLog(p)).not.toMatch(/web restarted/);
@@ -249,7 +237,7 @@ describe('the supervisor', () => {
     const sup = await liveSupervisor(p);
     await p.ok(['down', 'web']);
     // Well past a tick and a restart delay: web stays down, the supervisor stays for api.
-    await supervisorTicks(p, 7);
+    await ticksPass(() => supervisorLog(p), 7, 'the supervisor');
     expect(await answers(a)).toBe(false);
     expect((await psRows(p, 'web'))[0]!.status).toBe('stopped');
     expect(isGone(sup)).toBe(false);

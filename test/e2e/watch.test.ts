@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusRow } from '../../src/engine/status.js';
 import { freePort } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
-import { answers, type E2eProject, e2eProject, isGone, programs } from './harness.js';
+import { answers, type E2eProject, e2eProject, isGone, programs, ticksPass } from './harness.js';
 
 const serve = join(programs, 'serve.mjs');
 const exitWith = join(programs, 'exit-with.mjs');
@@ -21,13 +21,6 @@ const slowServe = join(programs, 'slow-serve.mjs');
 const FAST = { UIPROCS_WATCH_INTERVAL_MS: '200', UIPROCS_BACKOFF_BASE_MS: '200' };
 /** FAST, and watch says `tick N` after each liveness tick: what "nothing happened" waits for. */
 const TRACED = { ...FAST, UIPROCS_TRACE_TICKS: '1' };
-
-/** Waits for `n` more liveness ticks of this watch: n looks at what runs, each acted on. */
-async function ticks(w: { err(): string }, n: number): Promise<void> {
-  const count = () => (w.err().match(/^tick \d+$/gm) ?? []).length;
-  const from = count();
-  await waitFor(() => count() >= from + n, { timeout: 30_000, what: `${n} more ticks of watch` });
-}
 
 async function ps(p: E2eProject, ...args: string[]): Promise<StatusRow[]> {
   const r = await p.run(['ps', '--json', ...args]);
@@ -347,7 +340,7 @@ describe('uiprocs watch: liveness', () => {
     expect(row.restarts).toBe(2);
     // It stays given up: no third restart.
     const printed = w.err().length;
-    await ticks(w, 5);
+    await ticksPass(() => w.err(), 5, 'watch');
     expect(w.err().slice(printed)).not.toMatch(/crashy restarted/);
     await endLeavingRunning(w, [port]);
     await p.ok(['down']);
@@ -393,7 +386,7 @@ describe('uiprocs watch: liveness', () => {
     expect(down.code, down.stderr).toBe(0);
     expect(await answers(web)).toBe(false);
     // Several liveness ticks later, web is still down and was not restarted.
-    await ticks(w, 7);
+    await ticksPass(() => w.err(), 7, 'watch');
     expect(await answers(web)).toBe(false);
     expect(p.record('web')).toBeUndefined();
     expect(w.err().slice(at)).not.toMatch(/web restarted/);
@@ -435,7 +428,7 @@ describe('uiprocs watch: down of a crashed service', () => {
     expect(p.record('web')).toBeUndefined();
     at = await w.saw('web was stopped on purpose; not restarting it', { from: at });
     // Past the restart's due time (2.5 s), plus ticks: 18 ticks of 200 ms; still down.
-    await ticks(w, 18);
+    await ticksPass(() => w.err(), 18, 'watch');
     expect(w.err().slice(at)).not.toMatch(/web restarted/);
     expect(p.record('web')).toBeUndefined();
     expect(await answers(port)).toBe(false);
