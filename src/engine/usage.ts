@@ -3,6 +3,8 @@
  * samples as base, and only when none of them can serve, a second look after a short
  * wait. See runtime/usage.ts for which processes count and how a base is chosen.
  */
+
+import { processKey } from '../core/identity.js';
 import type { RunRecord } from '../core/model.js';
 import type { ProcessSnapshot } from '../runtime/service-processes.js';
 import type { System } from '../runtime/system.js';
@@ -10,7 +12,6 @@ import {
   type CpuSample,
   chooseBase,
   FRESH_SAMPLE_WAIT_MS,
-  processKey,
   pruneSamples,
   type ServiceUsage,
   serviceUsage,

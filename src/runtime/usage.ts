@@ -37,8 +37,6 @@ export interface ServiceUsage {
   processes: number;
 }
 
-export { processKey };
-
 /**
  * The processes a running service's usage sums over, over a snapshot with the project's
  * tags (usageSnapshot):
