@@ -175,6 +175,23 @@ export interface ServiceSpec {
   image?: string;
   /** `limits:` (service over `defaults`); absent when none is set. */
   limits?: Limits;
+  /** `watch:`: restart (or signal) the service when its sources change; absent when none is set. */
+  watch?: WatchSpec;
+}
+
+/**
+ * What a service's `watch:` asks for (duties/source-watch.ts acts on it). Not part of the
+ * config hash: editing what is watched changes nothing in the running process.
+ */
+export interface WatchSpec {
+  /** Files, folders or globs as written, relative to the service's cwd. */
+  paths: string[];
+  /** Globs (gitignore syntax) never to react to, on top of .git/, node_modules/ and .gitignore. */
+  ignore: string[];
+  /** `restart` (the default) or a signal sent to the process group (`SIGHUP`). */
+  action: 'restart' | { signal: NodeJS.Signals };
+  /** Quiet time after the last change before acting: a burst is one action. */
+  debounceMs: Millis;
 }
 
 /**

@@ -70,6 +70,16 @@ function service(s: ServiceSpec, opts: PlainOptions): Plain {
     disabled: s.disabled,
     ...(s.image === undefined ? {} : { image: s.image }),
     ...(s.limits === undefined ? {} : { limits: limits(s.limits, opts.enforcement?.(s)) }),
+    ...(s.watch === undefined
+      ? {}
+      : {
+          watch: {
+            paths: s.watch.paths,
+            ignore: s.watch.ignore,
+            action: s.watch.action === 'restart' ? 'restart' : s.watch.action.signal,
+            debounce_ms: s.watch.debounceMs,
+          },
+        }),
   };
 }
 

@@ -40,6 +40,7 @@ import { readEnvFileAt } from './env-file-read.js';
 import { interpolate } from './interpolate.js';
 import { diagnostic, type Locator } from './locate.js';
 import { resolveHealth } from './resolve-health.js';
+import { resolveWatch } from './resolve-watch.js';
 import { dependencyEntries, rawTasks } from './rules.js';
 import {
   type Path,
@@ -187,6 +188,10 @@ class Resolver {
     const limits = resolveLimits(d.limits, s.limits);
     const [stopTimeout] = field('stop_timeout');
     const [image, imageAt] = field('image');
+    const watch =
+      s.watch === undefined
+        ? undefined
+        : resolveWatch((at, p) => this.report(at, p), s.watch, ['services', name, 'watch'], cwd, this.projectDir);
     return {
       name,
       command,
@@ -206,6 +211,7 @@ class Resolver {
       disabled: field('disabled')[0] ?? false,
       ...(image === undefined ? {} : { image: str(image, imageAt) }),
       ...(limits === undefined ? {} : { limits }),
+      ...(watch === undefined ? {} : { watch }),
     };
   }
 

@@ -68,8 +68,15 @@ export interface RawServiceFields {
   image?: string;
 }
 
+/** `watch:` as written: the short form is the list of paths. */
+export type RawWatch =
+  | string[]
+  | { paths: string[]; ignore?: string[]; action?: string; debounce?: Duration };
+
 export interface RawService extends RawServiceFields {
   command: Command;
+  /** Per service only: what a service watches is its own. */
+  watch?: RawWatch;
 }
 
 export interface RawManifest {

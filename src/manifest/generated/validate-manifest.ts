@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://uiprocs.dev/schemas/ui-procs.schema.json","title":"uiprocs manifest (ui-procs.yaml), version 1","description":"Which local processes (web UIs, servers) uiprocs keeps running, and how. See DESIGN.md.","type":"object","x-expected":"a map with version and services","additionalProperties":false,"required":["version","services"],"patternProperties":{"^x-":{"description":"Extension fields, ignored by uiprocs: a place for YAML anchors (`x-env: &env {...}`), as in compose."}},"properties":{"$schema":{"type":"string","description":"Optional pointer to this schema, for editors."},"version":{"type":"integer","x-expected":"the number 1","description":"Manifest format version. Only 1 exists.","examples":[1]},"project":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit","description":"Project name; default: the name of the manifest's folder."},"state_dir":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Where run records, PID files and default logs live; default `.uiprocs`, relative to the manifest."},"supervise":{"type":"boolean","x-expected":"true or false","description":"Whether `up` may start a background supervisor that restarts crashed services with a restart policy (default true). false: only a foreground `uiprocs watch` restarts them."},"dashboard":{"type":"object","x-expected":"a map with port","additionalProperties":false,"required":["port"],"description":"Serve the project's dashboard (`uiprocs dashboard`) from the supervisor on 127.0.0.1:port for as long as the project runs; `up` and `ps` print its URL.","properties":{"port":{"type":"integer","minimum":1,"maximum":65535,"x-expected":"an integer from 1 to 65535","description":"The loopback port the dashboard listens on."}}},"defaults":{"$ref":"#/definitions/defaults"},"services":{"type":"object","x-expected":"a map of service name to service","description":"The services, by name. Names become file names: letters, digits, `.`, `_`, `-`.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}}},"definitions":{"name":{"type":"string","pattern":"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit, without \"..\"","description":"A service or group name."},"duration":{"x-expected":"a duration like 500ms, 10s, 2m, 1m30s or a number of seconds","anyOf":[{"type":"number","minimum":0},{"type":"string","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"}]},"size":{"x-expected":"a size like 512KB, 10MB, 1GB or a number of bytes","anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"}]},"command":{"x-expected":"a command string or a non-empty list of strings","description":"A string runs under `/bin/sh -c`; a list runs without a shell. `${PORT}`, `${NAME}`, `${PROJECT_DIR}` and environment variables are interpolated.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"array","minItems":1,"items":{"type":"string"}}]},"port":{"x-expected":"an integer from 1 to 65535 or \"auto\"","description":"TCP port the service listens on, or `auto` for a free port chosen at start.","anyOf":[{"type":"integer","minimum":1,"maximum":65535},{"type":"string","enum":["auto"]}]},"group":{"x-expected":"a group name or a list of group names","description":"Group(s) the service belongs to; a group name is a TARGET for every command.","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"stringOrList":{"x-expected":"a path or a list of paths","anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"env":{"type":"object","x-expected":"a map of variable name to value","description":"Environment variables added on top of the caller's environment and env_file.","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$","x-expected":"made of letters, digits and \"_\", not starting with a digit"},"additionalProperties":{"type":["string","number","boolean"],"x-expected":"a string, number or boolean"}},"log":{"x-expected":"a path or a map with path, max_size and keep","description":"Log file (stdout and stderr); default `<state_dir>/logs/<name>.log`.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"object","additionalProperties":false,"properties":{"path":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Log file path, relative to the manifest."},"max_size":{"$ref":"#/definitions/size","description":"Rotate when the file grows past this size (default 10MB)."},"keep":{"type":"integer","minimum":0,"x-expected":"an integer >= 0","description":"How many rotated files to keep (default 3)."}}}]},"dependsOn":{"x-expected":"a list of service names or a map of service name to { condition: started | ready | completed }","description":"Services to start first.","anyOf":[{"type":"array","items":{"type":"string"}},{"type":"object","additionalProperties":{"type":["object","null"],"x-expected":"a map with condition: started | ready | completed (or nothing)","additionalProperties":false,"properties":{"condition":{"type":"string","enum":["started","ready","completed"],"x-expected":"\"started\", \"ready\" or \"completed\"","description":"`started`: once spawned; `ready` (default): once its ready probe passes; `completed`: once it exited 0 (it is then a one-shot task)."}}}}]},"ready":{"type":"object","x-expected":"a map with one probe (tcp, http, log or command) and optional timeout and interval","description":"How to tell the service is ready. Default: tcp when a port is set, else alive.","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Ready once the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Ready once GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"log":{"type":"string","pattern":"\\S","x-expected":"a regular expression","description":"Ready once a log line matches this regular expression."},"command":{"$ref":"#/definitions/command","description":"Ready once this command exits 0."},"timeout":{"$ref":"#/definitions/duration","description":"Give up after this long (default 60s)."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 100ms)."}}},"healthcheck":{"x-expected":"false or a map with one probe (tcp, http or command) and optional interval, timeout, retries, start_period and disable","description":"How to tell the service is still healthy while it runs (probed by `watch`). `false` turns off one from defaults.","anyOf":[{"type":"boolean","enum":[false]},{"type":"object","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Healthy while the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Healthy while GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"command":{"$ref":"#/definitions/command","description":"Healthy while this command exits 0."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 10s)."},"timeout":{"$ref":"#/definitions/duration","description":"One probe that takes longer fails (default 5s)."},"retries":{"type":"integer","minimum":1,"x-expected":"an integer >= 1","description":"Failures in a row that make the service unhealthy (default 3)."},"start_period":{"$ref":"#/definitions/duration","description":"Failures this soon after the start do not count (default 0)."},"disable":{"$ref":"#/definitions/boolean","description":"true: no health check (turns off one from defaults), as in compose."}}}]},"limits":{"type":"object","x-expected":"a map with memory, cpu, processes and open_files","description":"At most how much the service may use; every key is optional, and a service's keys replace those of defaults one by one. How each limit holds depends on the machine (a cgroup, a systemd scope, an rlimit, the supervisor's watch, or not at all); `up`, `ps --json` and `uiprocs config` say which.","additionalProperties":false,"properties":{"memory":{"x-expected":"a size such as 512MB, 1.5GB, 512MiB, 1G or a number of bytes","description":"Most memory the service's processes may use together, e.g. `512MB` (binary units: 1MB = 1024KB). At least 1MB.","anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"}]},"cpu":{"type":"number","exclusiveMinimum":0,"maximum":1024,"x-expected":"a number of CPU cores greater than 0 and at most 1024, such as 0.5 or 2","description":"Most CPU time, in cores: `1.5` is one and a half cores' worth every second. At least 0.01 (the kernel's smallest quota)."},"processes":{"type":"integer","minimum":1,"maximum":4194304,"x-expected":"an integer from 1 to 4194304","description":"Most tasks at once, counted as the kernel counts them (pids.max): every thread counts, so a Node or Python server needs a few dozen, not 1."},"open_files":{"type":"integer","minimum":1,"maximum":1048576,"x-expected":"an integer from 1 to 1048576","description":"Most open file descriptors per process (RLIMIT_NOFILE, soft and hard), set before the command runs."}}},"signal":{"type":"string","x-expected":"a signal name like SIGTERM, SIGINT or HUP","pattern":"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$","description":"Signal sent to the process group to stop the service (default SIGTERM)."},"restart":{"type":"string","enum":["no","on-failure","always"],"x-expected":"one of \"no\", \"on-failure\", \"always\"","description":"What `watch` does when the service dies (default no)."},"nonNegativeInteger":{"type":"integer","minimum":0,"x-expected":"an integer >= 0"},"boolean":{"type":"boolean","x-expected":"true or false"},"string":{"type":"string","x-expected":"a string"},"service":{"type":"object","x-expected":"a map of service fields","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/definitions/command"},"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string","description":"Working directory, relative to the manifest (default: the manifest's folder)."},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList","description":"KEY=VALUE file(s) read into the environment, relative to the manifest."},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"limits":{"$ref":"#/definitions/limits"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration","description":"Wait this long after the stop signal before SIGKILL (default 10s)."},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger","description":"Restarts `watch` tries before giving up (default 5)."},"disabled":{"$ref":"#/definitions/boolean","description":"Keep the service in the manifest but never start it."},"image":{"$ref":"#/definitions/string","description":"Reserved for export to container formats; ignored by uiprocs."}}},"defaults":{"type":"object","x-expected":"a map of service fields (all but command)","description":"Fields applied to every service unless the service sets them (env maps are merged).","additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string"},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList"},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"limits":{"$ref":"#/definitions/limits"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration"},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger"},"disabled":{"$ref":"#/definitions/boolean"},"image":{"$ref":"#/definitions/string"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://uiprocs.dev/schemas/ui-procs.schema.json","title":"uiprocs manifest (ui-procs.yaml), version 1","description":"Which local processes (web UIs, servers) uiprocs keeps running, and how. See DESIGN.md.","type":"object","x-expected":"a map with version and services","additionalProperties":false,"required":["version","services"],"patternProperties":{"^x-":{"description":"Extension fields, ignored by uiprocs: a place for YAML anchors (`x-env: &env {...}`), as in compose."}},"properties":{"$schema":{"type":"string","description":"Optional pointer to this schema, for editors."},"version":{"type":"integer","x-expected":"the number 1","description":"Manifest format version. Only 1 exists.","examples":[1]},"project":{"type":"string","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit","description":"Project name; default: the name of the manifest's folder."},"state_dir":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Where run records, PID files and default logs live; default `.uiprocs`, relative to the manifest."},"supervise":{"type":"boolean","x-expected":"true or false","description":"Whether `up` may start a background supervisor that restarts crashed services with a restart policy (default true). false: only a foreground `uiprocs watch` restarts them."},"dashboard":{"type":"object","x-expected":"a map with port","additionalProperties":false,"required":["port"],"description":"Serve the project's dashboard (`uiprocs dashboard`) from the supervisor on 127.0.0.1:port for as long as the project runs; `up` and `ps` print its URL.","properties":{"port":{"type":"integer","minimum":1,"maximum":65535,"x-expected":"an integer from 1 to 65535","description":"The loopback port the dashboard listens on."}}},"defaults":{"$ref":"#/definitions/defaults"},"services":{"type":"object","x-expected":"a map of service name to service","description":"The services, by name. Names become file names: letters, digits, `.`, `_`, `-`.","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/service"}}},"definitions":{"name":{"type":"string","pattern":"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit, without \"..\"","description":"A service or group name."},"duration":{"x-expected":"a duration like 500ms, 10s, 2m, 1m30s or a number of seconds","anyOf":[{"type":"number","minimum":0},{"type":"string","pattern":"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"}]},"size":{"x-expected":"a size like 512KB, 10MB, 1GB or a number of bytes","anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"}]},"command":{"x-expected":"a command string or a non-empty list of strings","description":"A string runs under `/bin/sh -c`; a list runs without a shell. `${PORT}`, `${NAME}`, `${PROJECT_DIR}` and environment variables are interpolated.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"array","minItems":1,"items":{"type":"string"}}]},"port":{"x-expected":"an integer from 1 to 65535 or \"auto\"","description":"TCP port the service listens on, or `auto` for a free port chosen at start.","anyOf":[{"type":"integer","minimum":1,"maximum":65535},{"type":"string","enum":["auto"]}]},"group":{"x-expected":"a group name or a list of group names","description":"Group(s) the service belongs to; a group name is a TARGET for every command.","anyOf":[{"$ref":"#/definitions/name"},{"type":"array","items":{"$ref":"#/definitions/name"}}]},"stringOrList":{"x-expected":"a path or a list of paths","anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"env":{"type":"object","x-expected":"a map of variable name to value","description":"Environment variables added on top of the caller's environment and env_file.","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$","x-expected":"made of letters, digits and \"_\", not starting with a digit"},"additionalProperties":{"type":["string","number","boolean"],"x-expected":"a string, number or boolean"}},"log":{"x-expected":"a path or a map with path, max_size and keep","description":"Log file (stdout and stderr); default `<state_dir>/logs/<name>.log`.","anyOf":[{"type":"string","pattern":"\\S"},{"type":"object","additionalProperties":false,"properties":{"path":{"type":"string","pattern":"\\S","x-expected":"a non-empty path","description":"Log file path, relative to the manifest."},"max_size":{"$ref":"#/definitions/size","description":"Rotate when the file grows past this size (default 10MB)."},"keep":{"type":"integer","minimum":0,"x-expected":"an integer >= 0","description":"How many rotated files to keep (default 3)."}}}]},"dependsOn":{"x-expected":"a list of service names or a map of service name to { condition: started | ready | completed }","description":"Services to start first.","anyOf":[{"type":"array","items":{"type":"string"}},{"type":"object","additionalProperties":{"type":["object","null"],"x-expected":"a map with condition: started | ready | completed (or nothing)","additionalProperties":false,"properties":{"condition":{"type":"string","enum":["started","ready","completed"],"x-expected":"\"started\", \"ready\" or \"completed\"","description":"`started`: once spawned; `ready` (default): once its ready probe passes; `completed`: once it exited 0 (it is then a one-shot task)."}}}}]},"ready":{"type":"object","x-expected":"a map with one probe (tcp, http, log or command) and optional timeout and interval","description":"How to tell the service is ready. Default: tcp when a port is set, else alive.","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Ready once the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Ready once GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"log":{"type":"string","pattern":"\\S","x-expected":"a regular expression","description":"Ready once a log line matches this regular expression."},"command":{"$ref":"#/definitions/command","description":"Ready once this command exits 0."},"timeout":{"$ref":"#/definitions/duration","description":"Give up after this long (default 60s)."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 100ms)."}}},"healthcheck":{"x-expected":"false or a map with one probe (tcp, http or command) and optional interval, timeout, retries, start_period and disable","description":"How to tell the service is still healthy while it runs (probed by `watch`). `false` turns off one from defaults.","anyOf":[{"type":"boolean","enum":[false]},{"type":"object","additionalProperties":false,"properties":{"tcp":{"x-expected":"true or a port number","description":"Healthy while the port (or the service's port) accepts a TCP connection.","anyOf":[{"type":"boolean","enum":[true]},{"type":"integer","minimum":1,"maximum":65535}]},"http":{"type":"string","pattern":"\\S","x-expected":"a path like /health or a URL","description":"Healthy while GET returns 2xx/3xx; a path is relative to http://127.0.0.1:<port>."},"command":{"$ref":"#/definitions/command","description":"Healthy while this command exits 0."},"interval":{"$ref":"#/definitions/duration","description":"Time between probes (default 10s)."},"timeout":{"$ref":"#/definitions/duration","description":"One probe that takes longer fails (default 5s)."},"retries":{"type":"integer","minimum":1,"x-expected":"an integer >= 1","description":"Failures in a row that make the service unhealthy (default 3)."},"start_period":{"$ref":"#/definitions/duration","description":"Failures this soon after the start do not count (default 0)."},"disable":{"$ref":"#/definitions/boolean","description":"true: no health check (turns off one from defaults), as in compose."}}}]},"limits":{"type":"object","x-expected":"a map with memory, cpu, processes and open_files","description":"At most how much the service may use; every key is optional, and a service's keys replace those of defaults one by one. How each limit holds depends on the machine (a cgroup, a systemd scope, an rlimit, the supervisor's watch, or not at all); `up`, `ps --json` and `uiprocs config` say which.","additionalProperties":false,"properties":{"memory":{"x-expected":"a size such as 512MB, 1.5GB, 512MiB, 1G or a number of bytes","description":"Most memory the service's processes may use together, e.g. `512MB` (binary units: 1MB = 1024KB). At least 1MB.","anyOf":[{"type":"integer","minimum":1},{"type":"string","pattern":"^[0-9]+(\\.[0-9]+)? ?([KkMmGg]i?[Bb]?|[Bb])?$"}]},"cpu":{"type":"number","exclusiveMinimum":0,"maximum":1024,"x-expected":"a number of CPU cores greater than 0 and at most 1024, such as 0.5 or 2","description":"Most CPU time, in cores: `1.5` is one and a half cores' worth every second. At least 0.01 (the kernel's smallest quota)."},"processes":{"type":"integer","minimum":1,"maximum":4194304,"x-expected":"an integer from 1 to 4194304","description":"Most tasks at once, counted as the kernel counts them (pids.max): every thread counts, so a Node or Python server needs a few dozen, not 1."},"open_files":{"type":"integer","minimum":1,"maximum":1048576,"x-expected":"an integer from 1 to 1048576","description":"Most open file descriptors per process (RLIMIT_NOFILE, soft and hard), set before the command runs."}}},"signal":{"type":"string","x-expected":"a signal name like SIGTERM, SIGINT or HUP","pattern":"^(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)$","description":"Signal sent to the process group to stop the service (default SIGTERM)."},"restart":{"type":"string","enum":["no","on-failure","always"],"x-expected":"one of \"no\", \"on-failure\", \"always\"","description":"What `watch` does when the service dies (default no)."},"nonNegativeInteger":{"type":"integer","minimum":0,"x-expected":"an integer >= 0"},"boolean":{"type":"boolean","x-expected":"true or false"},"string":{"type":"string","x-expected":"a string"},"pathList":{"type":"array","x-expected":"a list of paths or globs","minItems":1,"items":{"type":"string","minLength":1,"x-expected":"a path or glob"}},"watch":{"x-expected":"a list of paths, or a map with paths, ignore, action and debounce","description":"Restart the service (or send it a signal) when a file under these paths changes: files, folders or globs relative to the service's cwd. .git/, node_modules/ and what .gitignore ignores are never watched. The short form is the list of paths.","anyOf":[{"$ref":"#/definitions/pathList"},{"type":"object","x-expected":"a map with paths, ignore, action and debounce","additionalProperties":false,"required":["paths"],"properties":{"paths":{"$ref":"#/definitions/pathList"},"ignore":{"type":"array","x-expected":"a list of globs","items":{"type":"string","minLength":1,"x-expected":"a glob"},"description":"Globs (gitignore syntax, relative to the service's cwd) whose changes are ignored, e.g. \"*.log\" or \"tmp/\"."},"action":{"type":"string","x-expected":"restart or a signal name like SIGHUP","pattern":"^(restart|(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ))$","description":"restart (default): the service is restarted; a signal name (SIGHUP: gunicorn reloads its workers) is sent to its process group instead."},"debounce":{"$ref":"#/definitions/duration","description":"Wait this long after the last change before acting, so a burst is one restart (default 300ms)."}}}]},"service":{"type":"object","x-expected":"a map of service fields","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/definitions/command"},"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string","description":"Working directory, relative to the manifest (default: the manifest's folder)."},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList","description":"KEY=VALUE file(s) read into the environment, relative to the manifest."},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"limits":{"$ref":"#/definitions/limits"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration","description":"Wait this long after the stop signal before SIGKILL (default 10s)."},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger","description":"Restarts `watch` tries before giving up (default 5)."},"disabled":{"$ref":"#/definitions/boolean","description":"Keep the service in the manifest but never start it."},"image":{"$ref":"#/definitions/string","description":"Reserved for export to container formats; ignored by uiprocs."},"watch":{"$ref":"#/definitions/watch"}}},"defaults":{"type":"object","x-expected":"a map of service fields (all but command)","description":"Fields applied to every service unless the service sets them (env maps are merged).","additionalProperties":false,"properties":{"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string"},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList"},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"limits":{"$ref":"#/definitions/limits"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration"},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger"},"disabled":{"$ref":"#/definitions/boolean"},"image":{"$ref":"#/definitions/string"}}}}};
 const schema15 = {"type":"string","pattern":"^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._-]*$","x-expected":"a name made of letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit, without \"..\"","description":"A service or group name."};
 const pattern0 = new RegExp("^x-", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]*$", "u");
@@ -2106,7 +2106,327 @@ validate11.errors = vErrors;
 return errors === 0;
 }
 
-const schema41 = {"type":"object","x-expected":"a map of service fields","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/definitions/command"},"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string","description":"Working directory, relative to the manifest (default: the manifest's folder)."},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList","description":"KEY=VALUE file(s) read into the environment, relative to the manifest."},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"limits":{"$ref":"#/definitions/limits"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration","description":"Wait this long after the stop signal before SIGKILL (default 10s)."},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger","description":"Restarts `watch` tries before giving up (default 5)."},"disabled":{"$ref":"#/definitions/boolean","description":"Keep the service in the manifest but never start it."},"image":{"$ref":"#/definitions/string","description":"Reserved for export to container formats; ignored by uiprocs."}}};
+const schema41 = {"type":"object","x-expected":"a map of service fields","additionalProperties":false,"required":["command"],"properties":{"command":{"$ref":"#/definitions/command"},"port":{"$ref":"#/definitions/port"},"group":{"$ref":"#/definitions/group"},"cwd":{"$ref":"#/definitions/string","description":"Working directory, relative to the manifest (default: the manifest's folder)."},"env":{"$ref":"#/definitions/env"},"env_file":{"$ref":"#/definitions/stringOrList","description":"KEY=VALUE file(s) read into the environment, relative to the manifest."},"log":{"$ref":"#/definitions/log"},"depends_on":{"$ref":"#/definitions/dependsOn"},"ready":{"$ref":"#/definitions/ready"},"healthcheck":{"$ref":"#/definitions/healthcheck"},"limits":{"$ref":"#/definitions/limits"},"stop_signal":{"$ref":"#/definitions/signal"},"stop_timeout":{"$ref":"#/definitions/duration","description":"Wait this long after the stop signal before SIGKILL (default 10s)."},"restart":{"$ref":"#/definitions/restart"},"max_restarts":{"$ref":"#/definitions/nonNegativeInteger","description":"Restarts `watch` tries before giving up (default 5)."},"disabled":{"$ref":"#/definitions/boolean","description":"Keep the service in the manifest but never start it."},"image":{"$ref":"#/definitions/string","description":"Reserved for export to container formats; ignored by uiprocs."},"watch":{"$ref":"#/definitions/watch"}}};
+const schema55 = {"x-expected":"a list of paths, or a map with paths, ignore, action and debounce","description":"Restart the service (or send it a signal) when a file under these paths changes: files, folders or globs relative to the service's cwd. .git/, node_modules/ and what .gitignore ignores are never watched. The short form is the list of paths.","anyOf":[{"$ref":"#/definitions/pathList"},{"type":"object","x-expected":"a map with paths, ignore, action and debounce","additionalProperties":false,"required":["paths"],"properties":{"paths":{"$ref":"#/definitions/pathList"},"ignore":{"type":"array","x-expected":"a list of globs","items":{"type":"string","minLength":1,"x-expected":"a glob"},"description":"Globs (gitignore syntax, relative to the service's cwd) whose changes are ignored, e.g. \"*.log\" or \"tmp/\"."},"action":{"type":"string","x-expected":"restart or a signal name like SIGHUP","pattern":"^(restart|(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ))$","description":"restart (default): the service is restarted; a signal name (SIGHUP: gunicorn reloads its workers) is sent to its process group instead."},"debounce":{"$ref":"#/definitions/duration","description":"Wait this long after the last change before acting, so a burst is one restart (default 300ms)."}}}]};
+const schema56 = {"type":"array","x-expected":"a list of paths or globs","minItems":1,"items":{"type":"string","minLength":1,"x-expected":"a path or glob"}};
+const func4 = require("ajv/dist/runtime/ucs2length").default;
+const pattern28 = new RegExp("^(restart|(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ))$", "u");
+
+function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+const _errs0 = errors;
+let valid0 = false;
+const _errs1 = errors;
+if(Array.isArray(data)){
+if(data.length < 1){
+const err0 = {instancePath,schemaPath:"#/definitions/pathList/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema56,data};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+const len0 = data.length;
+for(let i0=0; i0<len0; i0++){
+let data0 = data[i0];
+if(typeof data0 === "string"){
+if(func4(data0) < 1){
+const err1 = {instancePath:instancePath+"/" + i0,schemaPath:"#/definitions/pathList/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema56.items,data:data0};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath:instancePath+"/" + i0,schemaPath:"#/definitions/pathList/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema56.items.type,parentSchema:schema56.items,data:data0};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+}
+else {
+const err3 = {instancePath,schemaPath:"#/definitions/pathList/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema56.type,parentSchema:schema56,data};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var _valid0 = _errs1 === errors;
+valid0 = valid0 || _valid0;
+if(!valid0){
+const _errs8 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.paths === undefined){
+const err4 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "paths"},message:"must have required property '"+"paths"+"'",schema:schema55.anyOf[1].required,parentSchema:schema55.anyOf[1],data};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((key0 === "paths") || (key0 === "ignore")) || (key0 === "action")) || (key0 === "debounce"))){
+const err5 = {instancePath,schemaPath:"#/anyOf/1/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties",schema:false,parentSchema:schema55.anyOf[1],data};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.paths !== undefined){
+let data1 = data.paths;
+if(Array.isArray(data1)){
+if(data1.length < 1){
+const err6 = {instancePath:instancePath+"/paths",schemaPath:"#/definitions/pathList/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema56,data:data1};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+const len1 = data1.length;
+for(let i1=0; i1<len1; i1++){
+let data2 = data1[i1];
+if(typeof data2 === "string"){
+if(func4(data2) < 1){
+const err7 = {instancePath:instancePath+"/paths/" + i1,schemaPath:"#/definitions/pathList/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema56.items,data:data2};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/paths/" + i1,schemaPath:"#/definitions/pathList/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema56.items.type,parentSchema:schema56.items,data:data2};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/paths",schemaPath:"#/definitions/pathList/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema56.type,parentSchema:schema56,data:data1};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.ignore !== undefined){
+let data3 = data.ignore;
+if(Array.isArray(data3)){
+const len2 = data3.length;
+for(let i2=0; i2<len2; i2++){
+let data4 = data3[i2];
+if(typeof data4 === "string"){
+if(func4(data4) < 1){
+const err10 = {instancePath:instancePath+"/ignore/" + i2,schemaPath:"#/anyOf/1/properties/ignore/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema55.anyOf[1].properties.ignore.items,data:data4};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/ignore/" + i2,schemaPath:"#/anyOf/1/properties/ignore/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema55.anyOf[1].properties.ignore.items.type,parentSchema:schema55.anyOf[1].properties.ignore.items,data:data4};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/ignore",schemaPath:"#/anyOf/1/properties/ignore/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema55.anyOf[1].properties.ignore.type,parentSchema:schema55.anyOf[1].properties.ignore,data:data3};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.action !== undefined){
+let data5 = data.action;
+if(typeof data5 === "string"){
+if(!pattern28.test(data5)){
+const err13 = {instancePath:instancePath+"/action",schemaPath:"#/anyOf/1/properties/action/pattern",keyword:"pattern",params:{pattern: "^(restart|(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ))$"},message:"must match pattern \""+"^(restart|(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ))$"+"\"",schema:"^(restart|(SIG)?(ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|IOT|KILL|PIPE|POLL|PROF|PWR|QUIT|SEGV|STKFLT|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ))$",parentSchema:schema55.anyOf[1].properties.action,data:data5};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/action",schemaPath:"#/anyOf/1/properties/action/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema55.anyOf[1].properties.action.type,parentSchema:schema55.anyOf[1].properties.action,data:data5};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.debounce !== undefined){
+let data6 = data.debounce;
+const _errs30 = errors;
+let valid11 = false;
+const _errs31 = errors;
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 0 || isNaN(data6)){
+const err15 = {instancePath:instancePath+"/debounce",schemaPath:"#/definitions/duration/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema25.anyOf[0],data:data6};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/debounce",schemaPath:"#/definitions/duration/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema25.anyOf[0].type,parentSchema:schema25.anyOf[0],data:data6};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+var _valid1 = _errs31 === errors;
+valid11 = valid11 || _valid1;
+if(!valid11){
+const _errs33 = errors;
+if(typeof data6 === "string"){
+if(!pattern12.test(data6)){
+const err17 = {instancePath:instancePath+"/debounce",schemaPath:"#/definitions/duration/anyOf/1/pattern",keyword:"pattern",params:{pattern: "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"},message:"must match pattern \""+"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"+"\"",schema:"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",parentSchema:schema25.anyOf[1],data:data6};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/debounce",schemaPath:"#/definitions/duration/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema25.anyOf[1].type,parentSchema:schema25.anyOf[1],data:data6};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+var _valid1 = _errs33 === errors;
+valid11 = valid11 || _valid1;
+}
+if(!valid11){
+const err19 = {instancePath:instancePath+"/debounce",schemaPath:"#/definitions/duration/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema25.anyOf,parentSchema:schema25,data:data6};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+else {
+errors = _errs30;
+if(vErrors !== null){
+if(_errs30){
+vErrors.length = _errs30;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err20 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema55.anyOf[1].type,parentSchema:schema55.anyOf[1],data};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+var _valid0 = _errs8 === errors;
+valid0 = valid0 || _valid0;
+}
+if(!valid0){
+const err21 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema55.anyOf,parentSchema:schema55,data};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+else {
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
+}
+else {
+vErrors = null;
+}
+}
+}
+validate26.errors = vErrors;
+return errors === 0;
+}
+
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -2980,6 +3300,12 @@ else {
 vErrors.push(err59);
 }
 errors++;
+}
+}
+if(data.watch !== undefined){
+if(!(validate26(data.watch, {instancePath:instancePath+"/watch",parentData:data,parentDataProperty:"watch",rootData}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
 }
 }
 }
