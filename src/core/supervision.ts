@@ -10,14 +10,17 @@
 import type { Desired, RunRecord, ServiceSpec } from './model.js';
 
 /**
- * Whether a service, while it runs, needs someone to watch it: it has a restart policy or
- * a healthcheck, or its memory limit is `watched` (no cgroup holds it: its record says
+ * Whether a service, while it runs, needs someone to watch it: it has a restart policy,
+ * a healthcheck or a `watch:` on its sources, or its memory limit is `watched` (no cgroup holds it: its record says
  * so, see runtime/place/), so the memory watchdog must run. The one place to widen or
  * narrow the rule.
  */
 export function needsSupervision(spec: ServiceSpec, memoryWatched = false): boolean {
   return (
-    spec.restart !== 'no' || spec.health !== undefined || (memoryWatched && spec.limits?.memory !== undefined)
+    spec.restart !== 'no' ||
+    spec.health !== undefined ||
+    spec.watch !== undefined ||
+    (memoryWatched && spec.limits?.memory !== undefined)
   );
 }
 

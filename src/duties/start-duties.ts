@@ -180,6 +180,7 @@ export function startDuties(deps: DutiesDeps): Duties {
       if (deps.traceTicks) deps.say(`tick ${++ticks}`);
       startHealth();
       startMemoryWatch();
+      syncSourceWatch();
       syncDashboard();
       return deps.afterTick?.(last, liveness);
     },
@@ -252,6 +253,37 @@ export function startDuties(deps: DutiesDeps): Duties {
     );
   };
 
+  // Restarts on source changes (source-watch.ts), loaded once a managed service with `watch:` runs.
+  let sources: Promise<Duty> | undefined;
+  const runningRecords = (): Map<string, RunRecord> => {
+    const out = new Map<string, RunRecord>();
+    if (last.kind === 'gone') return out;
+    for (const o of Object.values(last.observed.services))
+      if (o.status === 'running') out.set(o.name, o.record);
+    return out;
+  };
+  const syncSourceWatch = () => {
+    if (stopped) return;
+    if (sources === undefined) {
+      const desired = deps.desired();
+      if (!deps.managed().some((n) => desired.services[n]?.watch !== undefined)) return;
+      sources = import('./source-watch.js').then((m) =>
+        m.startSourceWatch({
+          desired: deps.desired,
+          managed: deps.managed,
+          running: runningRecords,
+          system: deps.system,
+          env: deps.healthEnv ?? process.env,
+          say: deps.say,
+          liveness,
+          renderer: deps.renderer,
+          holdsDuties: deps.holdsDuties,
+        }),
+      );
+    }
+    void sources.then((d) => d.sync());
+  };
+
   let health: Promise<HealthChecks> | undefined;
   let stopped = false;
   const startHealth = () => {
@@ -285,6 +317,7 @@ export function startDuties(deps: DutiesDeps): Duties {
       stopped = true;
       await (await health)?.stop();
       await (await memory)?.stop();
+      await (await sources)?.stop();
       await (await dashboard)?.stop();
       await liveness.stop();
       await remains;

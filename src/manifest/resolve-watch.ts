@@ -66,7 +66,8 @@ export function globProblem(glob: string): ValueProblem | undefined {
   if (depth > 0)
     return { message: `is not a valid glob: an unclosed "{"`, hint: 'close it ({a,b}) or escape it (\\{)' };
   try {
-    if (picomatch.makeRe(glob).source === '$^') return { message: 'is not a valid glob: it can match nothing' };
+    if (picomatch.makeRe(glob).source === '$^')
+      return { message: 'is not a valid glob: it can match nothing' };
   } catch (error) {
     return { message: `is not a valid glob: ${(error as Error).message}` };
   }

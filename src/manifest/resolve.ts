@@ -191,7 +191,13 @@ class Resolver {
     const watch =
       s.watch === undefined
         ? undefined
-        : resolveWatch((at, p) => this.report(at, p), s.watch, ['services', name, 'watch'], cwd, this.projectDir);
+        : resolveWatch(
+            (at, p) => this.report(at, p),
+            s.watch,
+            ['services', name, 'watch'],
+            cwd,
+            this.projectDir,
+          );
     return {
       name,
       command,
