@@ -260,11 +260,19 @@ function signalGroup(record: RunRecord, signal: NodeJS.Signals, system: System):
 function outOfWatches(code: string): string {
   if (code === 'EMFILE')
     return 'out of inotify instances (fs.inotify.max_user_instances); raise it with sudo sysctl fs.inotify.max_user_instances=1024';
-  let limit = '';
+  // The machine's limit, and the user namespace's (a container's) when it is the smaller one.
+  const machine = readNumber('/proc/sys/fs/inotify/max_user_watches');
+  const namespace = readNumber('/proc/sys/user/max_inotify_watches');
+  if (namespace !== undefined && (machine === undefined || namespace < machine))
+    return `out of inotify watches (user.max_inotify_watches = ${namespace}, this user namespace's limit); raise it with sysctl user.max_inotify_watches=524288 where the namespace is made`;
+  return `out of inotify watches (fs.inotify.max_user_watches${machine === undefined ? '' : ` = ${machine}`}); raise it with sudo sysctl fs.inotify.max_user_watches=524288`;
+}
+
+function readNumber(path: string): number | undefined {
   try {
-    limit = ` = ${readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8').trim()}`;
+    const n = Number(readFileSync(path, 'utf8').trim());
+    return Number.isFinite(n) ? n : undefined;
   } catch {
-    // Not Linux, or /proc hidden: name the limit without its value.
+    return undefined;
   }
-  return `out of inotify watches (fs.inotify.max_user_watches${limit}); raise it with sudo sysctl fs.inotify.max_user_watches=524288`;
 }

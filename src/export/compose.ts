@@ -37,6 +37,7 @@
  *   which `docker compose up` applies without Swarm; open_files → `ulimits.nofile`, soft
  *   and hard alike, as uiprocs sets RLIMIT_NOFILE.
  * - logs: `docker compose logs`; the manifest's log files are not used.
+ * - watch → `develop.watch` (compose-watch.ts): `action: restart`, or `sync+exec` for a signal.
  * - disabled: in the `disabled` profile, so `docker compose up` leaves it out.
  */
 import { relative } from 'node:path';
@@ -44,6 +45,7 @@ import type { Desired, Limits, ServiceSpec } from '../core/model.js';
 import { AUTO_PORT_TOKEN, isTask } from '../core/model.js';
 import { shellScript } from '../core/shell-command.js';
 import { goDuration, headerText } from './common.js';
+import { composeWatchLines } from './compose-watch.js';
 import { loopbackWarning } from './exposure.js';
 import { type LoopbackBind, loopbackBinds } from './loopback.js';
 import { ATTEMPT_TIMEOUT_S, healthAttempt, type ProbeAttempt, probeAttempt } from './probe.js';
@@ -167,6 +169,7 @@ function service(desired: Desired, s: ServiceSpec, source: string, binds: Loopba
     add('# ready: log has no healthcheck equivalent');
   }
   for (const line of limitLines(s.limits)) add(line);
+  for (const line of composeWatchLines(s, source, CONTAINER_DIR)) add(line);
   add(`stop_signal: ${s.stopSignal}`);
   add(`stop_grace_period: ${goDuration(s.stopTimeout)}`);
   add(

@@ -141,6 +141,12 @@ export function exportKubernetes(
       notes.push(`${byDefault}: the Service and the probes cannot reach it.`);
       warnings.push(`kubernetes: ${s.name}: ${byDefault}`);
     }
+    if (s.watch !== undefined) {
+      notes.push(
+        'watch: does not map: a pod runs an image; rebuild and roll it out (Tilt live_update, skaffold dev).',
+      );
+      warnings.push(`kubernetes: ${s.name}: watch: does not map: a pod runs an image, not your working tree`);
+    }
     const opensCode =
       opts.ingress === undefined || port === null ? undefined : runsCodeForVisitors(s.command, s.env);
     if (opensCode !== undefined)

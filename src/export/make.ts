@@ -43,7 +43,7 @@ export function exportMake(desired: Desired, opts: MakeOptions): string {
     const arg = shWord(n);
     out.push(
       '',
-      `# ${kind} ${n}`,
+      `# ${kind} ${n}${watchNote(desired, n)}`,
       `serve-${n}:`,
       `\t$(UIPROCS_RUN) up ${arg}`,
       `stop-${n}:`,
@@ -53,6 +53,17 @@ export function exportMake(desired: Desired, opts: MakeOptions): string {
     );
   }
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * make itself watches nothing, but its targets run uiprocs, whose supervisor keeps the
+ * manifest's `watch:`: said beside the target rather than claimed unmapped.
+ */
+function watchNote(desired: Desired, name: string): string {
+  const w = Object.hasOwn(desired.services, name) ? desired.services[name]!.watch : undefined;
+  return w === undefined
+    ? ''
+    : ` (watch: ${w.paths.join(', ')}: restarted on changes by uiprocs, not by make)`;
 }
 
 /** A value on the right of `?=`: `$` is make's, `#` starts a comment. */

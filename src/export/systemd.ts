@@ -83,6 +83,10 @@ export const groupTarget = (project: string, group: string): string => `${projec
 // biome-ignore lint/suspicious/noTemplateCurlyInString: systemd's own ${VAR} syntax
 const PORT_REF = '${PORT}';
 
+/** Said for a service with `watch:`: a unit cannot restart on edits. */
+export const WATCH_NOTE =
+  'watch: does not map: systemd restarts a unit on exit, not on file changes (a .path unit only starts one); use uiprocs up for the dev loop';
+
 export function exportSystemd(manifest: Desired, opts: SystemdOptions): Exported {
   const desired = relocate(manifest, opts.projectDir ?? manifest.projectDir);
   const files: ExportFile[] = [];
@@ -97,6 +101,7 @@ export function exportSystemd(manifest: Desired, opts: SystemdOptions): Exported
         `systemd: ${s.name}: ${JSON.stringify(exe.program)} is not on the PATH uiprocs up uses here`,
       );
     if (note === SCRIPT_NOTE) warnings.push(`systemd: ${s.name}: ${SCRIPT_NOTE}`);
+    if (s.watch !== undefined) warnings.push(`systemd: ${s.name}: ${WATCH_NOTE}`);
     files.push({
       name: unitName(desired.project, s.name),
       content: serviceUnit(desired, s, exe, note),
@@ -175,6 +180,7 @@ function target(desired: Desired, description: string, services: string[], wante
 function serviceUnit(desired: Desired, s: ServiceSpec, exe: Executable | null, note: string | null): string {
   const p = desired.project;
   const notes: string[] = note === null ? [] : [note];
+  if (s.watch !== undefined) notes.push(WATCH_NOTE);
   // A one-shot task (isTask in core/model.ts) runs once to its end; resolve already gave it restart: no.
   const task = isTask(desired, s.name);
   const restart = s.maxRestarts === 0 || task ? 'no' : s.restart;

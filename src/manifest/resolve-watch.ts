@@ -80,7 +80,7 @@ function outsideProblem(path: string, cwd: string, projectDir: string): ValuePro
   const rel = relative(projectDir, base);
   if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) return undefined;
   return {
-    message: `is outside the project (${base} is not under ${projectDir})`,
+    message: `is outside the project: it is ${rel} from the manifest's folder`,
     hint: 'watch files of the project only; a watch on a home folder or / would walk the whole disk',
   };
 }

@@ -32,6 +32,7 @@ export const EXPORT_CASES: Record<string, string> = {
       'prototype-names',
       'ready-kinds',
       'task-chain',
+      'watch',
     ].map((n) => [n, join(good, n)]),
   ),
 };

@@ -25,6 +25,13 @@ describe('needsSupervision', () => {
     expect(needsSupervision(project.services.api!)).toBe(true);
     expect(needsSupervision(project.services.db!)).toBe(false);
   });
+  it('is also a watch: on the sources, whatever the restart policy', () => {
+    const watched = service('ui', {
+      watch: { paths: ['src'], ignore: [], action: 'restart', debounceMs: 300 },
+    });
+    expect(needsSupervision(watched)).toBe(true);
+    expect(mayNeedSupervision(desiredIn('/p', 'p', [watched]))).toBe(true);
+  });
   it('counts only running services, in manifest order, and nothing under supervise: false', () => {
     expect(supervisedAmong(project, new Set(['db', 'api', 'web']))).toEqual(['web', 'api']);
     expect(supervisedAmong(project, new Set(['db']))).toEqual([]);
