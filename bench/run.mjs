@@ -17,6 +17,8 @@
  *               (cgroups where the machine allows): `up` to ready, `ps`, `down`
  *   validate    `uiprocs validate` on a 500-service manifest (cold cache and warm)
  *   watch       save the manifest → the new service's port opens, minus its own start time
+ *   devloop     watch: on a service (bench/dev-loop.mjs): save → new code answering, and
+ *               the idle cost of watching 50,000 files
  *   supervisor  the detached supervisor's idle cost: `up` of 50 trivial servers with
  *               `restart: always`, then its CPU (utime + stime of /proc/<pid>/stat) over
  *               60 s (BENCH_SUPERVISOR_S) and its RSS (VmRSS), then `down`
@@ -30,94 +32,30 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import {
+  allOpen,
+  benchEnv,
+  bin,
+  cli,
+  cpuTicks,
+  freePort,
+  keepEnv,
+  median,
+  ms,
+  now,
+  ownStart,
+  report,
+  root,
+  rssKb,
+  runs,
+  say,
+  serve,
+  timeCmd,
+} from './lib.mjs';
 
-const root = resolve(import.meta.dirname, '..');
-const bin = join(root, 'bin/uiprocs.js');
-const serve = join(root, 'test/fixtures/programs/serve.mjs');
-const runs = Number(process.env.BENCH_RUNS ?? 5);
 const sizes = (process.env.BENCH_SIZES ?? '10,50').split(',').map(Number);
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-};
-const ms = (x) => `${x.toFixed(0)} ms`;
-const now = () => performance.now();
-
-const handedOut = new Set();
-/** A free port, never one already handed out (the kernel may give the same one twice in a row). */
-async function freePort() {
-  for (;;) {
-    const port = await kernelFreePort();
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-}
-
-function kernelFreePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-function answers(port) {
-  return new Promise((res) => {
-    const s = connect({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      res(true);
-    });
-    s.once('error', () => res(false));
-  });
-}
-
-async function allOpen(ports) {
-  const pending = new Set(ports);
-  while (pending.size > 0) {
-    for (const p of [...pending]) if (await answers(p)) pending.delete(p);
-    if (pending.size > 0) await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/**
- * The environment every measured process gets. NODE_EXTRA_CA_CERTS, when set, makes Node
- * parse a CA bundle at every start (≈40 ms here, before any line of uiprocs runs), a
- * setting of this machine rather than of a developer's; so it is left out, for uiprocs and
- * the bare scripts alike, and its cost is printed. BENCH_KEEP_ENV=1 keeps it.
- */
-const keepEnv = process.env.BENCH_KEEP_ENV === '1';
-const benchEnv = { ...process.env };
-if (!keepEnv) delete benchEnv.NODE_EXTRA_CA_CERTS;
-
-function cli(dir, args, env = {}) {
-  const t = now();
-  try {
-    execFileSync(process.execPath, [bin, ...args], {
-      cwd: dir,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...benchEnv, CI: 'true', UIPROCS_PLAIN: '1', XDG_CACHE_HOME: join(dir, '.cache'), ...env },
-    });
-  } catch (error) {
-    throw new Error(`uiprocs ${args.join(' ')} failed (exit ${error.status}) in ${dir}:\n${error.stderr}`);
-  }
-  return now() - t;
-}
-
-function timeCmd(cmd, args, dir = root, env = benchEnv) {
-  const t = now();
-  execFileSync(cmd, args, { cwd: dir, stdio: 'ignore', env: { ...env, CI: 'true' } });
-  return now() - t;
-}
 
 async function project(n, extra = '') {
   const dir = mkdtempSync(join(tmpdir(), 'uiprocs-bench-'));
@@ -177,12 +115,6 @@ async function bare(ports) {
   rmSync(dir, { recursive: true, force: true });
   return { up, down };
 }
-
-const report = [];
-const say = (line) => {
-  report.push(line);
-  console.log(line);
-};
 
 async function startup() {
   const { dir } = await project(3);
@@ -304,19 +236,6 @@ async function validate500() {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** The server's own start, bare: spawn → its port answers. */
-async function ownStart() {
-  const p = await freePort();
-  const t = now();
-  const c = spawn(process.execPath, [serve, String(p), '127.0.0.1'], { stdio: 'ignore', env: benchEnv });
-  await allOpen([p]);
-  const took = now() - t;
-  const exited = new Promise((r) => c.once('exit', r));
-  c.kill('SIGTERM');
-  await exited;
-  return took;
-}
-
 /**
  * Save the manifest with one more service → that service's port opens, minus the server's
  * own start time (measured bare, right before, never in parallel with the save). One watch,
@@ -390,16 +309,6 @@ async function watchLatency() {
   await exited;
   cli(dir, ['down']);
   rmSync(dir, { recursive: true, force: true });
-}
-
-/** utime + stime of a process, in clock ticks (USER_HZ, 100 here), and its VmRSS in kB. */
-function cpuTicks(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-function rssKb(pid) {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 }
 
 /**
@@ -542,13 +451,19 @@ async function dashboardIdle(n = 50) {
   }
 }
 
-// BENCH_ONLY=watch, lifecycle, many, limits supervisor or dashboard: just that measurement (while working on it).
+// BENCH_ONLY=watch, devloop, lifecycle, many, limits supervisor or dashboard: just that measurement (while working on it).
 if (process.env.BENCH_ONLY === 'supervisor') {
   await supervisorIdle();
   process.exit(0);
 }
 if (process.env.BENCH_ONLY === 'dashboard') {
   await dashboardIdle();
+  process.exit(0);
+}
+if (process.env.BENCH_ONLY === 'devloop') {
+  const { saveToNewCode, watchIdle } = await import('./dev-loop.mjs');
+  await saveToNewCode();
+  await watchIdle();
   process.exit(0);
 }
 if (process.env.BENCH_ONLY === 'watch') {
@@ -574,6 +489,9 @@ await many(manySize);
 await limits(50);
 await validate500();
 await watchLatency();
+const devLoop = await import('./dev-loop.mjs');
+await devLoop.saveToNewCode();
+await devLoop.watchIdle();
 await supervisorIdle();
 await dashboardIdle();
 console.log('\nsummary\n' + report.join('\n'));

@@ -27,8 +27,7 @@
  * - Out of inotify watches (ENOSPC): it says which limit and how to raise it, and watches
  *   that service by polling (every second) instead — never silently.
  */
-import { readFileSync, type Stats } from 'node:fs';
-import type { FSWatcher } from 'chokidar';
+import { readFileSync } from 'node:fs';
 import { processKey } from '../core/identity.js';
 import type { Desired, RunRecord, WatchSpec } from '../core/model.js';
 import { type Scheduler, systemScheduler, type TimerId } from '../core/scheduler.js';
@@ -37,6 +36,7 @@ import { judge } from '../state/observe.js';
 import { readRecord } from '../state/store.js';
 import type { Duty } from './duty.js';
 import { type GuardedRestartDeps, guardedRestart } from './guarded-restart.js';
+import { type TreeWatcher, watchTree } from './tree-watcher.js';
 import { type WatchFilter, watchFilter } from './watch-filter.js';
 
 export interface SourceWatchInput extends GuardedRestartDeps {
@@ -64,7 +64,7 @@ interface Burst {
 interface Watched {
   name: string;
   key: string;
-  watcher?: FSWatcher;
+  watcher?: TreeWatcher;
   filter: WatchFilter;
   /** `settling`: a burst is gathering, with its debounce timer. */
   burst?: Burst;
@@ -135,61 +135,52 @@ export function startSourceWatch(input: SourceWatchInput): Duty {
     }
   };
 
-  const open = async (name: string, key: string, spec: WatchSpec, desired: Desired, polling: boolean) => {
+  const open = (name: string, key: string, spec: WatchSpec, desired: Desired, polling: boolean) => {
     const service = desired.services[name]!;
     const w: Watched = {
       name,
       key,
-      filter: watchFilter(spec, service.cwd, desired.projectDir),
+      filter: watchFilter(spec, service.cwd, desired.projectDir, [
+        desired.stateDir,
+        ...Object.values(desired.services).map((s) => s.log.path),
+      ]),
       acting: Promise.resolve(),
       polling,
       closed: false,
       signalledAt: new Map(),
     };
     watched.set(name, w);
-    const { watch } = await import('chokidar');
-    if (w.closed) return;
     const since = startOf(input.running().get(name));
-    let scanning = true;
-    const watcher = watch(w.filter.roots, {
-      ignoreInitial: false,
-      alwaysStat: true,
-      persistent: true,
-      usePolling: polling,
-      interval: pollMs,
-      binaryInterval: pollMs,
-      ignored: (path: string, stats?: Stats) =>
-        w.filter.skip(path, stats === undefined ? undefined : stats.isDirectory()),
+    const made = watchTree(w.filter.roots, {
+      skip: (abs, isDir) => w.filter.skip(abs, isDir),
+      onChange: (abs) => noteChange(w, abs),
+      since,
+      ...(polling ? { pollMs } : {}),
+      onError: (error) => {
+        if (w.closed) return;
+        if ((error.code === 'ENOSPC' || error.code === 'EMFILE') && !w.polling) {
+          input.say(
+            `${name}: ${outOfWatches(error.code)}; watching its files by polling every ${pollMs / 1000} s instead`,
+          );
+          queueMicrotask(() => void reopen(w, true));
+        } else input.say(`${name}: watching its files: ${error.message}`);
+      },
     });
-    w.watcher = watcher;
-    watcher.on('add', (path, stats) => {
-      // The first scan reports every file: only one changed since the process started counts.
-      if (!scanning) noteChange(w, path);
-      else if (since !== undefined && stats !== undefined && stats.mtimeMs > since) noteChange(w, path);
-    });
-    watcher.on('change', (path) => noteChange(w, path));
-    watcher.on('unlink', (path) => noteChange(w, path));
-    watcher.on('error', (error) => {
-      if (w.closed) return;
-      const code = (error as NodeJS.ErrnoException).code;
-      if ((code === 'ENOSPC' || code === 'EMFILE') && !w.polling) {
+    w.watcher = made;
+    // After a fallback to polling (queued by onError) has had its turn: said once, by the watch that stays.
+    queueMicrotask(() => {
+      if (!w.closed && watched.get(name) === w)
         input.say(
-          `${name}: ${outOfWatches(code)}; watching its files by polling every ${pollMs / 1000} s instead`,
+          `${name}: watching ${spec.paths.join(', ')}${w.polling ? ' (polling)' : ''} for changes (${made.files} files)`,
         );
-        void reopen(w, true);
-      } else input.say(`${name}: watching its files: ${(error as Error).message}`);
     });
-    await new Promise<void>((resolveReady) => watcher.once('ready', () => resolveReady()));
-    scanning = false;
-    if (!w.closed)
-      input.say(`${name}: watching ${spec.paths.join(', ')}${w.polling ? ' (polling)' : ''} for changes`);
   };
 
   const close = async (w: Watched) => {
     w.closed = true;
     if (w.timer !== undefined) scheduler.clearTimer(w.timer);
-    watched.delete(w.name);
-    await w.watcher?.close();
+    if (watched.get(w.name) === w) watched.delete(w.name);
+    w.watcher?.close();
   };
 
   const reopen = async (w: Watched, polling: boolean) => {
@@ -197,7 +188,7 @@ export function startSourceWatch(input: SourceWatchInput): Duty {
     if (stopped) return;
     const desired = input.desired();
     const spec = desired.services[w.name]?.watch;
-    if (spec !== undefined) await open(w.name, w.key, spec, desired, polling);
+    if (spec !== undefined) open(w.name, w.key, spec, desired, polling);
   };
 
   const forcePolling = process.env.UIPROCS_WATCH_POLL === '1';
@@ -215,9 +206,11 @@ export function startSourceWatch(input: SourceWatchInput): Duty {
       for (const name of wanted) {
         if (watched.has(name)) continue;
         const key = specKey(desired, name)!;
-        void open(name, key, desired.services[name]!.watch!, desired, forcePolling).catch((error: unknown) =>
-          input.say(`${name}: cannot watch its files: ${String(error)}`),
-        );
+        try {
+          open(name, key, desired.services[name]!.watch!, desired, forcePolling);
+        } catch (error) {
+          input.say(`${name}: cannot watch its files: ${String(error)}`);
+        }
       }
     },
     async stop() {

@@ -5,8 +5,8 @@
  * - What is watched: each entry of `paths` is a file, a folder (everything under it) or a
  *   glob (picomatch, relative to the service's cwd). chokidar watches the fixed part of each
  *   glob (`config/*.toml` → `config`); files under it count only when the glob matches.
- * - What is never watched (compose's develop.watch does the same): anything inside a `.git`
- *   or `node_modules` folder — pruned, never walked, so a 50,000-file node_modules costs
+ * - What is never watched (compose's develop.watch does the same): anything inside a `.git`,
+ *   `node_modules`, `.venv` or `__pycache__` folder (NEVER) — pruned, never walked, so a 50,000-file node_modules costs
  *   nothing — and what the `.gitignore` of the service's cwd and of the project folder
  *   ignore, and the entry's own `ignore` globs (gitignore syntax, relative to the cwd).
  *   Nested .gitignore files deeper in the tree are not read.
@@ -17,8 +17,12 @@ import ignore, { type Ignore } from 'ignore';
 import picomatch from 'picomatch';
 import type { WatchSpec } from '../core/model.js';
 
-/** Folders never walked, wherever they are. */
-const NEVER = new Set(['.git', 'node_modules']);
+/**
+ * Folders never walked, wherever they are: version control, installed packages, and what
+ * Python writes on its own while it runs (a first import writes `__pycache__`, which would
+ * otherwise restart a service that had just started).
+ */
+const NEVER = new Set(['.git', 'node_modules', '.venv', '__pycache__', '.pytest_cache', '.mypy_cache']);
 
 export interface WatchFilter {
   /** Absolute folders and files to hand to the watcher. */
@@ -29,7 +33,17 @@ export interface WatchFilter {
   show(abs: string): string;
 }
 
-export function watchFilter(spec: WatchSpec, cwd: string, projectDir: string): WatchFilter {
+/**
+ * `never`: absolute paths skipped whatever the rules say — the state dir and the services'
+ * log files, which change all the time (a `watch: [.]` would otherwise restart on every
+ * log line).
+ */
+export function watchFilter(
+  spec: WatchSpec,
+  cwd: string,
+  projectDir: string,
+  never: readonly string[] = [],
+): WatchFilter {
   const entries = spec.paths.map((p) => {
     const scan = picomatch.scan(p);
     const base = resolve(cwd, scan.base || '.');
@@ -41,7 +55,7 @@ export function watchFilter(spec: WatchSpec, cwd: string, projectDir: string): W
   return {
     roots: [...new Set(entries.map((e) => e.base))],
     skip(abs, isDir) {
-      if (hasNeverSegment(abs, cwd)) return true;
+      if (hasNeverSegment(abs, cwd) || never.some((n) => within(abs, n))) return true;
       if (ignored(abs, isDir)) return true;
       // A folder is walked when some entry's root is it, above it or below it; a file
       // counts when an entry takes it (under a plain entry, or matched by a glob).

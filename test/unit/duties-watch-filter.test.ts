@@ -43,6 +43,17 @@ describe('watchFilter', () => {
     expect(filter.skip(at('src/lib/node_modules/x/index.js'), false)).toBe(true);
   });
 
+  it('never takes the state dir or a log file, whatever the paths say', () => {
+    const all = watchFilter({ paths: ['.'], ignore: [], action: 'restart', debounceMs: 300 }, dir, dir, [
+      at('.uiprocs'),
+      at('logs/api.log'),
+    ]);
+    expect(all.skip(at('.uiprocs'), true)).toBe(true);
+    expect(all.skip(at('.uiprocs/run/api.json'), false)).toBe(true);
+    expect(all.skip(at('logs/api.log'), false)).toBe(true);
+    expect(all.skip(at('logs/other.txt'), false)).toBe(false);
+  });
+
   it('shows paths relative to the service folder', () => {
     expect(filter.show(at('src/app.py'))).toBe('src/app.py');
   });
