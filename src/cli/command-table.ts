@@ -132,7 +132,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'logs',
-    description: 'print service logs with name prefixes',
+    description: 'print service logs with name prefixes (and times: -t)',
     argument: TARGETS,
     options: [
       { long: 'follow', short: 'f', description: 'keep printing new lines until Ctrl-C' },
@@ -140,10 +140,17 @@ export const COMMANDS: readonly CommandSpec[] = [
         long: 'tail',
         short: 'n',
         value: 'lines',
-        description: 'lines per service, or "all"',
-        default: '100',
+        description: 'lines per service, or "all" (default 100; all with --since)',
       },
       { long: 'no-prefix', description: 'print lines without the service name' },
+      {
+        long: 'timestamps',
+        short: 't',
+        description: 'show when each line was written; services merged in time order',
+      },
+      { long: 'since', value: 'time', description: 'lines written since: 10m, 2h, or 2026-12-06T12:00:00' },
+      { long: 'until', value: 'time', description: 'lines written until: 10m (ago) or a date and time' },
+      { long: 'json', description: 'one JSON object per line: time, service, stream, text' },
     ],
     foreground: () => true,
     load: () => import('./commands/logs.js'),

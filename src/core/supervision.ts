@@ -7,7 +7,7 @@
  * The rule of issue 13: a supervisor exists exactly while a running service needs one and
  * no foreground `uiprocs watch` holds the duties. Nothing is resident otherwise.
  */
-import type { Desired, RunRecord, ServiceSpec } from './model.js';
+import { type Desired, isTask, type RunRecord, type ServiceSpec } from './model.js';
 
 /**
  * Whether a service, while it runs, needs someone to watch it: it has a restart policy,
@@ -24,6 +24,18 @@ export function needsSupervision(spec: ServiceSpec, memoryWatched = false): bool
   );
 }
 
+/**
+ * Whether a running service needs whoever holds the duties at all: to be kept alive
+ * (needsSupervision), or only to have its log stamped with time (duties/log-stamps.ts:
+ * `logs -t` needs someone watching every log). Every service that stays up does; a
+ * one-shot task does only by its own policy (its lines get derived times). The supervisor
+ * exists while such a service runs, unless `supervise: false` or `up --no-supervise`.
+ */
+export function needsDutyHolder(desired: Desired, name: string, memoryWatched = false): boolean {
+  const spec = desired.services[name];
+  return spec !== undefined && (needsSupervision(spec, memoryWatched) || !isTask(desired, name));
+}
+
 /** The services among `records` whose memory limit only a watchdog holds. */
 export function memoryWatched(records: Iterable<Pick<RunRecord, 'name' | 'place'>>): Set<string> {
   const out = new Set<string>();
@@ -32,7 +44,7 @@ export function memoryWatched(records: Iterable<Pick<RunRecord, 'name' | 'place'
 }
 
 /**
- * Of `running` (service names), those the supervisor keeps alive, in manifest order;
+ * Of `running` (service names), those the supervisor holds the duties for (needsDutyHolder), in manifest order;
  * `watched`: the running services whose memory limit is watched (memoryWatched).
  */
 export function supervisedAmong(
@@ -41,9 +53,9 @@ export function supervisedAmong(
   watched: ReadonlySet<string> = new Set(),
 ): string[] {
   if (desired.supervise === false) return [];
-  return Object.values(desired.services)
-    .filter((spec) => running.has(spec.name) && needsSupervision(spec, watched.has(spec.name)))
-    .map((spec) => spec.name);
+  return Object.keys(desired.services).filter(
+    (name) => running.has(name) && needsDutyHolder(desired, name, watched.has(name)),
+  );
 }
 
 /** Whether any service of the manifest could ever need a supervisor (a no-op `up` stops here). */
@@ -51,7 +63,7 @@ export function mayNeedSupervision(desired: Desired): boolean {
   return (
     desired.supervise !== false &&
     (desired.dashboard !== undefined ||
-      Object.values(desired.services).some((spec) => needsSupervision(spec, true)))
+      Object.keys(desired.services).some((n) => needsDutyHolder(desired, n, true)))
   );
 }
 

@@ -21,6 +21,8 @@ export interface LogRotatorDeps {
   clock: Clock;
   /** A rotation problem, said once until it changes (a tick repeats every second). */
   warn: (message: string) => void;
+  /** Around each rotation: the stamper stamps what the log holds, then starts it again (log-stamps.ts). */
+  stamps?: { flush(path: string): void; rotated(path: string): void };
 }
 
 /**
@@ -42,7 +44,9 @@ export function logRotator(deps: LogRotatorDeps): (stateDir: string, logs: LogSp
     if (!lock.ok) return; // busy: another command converges; the next tick rotates
     try {
       for (const log of due) {
+        deps.stamps?.flush(log.path);
         const result = await rotateIfNeeded(log);
+        if (result.ok && result.value.rotated) deps.stamps?.rotated(log.path);
         if (result.ok) {
           reported.delete(log.path);
         } else if (!reported.has(log.path)) {

@@ -37,6 +37,7 @@ import type { Duty, DutyLoader } from './duty.js';
 import type { HealthChecks } from './health-checks.js';
 import { type LivenessEvent, LivenessLoop, type ServiceLiveness } from './liveness-loop.js';
 import { logRotator } from './log-rotation.js';
+import { startLogStamps } from './log-stamps.js';
 import type { MemoryWatch } from './memory-watch.js';
 
 export interface DutiesDeps {
@@ -96,7 +97,9 @@ export interface Duties {
 
 export function startDuties(deps: DutiesDeps): Duties {
   const clock = deps.clock ?? systemClock;
-  const rotateLogs = logRotator({ system: deps.system, clock, warn: deps.say });
+  // Every running service's log, stamped with time as it grows (log-stamps.ts): what `logs -t` reads.
+  const stamps = startLogStamps({ running: () => runningRecords() });
+  const rotateLogs = logRotator({ system: deps.system, clock, warn: deps.say, stamps });
   const look = runDirObserver(deps.system, { cached: deps.cachedLook === true });
   const rotateEveryMs = deps.rotateEveryMs ?? 0;
   let rotatedAt = Number.NEGATIVE_INFINITY;
@@ -180,6 +183,7 @@ export function startDuties(deps: DutiesDeps): Duties {
       if (deps.traceTicks) deps.say(`tick ${++ticks}`);
       startHealth();
       startMemoryWatch();
+      stamps.sync();
       syncSourceWatch();
       syncDashboard();
       return deps.afterTick?.(last, liveness);
@@ -318,6 +322,7 @@ export function startDuties(deps: DutiesDeps): Duties {
       await (await health)?.stop();
       await (await memory)?.stop();
       await (await sources)?.stop();
+      await stamps.stop();
       await (await dashboard)?.stop();
       await liveness.stop();
       await remains;

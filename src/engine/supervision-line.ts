@@ -58,7 +58,8 @@ export function supervisionView(
     ...wanted,
     ...ended.filter((r) => !leftDown.has(r.name) && restartsOf(r.name, r.exit)).map((r) => r.name),
   ];
-  const keeping = kept.length > 0 ? `keeping ${kept.join(', ')} alive` : 'nothing to keep alive';
+  const keeping =
+    kept.length > 0 ? `keeping ${kept.join(', ')} alive` : 'stamping logs, nothing to keep alive';
   const sup = readHolder(desired.stateDir, 'supervisor', system);
   let line: string | undefined;
   let live = false;

@@ -1,10 +1,15 @@
 import { type FSWatcher, type Stats, statSync, watch } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { readTimes } from '../state/log-times.js';
 import { describeError, isErrno } from './errors.js';
-import { createPrefixer, type LineFormatter } from './prefix.js';
+import { lineTimes } from './line-times.js';
+import { createPrefixer } from './prefix.js';
 import { DEFAULT_TAIL, formatBlock, type LogSource, type PrintOptions } from './print.js';
-import { endOfLastLine, stripCR, tailOfRange } from './tail.js';
+import { endOfLastLine, startOfLastLines, stripCR, tailOfRange } from './tail.js';
+import { TimedFollow, type TimedFollowOptions } from './timed-follow.js';
+import { mergeByTime, timedFormatter } from './timed-print.js';
+import { splitWithEnds, type TimedLine } from './timed-read.js';
 
 /**
  * `logs -f`: print the tails, then every new line of every service as it arrives, until the
@@ -51,6 +56,13 @@ export interface FollowOptions extends PrintOptions {
    * printed in between would be in neither the page's first tail nor the stream.
    */
   started?: () => void;
+  /**
+   * Time every line (logs -t, --json, --since): services merged in time order
+   * (timed-follow.ts), printed with times (`timestamps`) or as JSON lines (`json`).
+   */
+  timed?: TimedFollowOptions & { timestamps: boolean; json: boolean };
+  /** Instead of printing: the timed lines as they are due (the dashboard). Needs `timed`. */
+  onTimed?: (lines: TimedLine[]) => void;
 }
 
 export const DEFAULT_POLL_MS = 250;
@@ -67,17 +79,47 @@ const READ_CHUNK = 64 * 1024;
  * the signal aborts, once every watcher, timer and file handle is released.
  */
 export async function followLogs(services: readonly LogSource[], opts: FollowOptions): Promise<void> {
-  const format = createPrefixer(
-    services.map((s) => s.name),
-    opts,
+  const names = services.map((s) => s.name);
+  const format = createPrefixer(names, opts);
+  const timed = opts.timed;
+  const printTimed =
+    opts.onTimed ??
+    (timed === undefined
+      ? () => {}
+      : ((f: (l: TimedLine) => string) => (lines: TimedLine[]) => {
+          let text = '';
+          for (const l of lines) text += `${f(l)}\n`;
+          opts.out(text);
+        })(timedFormatter(names, { ...opts, ...timed })));
+  const sink = timed === undefined ? undefined : new TimedFollow(timed, printTimed);
+  const emit = (service: LogSource, lines: string[], ends: number[]) => {
+    if (sink !== undefined) sink.push(service.name, service.path, lines, ends);
+    else opts.out(formatBlock(service.name, lines, format));
+  };
+  const followers = services.map(
+    (s) => new FileFollower(s, emit, opts.warn ?? (() => {}), sink !== undefined),
   );
-  const followers = services.map((s) => new FileFollower(s, format, opts.out, opts.warn ?? (() => {})));
 
   const tails = await Promise.all(followers.map((f) => f.start(opts.tail ?? DEFAULT_TAIL)));
   opts.started?.();
-  tails.forEach((lines, i) => {
-    if (lines.length > 0) opts.out(formatBlock(services[i]!.name, lines, format));
-  });
+  if (timed === undefined) {
+    tails.forEach(({ lines }, i) => {
+      if (lines.length > 0) opts.out(formatBlock(services[i]!.name, lines, format));
+    });
+  } else {
+    const lists = tails.map(({ lines, ends, mtimeMs }, i) => {
+      const times = lineTimes(readTimes(services[i]!.path), ends, mtimeMs);
+      return lines
+        .map((text, k): TimedLine => ({ service: services[i]!.name, text, ...times[k]! }))
+        .filter(
+          (l) =>
+            (timed.since === undefined || l.at >= timed.since) &&
+            (timed.until === undefined || l.at <= timed.until),
+        );
+    });
+    const merged = mergeByTime(lists);
+    if (merged.length > 0) printTimed(merged);
+  }
 
   const dirs = new DirectoryWatchers(followers);
   dirs.refresh();
@@ -92,6 +134,7 @@ export async function followLogs(services: readonly LogSource[], opts: FollowOpt
   clearInterval(timer);
   dirs.close();
   await Promise.all(followers.map((f) => f.close()));
+  sink?.close();
 }
 
 function aborted(signal: AbortSignal): Promise<void> {
@@ -129,16 +172,21 @@ class FileFollower {
 
   constructor(
     private readonly source: LogSource,
-    private readonly format: LineFormatter,
-    private readonly out: (s: string) => void,
+    private readonly emit: (source: LogSource, lines: string[], ends: number[]) => void,
     private readonly warn: (message: string) => void,
+    /** Each line's end offset is wanted (timed output): the tail is read forward from its start. */
+    private readonly withEnds: boolean,
   ) {
     this.path = source.path;
     this.fileName = basename(source.path);
   }
 
-  /** Opens the file if it exists and returns its last `n` complete lines; follows from there. */
-  async start(n: number): Promise<string[]> {
+  /**
+   * Opens the file if it exists and returns its last `n` complete lines (with their end
+   * offsets when `withEnds`, and the file's mtime); follows from there.
+   */
+  async start(n: number): Promise<{ lines: string[]; ends: number[]; mtimeMs: number }> {
+    const none = { lines: [], ends: [], mtimeMs: Date.now() };
     try {
       const fh = await open(this.path, 'r');
       this.fh = fh;
@@ -146,18 +194,27 @@ class FileFollower {
         const st = await fh.stat();
         this.id = idOf(st);
         const end = await endOfLastLine(fh, st.size);
-        const lines = end === null ? null : await tailOfRange(fh, end, n);
-        if (end !== null && lines !== null) {
+        if (end === null) continue;
+        if (!this.withEnds) {
+          const lines = await tailOfRange(fh, end, n);
+          if (lines === null) continue;
           this.offset = end;
-          return lines;
+          return { lines, ends: [], mtimeMs: st.mtimeMs };
         }
+        const start = await startOfLastLines(fh, end, n);
+        if (start === null) continue;
+        const buf = Buffer.allocUnsafe(end - start);
+        const { bytesRead } = await fh.read(buf, 0, buf.length, start);
+        if (bytesRead < buf.length) continue;
+        this.offset = end;
+        return { ...splitWithEnds(buf, start), mtimeMs: st.mtimeMs };
       }
       this.offset = 0; // truncated twice while we looked: follow it from its start
-      return [];
+      return none;
     } catch (error) {
       if (!isErrno(error, 'ENOENT')) this.report(error);
       await this.releaseHandle();
-      return [];
+      return none;
     }
   }
 
@@ -248,27 +305,33 @@ class FileFollower {
     }
   }
 
+  /** `chunk` was just read, ending at `this.offset`. */
   private consume(chunk: Buffer): void {
     const data = this.partial.length > 0 ? Buffer.concat([this.partial, chunk]) : chunk;
+    const base = this.offset - data.length;
     const lines: string[] = [];
+    const ends: number[] = [];
     let from = 0;
     for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, from)) {
       lines.push(stripCR(data.toString('utf8', from, nl)));
+      ends.push(base + nl + 1);
       from = nl + 1;
     }
     // Copy: `chunk` is a reused read buffer.
     this.partial = Buffer.from(data.subarray(from));
-    if (this.partial.length > MAX_PARTIAL) this.flushPartial(lines);
-    if (lines.length > 0) this.out(formatBlock(this.source.name, lines, this.format));
+    if (this.partial.length > MAX_PARTIAL) this.flushPartial(lines, ends);
+    if (lines.length > 0) this.emit(this.source, lines, ends);
   }
 
-  /** Prints the unfinished line as it is (into `into` when given, else at once). */
-  private flushPartial(into?: string[]): void {
+  /** Prints the unfinished line as it is (into `lines` when given, else at once). */
+  private flushPartial(lines?: string[], ends?: number[]): void {
     if (this.partial.length === 0) return;
     const line = stripCR(this.partial.toString('utf8'));
     this.partial = Buffer.alloc(0);
-    if (into) into.push(line);
-    else this.out(formatBlock(this.source.name, [line], this.format));
+    if (lines && ends) {
+      lines.push(line);
+      ends.push(this.offset);
+    } else this.emit(this.source, [line], [this.offset]);
   }
 
   private async releaseHandle(): Promise<void> {

@@ -1,7 +1,8 @@
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { type FileHandle, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fail, type LogSpec, ok, type Result } from '../core/model.js';
+import { timesPath } from '../state/log-times.js';
 import { describeError, isErrno } from './errors.js';
 
 /**
@@ -23,9 +24,10 @@ import { describeError, isErrno } from './errors.js';
  * is left alone.
  *
  * **Known race, inherent to copy-truncate:** lines the service writes between the end of the
- * copy and the truncation are lost. The copy reads until EOF and truncates straight after,
- * through the same descriptor, so the window is the time of one `ftruncate` (microseconds),
- * not the time of the copy; it cannot be closed without the writer's cooperation.
+ * copy and the truncation are lost. The last read to EOF, its write and the `ftruncate` run
+ * back to back without yielding (copyToEnd), so the window is those three syscalls
+ * (microseconds), not the time of the copy; it cannot be closed without the writer's
+ * cooperation. The time index (`path.times`) moves with the copy to `path.1.times`.
  *
  * Rotated files may exceed `maxSize` by whatever was written since the last check: rotation
  * runs before a start and on each watch tick, it does not meter writes.
@@ -41,11 +43,17 @@ export async function rotateIfNeeded(log: LogSpec): Promise<Result<{ rotated: bo
     const st = await stat(path);
     if (st.size < maxSize) return ok({ rotated: false });
     await removeBeyond(path, keep);
-    for (let i = keep - 1; i >= 1; i--) await renameIfExists(`${path}.${i}`, `${path}.${i + 1}`);
+    for (let i = keep - 1; i >= 1; i--) {
+      await renameIfExists(`${path}.${i}`, `${path}.${i + 1}`);
+      await renameIfExists(timesPath(`${path}.${i}`), timesPath(`${path}.${i + 1}`));
+    }
+    // The time index goes with the bytes it describes (state/log-times.ts).
+    if (keep > 0) await renameIfExists(timesPath(path), timesPath(`${path}.1`));
+    else await unlinkIfExists(timesPath(path));
     const live = await open(path, 'r+');
     try {
       if (keep > 0) await copyToEnd(live, `${path}.1`, st.mode & 0o777);
-      await live.truncate(0);
+      else ftruncateSync(live.fd, 0);
     } finally {
       await live.close();
     }
@@ -83,7 +91,12 @@ export function ensureLogWritable(log: LogSpec): Result<void> {
   return ok(undefined);
 }
 
-/** Copies from offset 0 until a read returns nothing, so the copy ends at the current EOF. */
+/**
+ * Copies from offset 0 until a read returns nothing, then truncates the source. The bulk is
+ * copied asynchronously; the last stretch — read to EOF, write, truncate — runs without
+ * yielding, so what a service writes between the copy's end and the truncation (the race
+ * of copy-truncate) is limited to what it writes during one read, write and ftruncate.
+ */
 async function copyToEnd(src: FileHandle, target: string, mode: number): Promise<void> {
   const dst = await open(target, 'w', mode);
   try {
@@ -91,12 +104,27 @@ async function copyToEnd(src: FileHandle, target: string, mode: number): Promise
     let position = 0;
     for (;;) {
       const { bytesRead } = await src.read(buf, 0, buf.length, position);
-      if (bytesRead === 0) break;
+      if (bytesRead < buf.length) break;
       await dst.write(buf, 0, bytesRead);
       position += bytesRead;
     }
+    for (;;) {
+      const n = readSync(src.fd, buf, 0, buf.length, position);
+      if (n === 0) break;
+      writeSync(dst.fd, buf, 0, n);
+      position += n;
+    }
+    ftruncateSync(src.fd, 0);
   } finally {
     await dst.close();
+  }
+}
+
+async function unlinkIfExists(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    if (!isErrno(error, 'ENOENT')) throw error;
   }
 }
 
@@ -108,9 +136,10 @@ async function renameIfExists(from: string, to: string): Promise<void> {
   }
 }
 
-/** Removes `path.(keep+1)`, `path.(keep+2)`… while they exist: leftovers of a larger `keep`. */
+/** Removes `path.(keep+1)`, `path.(keep+2)`… (and their indexes) while they exist: leftovers of a larger `keep`. */
 async function removeBeyond(path: string, keep: number): Promise<void> {
   for (let i = keep + 1; ; i++) {
+    await unlinkIfExists(timesPath(`${path}.${i}`));
     try {
       await unlink(`${path}.${i}`);
     } catch (error) {

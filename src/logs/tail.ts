@@ -94,6 +94,33 @@ export async function tailOfRange(fh: FileHandle, end: number, n: number): Promi
 }
 
 /**
+ * Where the last `n` lines of bytes `[0, end)` begin (0 when the range holds fewer), or
+ * `null` when the file turned out shorter than `end`. A final newline at `end - 1` ends the
+ * last line, it does not start one. For readers that need each line's offsets (timed-read.ts).
+ */
+export async function startOfLastLines(fh: FileHandle, end: number, n: number): Promise<number | null> {
+  if (end <= 0) return 0;
+  if (!(n > 0)) return end;
+  if (n === Number.POSITIVE_INFINITY) return 0;
+  let pos = end;
+  let needed = n;
+  while (pos > 0) {
+    const len = Math.min(CHUNK, pos);
+    pos -= len;
+    const buf = Buffer.allocUnsafe(len);
+    if (!(await readExactly(fh, buf, pos))) return null;
+    let i = pos + len === end && buf[len - 1] === NL ? len - 2 : len - 1;
+    while (i >= 0) {
+      const j = buf.lastIndexOf(NL, i);
+      if (j < 0) break;
+      if (--needed === 0) return pos + j + 1;
+      i = j - 1;
+    }
+  }
+  return 0;
+}
+
+/**
  * The offset just past the last newline before `size` (0 when there is none): where the
  * complete lines end and an unfinished line begins. `follow.ts` tails up to here and reads
  * the unfinished line as new data, so it is printed once, when its newline arrives.

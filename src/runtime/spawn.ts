@@ -119,14 +119,21 @@ export async function spawnService(input: SpawnInput, deps: SpawnDeps = {}): Pro
   }
   const { file, args } = placed ? placed.wrap(prepared.value.file, prepared.value.args) : prepared.value;
 
-  let logFd: number;
+  // stdout and stderr go to the same file through two opens of it: each its own file
+  // position, which after an O_APPEND write is where that stream's last write ended. So the
+  // stamper (duties/log-stamps.ts) can tell, from /proc/<pid>/fdinfo/1 and /2, which stream
+  // wrote which bytes; the file's contents are what one shared descriptor would give.
+  let logFd: number | undefined;
+  let errFd: number | undefined;
   let logOffset: number;
   try {
     mkdirSync(dirname(spec.log.path), { recursive: true });
     logFd = openSync(spec.log.path, 'a');
+    errFd = openSync(spec.log.path, 'a');
     if (input.banner !== undefined) writeSync(logFd, `${input.banner}\n`);
     logOffset = fstatSync(logFd).size;
   } catch (error) {
+    for (const fd of [logFd, errFd]) if (fd !== undefined) closeSync(fd);
     return fail({ reason: 'io', message: `cannot open log ${spec.log.path}: ${errorText(error)}` });
   }
 
@@ -139,7 +146,7 @@ export async function spawnService(input: SpawnInput, deps: SpawnDeps = {}): Pro
       detached: true,
       // The log descriptor is handed to the child as is: nothing is piped through this
       // process, which is about to exit.
-      stdio: ['ignore', logFd, logFd],
+      stdio: ['ignore', logFd, errFd],
     });
     pid = child.pid;
     // ENOENT/EACCES arrive as an 'error' event (pid undefined); nobody else listens for it.
@@ -162,8 +169,9 @@ export async function spawnService(input: SpawnInput, deps: SpawnDeps = {}): Pro
   } catch (error) {
     spawnError = errorText(error);
   } finally {
-    // The child holds its own copy of the descriptor; ours is no longer needed.
+    // The child holds its own copies of the descriptors; ours are no longer needed.
     closeSync(logFd);
+    closeSync(errFd);
   }
   if (pid === undefined) {
     // The reason (ENOENT, EACCES…) arrives as an 'error' event on the next tick.

@@ -17,7 +17,7 @@ import {
   judgeTick,
   memoryWatched,
   NOTHING_TO_SUPERVISE,
-  needsSupervision,
+  needsDutyHolder,
   servesDashboard,
   supervisedAmong,
 } from '../core/supervision.js';
@@ -167,10 +167,8 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
   const managed = () =>
     desired.supervise === false
       ? []
-      : Object.values(desired.services)
-          // A memory limit may be watched (the record says): the duties cover it; its policy decides.
-          .filter((s) => needsSupervision(s, true))
-          .map((s) => s.name);
+      : // Every service that stays up: its log is stamped (core/supervision.ts); its policy decides restarts.
+        Object.keys(desired.services).filter((n) => needsDutyHolder(desired, n, true));
   let recordIsMine = true;
   let watchPid: number | undefined;
   const lookAtHolders = () => {

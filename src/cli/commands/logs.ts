@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import type { Context } from '../../core/context.js';
 import { type Failure, fail, ok, type Result } from '../../core/model.js';
 import { loadProject } from '../../engine/project.js';
+import { DEFAULT_TAIL } from '../../logs/print.js';
+import { parseDuration } from '../../manifest/duration.js';
 
 /**
  * `uiprocs logs`: the last lines of each service's log with a name prefix; `-f` keeps
@@ -12,20 +14,47 @@ import { loadProject } from '../../engine/project.js';
 export default async function logs(
   ctx: Context,
   targets: string[],
-  opts: { follow?: boolean; tail: string; prefix: boolean },
+  opts: {
+    follow?: boolean;
+    tail?: string;
+    prefix: boolean;
+    timestamps?: boolean;
+    since?: string;
+    until?: string;
+    json?: boolean;
+  },
 ): Promise<Result<number>> {
-  const tail = opts.tail === 'all' ? Number.POSITIVE_INFINITY : Number(opts.tail);
-  if (!Number.isInteger(tail) && tail !== Number.POSITIVE_INFINITY) {
-    return fail({ reason: 'usage', message: `-n ${opts.tail}: expected a number of lines (or "all")` });
-  }
-  if (tail < 0)
+  const window = timeWindow(opts.since, opts.until, Date.now());
+  if (!window.ok) return window;
+  const tailText = opts.tail ?? (opts.since !== undefined ? 'all' : String(DEFAULT_TAIL));
+  const tail = tailText === 'all' ? Number.POSITIVE_INFINITY : Number(tailText);
+  if ((!Number.isInteger(tail) && tail !== Number.POSITIVE_INFINITY) || tail < 0)
     return fail({ reason: 'usage', message: `-n ${opts.tail}: expected a number of lines (or "all")` });
   const project = await loadProject(ctx, targets);
   if (!project.ok) return opts.follow ? explainFollow(project.error, targets, ctx.cwd) : project;
   const { desired } = project.value;
   const names = project.value.targets.length > 0 ? project.value.targets : Object.keys(desired.services);
-  const sources = names.map((name) => ({ name, path: desired.services[name]!.log.path }));
-  const print = { tail, prefix: opts.prefix, color: ctx.colorOut, out: ctx.out };
+  const sources = names.map((name) => ({
+    name,
+    path: desired.services[name]!.log.path,
+    keep: desired.services[name]!.log.keep,
+  }));
+  const timed =
+    opts.timestamps === true ||
+    opts.json === true ||
+    window.value.since !== undefined ||
+    window.value.until !== undefined;
+  const print = { tail, prefix: opts.prefix, color: ctx.colorOut && opts.json !== true, out: ctx.out };
+  if (timed && !opts.follow) {
+    const { printTimedLogs } = await import('../../logs/timed-print.js');
+    const printed = await printTimedLogs(sources, {
+      ...print,
+      ...window.value,
+      timestamps: opts.timestamps === true,
+      json: opts.json === true,
+    });
+    return printed.ok ? ok(0) : printed;
+  }
   if (!opts.follow) {
     const printed = await (await import('../../logs/print.js')).printLogs(sources, print);
     return printed.ok ? ok(0) : printed;
@@ -35,10 +64,45 @@ export default async function logs(
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  await followLogs(sources, { ...print, signal: stop.signal, warn: (m) => ctx.err(`warning: ${m}\n`) });
+  await followLogs(sources, {
+    ...print,
+    signal: stop.signal,
+    warn: (m) => ctx.err(`warning: ${m}\n`),
+    ...(timed
+      ? { timed: { ...window.value, timestamps: opts.timestamps === true, json: opts.json === true } }
+      : {}),
+  });
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   return ok(0);
+}
+
+/**
+ * `--since` / `--until` as wall-clock ms: a duration back from now (`10m`, `1h30m`, `90`
+ * seconds) or a date and time (`2026-12-06T12:00:00`, local time unless it says `Z` or an
+ * offset, as `docker compose logs --since` reads it).
+ */
+export function timeWindow(
+  since: string | undefined,
+  until: string | undefined,
+  now: number,
+): Result<{ since?: number; until?: number }> {
+  const out: { since?: number; until?: number } = {};
+  for (const [flag, text] of [
+    ['since', since],
+    ['until', until],
+  ] as const) {
+    if (text === undefined) continue;
+    const ago = /^\d/.test(text) && !/^\d{4}-/.test(text) ? (parseDuration(text) ?? null) : null;
+    const at = ago !== null ? now - ago : Date.parse(text);
+    if (Number.isNaN(at))
+      return fail({
+        reason: 'usage',
+        message: `--${flag} ${text}: expected a duration back from now (10m, 2h) or a date and time (2026-12-06T12:00:00)`,
+      });
+    out[flag] = at;
+  }
+  return ok(out);
 }
 
 /**
