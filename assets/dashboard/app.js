@@ -60,7 +60,13 @@ function connect() {
   source.addEventListener('log', (e) => {
     const entry = parse(e);
     if (entry && typeof entry.line === 'string') {
-      onLogEvent({ service: String(entry.service), line: entry.line.replace(ANSI, '') });
+      onLogEvent({
+        service: String(entry.service),
+        line: entry.line.replace(ANSI, ''),
+        ...(typeof entry.time === 'string' ? { time: entry.time } : {}),
+        ...(entry.approx === true ? { approx: true } : {}),
+        ...(typeof entry.stream === 'string' ? { stream: entry.stream } : {}),
+      });
     }
   });
   source.addEventListener('plan', (e) => {

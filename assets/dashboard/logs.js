@@ -80,8 +80,28 @@ export function logMatches(entry) {
   return filter === '' || entry.line.toLowerCase().includes(filter) || entry.service.toLowerCase() === filter;
 }
 
+/**
+ * One line: when it was written (local time to the millisecond; `~` when it is only an upper
+ * bound, written while nothing stamped — the full ISO time in its title), the service with
+ * "all", then the text.
+ */
 export function logNode(entry) {
-  const node = h('div', { 'data-log-line': true });
+  const node = h('div', { 'data-log-line': true, 'data-stream': entry.stream ?? 'unknown' });
+  if (entry.time) {
+    const at = new Date(entry.time);
+    const clock = `${at.toLocaleTimeString([], { hour12: false })}.${String(at.getMilliseconds()).padStart(3, '0')}`;
+    node.append(
+      h(
+        'time',
+        {
+          class: 't',
+          datetime: entry.time,
+          title: entry.approx ? `at the latest ${entry.time}` : entry.time,
+        },
+        `${entry.approx ? '~' : ''}${clock}`,
+      ),
+    );
+  }
   if (state.logSel === 'all') node.append(h('span', { class: `svc c${hue(entry.service)}` }, entry.service));
   node.append(entry.line);
   return node;
@@ -102,7 +122,17 @@ export function scrollToEnd() {
   el.logLines.scrollTop = el.logLines.scrollHeight;
 }
 
+/** Lines stay in the order they were written: a line of another service written earlier goes before later ones. */
 export function appendLog(entry) {
+  let at = state.logLines.length;
+  while (at > 0 && entry.time && state.logLines[at - 1].time > entry.time) at--;
+  if (at < state.logLines.length) {
+    state.logLines.splice(at, 0, entry);
+    if (state.logLines.length > MAX_LOG_LINES)
+      state.logLines.splice(0, state.logLines.length - MAX_LOG_LINES);
+    renderLogs();
+    return;
+  }
   state.logLines.push(entry);
   if (logMatches(entry)) el.logLines.append(logNode(entry));
   if (state.logLines.length > MAX_LOG_LINES) {
@@ -141,11 +171,7 @@ export async function loadTail() {
   try {
     const body = await getJson(`/api/logs/${encodeURIComponent(sel)}?lines=${TAIL_LINES}`);
     if (load !== state.logLoad) return;
-    lines = (body.lines ?? []).map((l) =>
-      typeof l === 'string'
-        ? { service: body.service ?? sel, line: l }
-        : { service: l.service, line: l.line },
-    );
+    lines = body.entries ?? body.lines ?? [];
     if (body.path) renderLogPath(body.path);
   } catch (error) {
     if (load !== state.logLoad) return;
@@ -153,7 +179,7 @@ export async function loadTail() {
   }
   const pending = state.logPending;
   state.logPending = null;
-  lines = lines.map((l) => ({ service: l.service, line: l.line.replace(ANSI, '') }));
+  lines = lines.map((l) => ({ ...l, line: l.line.replace(ANSI, '') }));
   state.logLines = lines.slice(-MAX_LOG_LINES);
   let skip = overlap(lines, pending);
   for (const entry of pending) {

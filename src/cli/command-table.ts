@@ -18,8 +18,6 @@ export interface OptionSpec {
   /** Set for an option that takes a value: its placeholder in help (`duration`). */
   value?: string;
   description: string;
-  /** The value when the option is not given (string options only). */
-  default?: string;
 }
 
 /** What a command takes after its options. */

@@ -43,10 +43,7 @@ function optionTerm(o: OptionSpec): string {
 }
 
 function optionRows(options: readonly OptionSpec[]): Array<[string, string]> {
-  return options.map((o) => [
-    optionTerm(o),
-    o.default === undefined ? o.description : `${o.description} (default: ${o.default})`,
-  ]);
+  return options.map((o) => [optionTerm(o), o.description]);
 }
 
 function argumentUsage(arg: ArgumentSpec): string {

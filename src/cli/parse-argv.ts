@@ -134,9 +134,7 @@ export function parseArgv(args: readonly string[]): Parsed {
   const options: ParsedOptions = {};
   for (const spec of command.options) {
     const given = own.values.get(spec.long);
-    options[optionKey(spec.long)] = spec.long.startsWith('no-')
-      ? given !== true
-      : (given ?? (spec.value === undefined ? undefined : spec.default));
+    options[optionKey(spec.long)] = spec.long.startsWith('no-') ? given !== true : given;
   }
   const file = own.values.get('file') ?? globals.values.get('file');
   const noColor = own.values.get('no-color') === true || globals.values.get('no-color') === true;

@@ -18,6 +18,7 @@ import { followLogs } from '../logs/follow.js';
 import { MAX_QUEUED_BYTES } from './limits.js';
 import type { PlanView } from './plan-view.js';
 import type { ProjectSource, ProjectView } from './project-source.js';
+import { pageLine } from './reads.js';
 
 export interface HubDeps {
   source: ProjectSource;
@@ -111,9 +112,11 @@ export function createHub(deps: HubDeps): Hub {
             color: false,
             pollMs: 1000,
             started,
-            out: (block) => {
-              for (const line of block.split('\n').slice(0, -1))
-                broadcast(frame('log', { service: source.name, line }));
+            out: () => {},
+            // Timed from the log's index (logs/timed-follow.ts): the page merges services by time.
+            timed: { timestamps: false, json: false },
+            onTimed: (lines) => {
+              for (const l of lines) broadcast(frame('log', pageLine(l)));
             },
           }).finally(started);
         }),

@@ -6,7 +6,8 @@
  */
 import type { Desired } from '../core/model.js';
 import { version } from '../core/version.js';
-import { tailLines } from '../logs/tail.js';
+import { mergeByTime } from '../logs/timed-print.js';
+import { readTimedLines, type TimedLine } from '../logs/timed-read.js';
 import type { System } from '../runtime/system.js';
 import { readHolder } from '../state/holder-record.js';
 
@@ -32,28 +33,51 @@ export function projectInfo(desired: Desired, system: System, now = Date.now()) 
   };
 }
 
+/** A log line as the page gets it: when it was written (ISO-8601; `approx`: at the latest, see logs/line-times.ts). */
+export interface PageLogLine {
+  service: string;
+  line: string;
+  time: string;
+  approx?: true;
+  stream: string;
+}
+
 export type LogAnswer =
   | {
       ok: true;
       body:
-        | { service: string; path: string; lines: string[] }
-        | { service: 'all'; lines: Array<{ service: string; line: string }> };
+        | { service: string; path: string; lines: string[]; entries: PageLogLine[] }
+        | { service: 'all'; lines: PageLogLine[] };
     }
   | { ok: false; status: 404 | 500; error: string };
 
+export function pageLine(l: TimedLine): PageLogLine {
+  return {
+    service: l.service,
+    line: l.text,
+    time: new Date(l.at).toISOString(),
+    ...(l.approx ? { approx: true as const } : {}),
+    stream: l.stream,
+  };
+}
+
 export async function logLines(desired: Desired, service: string, n: number): Promise<LogAnswer> {
+  const read = (name: string) => {
+    const log = desired.services[name]!.log;
+    return readTimedLines(name, log.path, { tail: n, keep: log.keep });
+  };
   try {
     if (service === 'all' && desired.services.all === undefined) {
-      // Files carry no times to merge on: each service's last N in manifest order, then the last N of those.
-      const specs = Object.values(desired.services);
-      const tails = await Promise.all(specs.map((s) => tailLines(s.log.path, n)));
-      const lines = specs.flatMap((s, i) => tails[i]!.map((line) => ({ service: s.name, line })));
+      // Each service's last N, merged in the order they were written, then the last N of those.
+      const lists = await Promise.all(Object.keys(desired.services).map(read));
+      const lines = mergeByTime(lists).map(pageLine);
       return { ok: true, body: { service: 'all', lines: n === 0 ? [] : lines.slice(-n) } };
     }
     const spec = Object.hasOwn(desired.services, service) ? desired.services[service] : undefined;
     if (spec === undefined)
       return { ok: false, status: 404, error: `no service named ${JSON.stringify(service)}` };
-    return { ok: true, body: { service, path: spec.log.path, lines: await tailLines(spec.log.path, n) } };
+    const entries = (await read(service)).map(pageLine);
+    return { ok: true, body: { service, path: spec.log.path, lines: entries.map((e) => e.line), entries } };
   } catch (error) {
     return { ok: false, status: 500, error: `cannot read the log: ${(error as Error).message}` };
   }

@@ -22,7 +22,7 @@ export interface LogRotatorDeps {
   /** A rotation problem, said once until it changes (a tick repeats every second). */
   warn: (message: string) => void;
   /** Around each rotation: the stamper stamps what the log holds, then starts it again (log-stamps.ts). */
-  stamps?: { flush(path: string): void; rotated(path: string): void };
+  stamps?: { flush(path: string): void; rotated(path: string, happened: boolean): void };
 }
 
 /**
@@ -46,7 +46,8 @@ export function logRotator(deps: LogRotatorDeps): (stateDir: string, logs: LogSp
       for (const log of due) {
         deps.stamps?.flush(log.path);
         const result = await rotateIfNeeded(log);
-        if (result.ok && result.value.rotated) deps.stamps?.rotated(log.path);
+        // Also when it did not rotate after all (or failed): stamping resumes either way.
+        deps.stamps?.rotated(log.path, result.ok && result.value.rotated);
         if (result.ok) {
           reported.delete(log.path);
         } else if (!reported.has(log.path)) {

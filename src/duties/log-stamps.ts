@@ -47,8 +47,8 @@ export interface LogStampsInput {
 export interface LogStamps extends Duty {
   /** Stamp what `logPath` holds now (before a rotation copies it). */
   flush(logPath: string): void;
-  /** The log was rotated: it starts again from its current size, with a fresh index. */
-  rotated(logPath: string): void;
+  /** The rotation is over; when `happened`, the log starts again from its current size, with a fresh index. */
+  rotated(logPath: string, happened: boolean): void;
 }
 
 interface Followed {
@@ -61,6 +61,8 @@ interface Followed {
   err: number | undefined;
   lastLook: number;
   timer: NodeJS.Timeout | undefined;
+  /** Between flush and rotated: the index is being moved, nothing is appended to it. */
+  rotating: boolean;
 }
 
 export function startLogStamps(input: LogStampsInput): LogStamps {
@@ -71,6 +73,7 @@ export function startLogStamps(input: LogStampsInput): LogStamps {
 
   const look = (f: Followed) => {
     f.timer = undefined;
+    if (f.rotating) return;
     f.lastLook = performance.now();
     let size: number;
     try {
@@ -135,6 +138,7 @@ export function startLogStamps(input: LogStampsInput): LogStamps {
       err: position(pid, 2),
       lastLook: 0,
       timer: undefined,
+      rotating: false,
     };
     logs.set(path, f);
     appendTimes(path, [{ kind: 'start', offset: size, at: now() }]);
@@ -170,10 +174,16 @@ export function startLogStamps(input: LogStampsInput): LogStamps {
       if (f === undefined) return;
       if (f.timer !== undefined) clearTimeout(f.timer);
       look(f);
+      f.rotating = true;
     },
-    rotated(logPath) {
+    rotated(logPath, happened) {
       const f = logs.get(logPath);
       if (f === undefined) return;
+      f.rotating = false;
+      if (!happened) {
+        look(f);
+        return;
+      }
       try {
         f.size = statSync(logPath).size;
       } catch {

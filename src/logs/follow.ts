@@ -1,7 +1,8 @@
-import { type FSWatcher, type Stats, statSync, watch } from 'node:fs';
+import { type Stats, statSync } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
 import { readTimes } from '../state/log-times.js';
+import { DirectoryWatchers } from './dir-watchers.js';
 import { describeError, isErrno } from './errors.js';
 import { lineTimes } from './line-times.js';
 import { createPrefixer } from './prefix.js';
@@ -353,61 +354,5 @@ class FileFollower {
     await this.running;
     this.flushPartial();
     await this.releaseHandle();
-  }
-}
-
-/**
- * One `fs.watch` per distinct log directory. A directory that does not exist yet, or whose
- * watch failed or was replaced (its inode changed), is (re)watched on the next `refresh`.
- */
-class DirectoryWatchers {
-  private readonly byDir = new Map<
-    string,
-    { followers: FileFollower[]; watcher: FSWatcher | null; ino: number }
-  >();
-
-  constructor(followers: readonly FileFollower[]) {
-    for (const f of followers) {
-      const dir = dirname(f.path);
-      const entry = this.byDir.get(dir) ?? { followers: [], watcher: null, ino: -1 };
-      entry.followers.push(f);
-      this.byDir.set(dir, entry);
-    }
-  }
-
-  /** Synchronous on purpose: one `statSync` per directory per poll tick is cheaper than bookkeeping. */
-  refresh(): void {
-    for (const [dir, entry] of this.byDir) {
-      let ino = -1;
-      try {
-        ino = statSync(dir).ino;
-      } catch {
-        // Not there (yet): the poll covers it.
-      }
-      if (entry.watcher && ino === entry.ino) continue;
-      entry.watcher?.close();
-      entry.watcher = null;
-      entry.ino = ino;
-      if (ino === -1) continue;
-      try {
-        const watcher = watch(dir, { persistent: true }, (_event, fileName) => {
-          for (const f of entry.followers) if (fileName === null || fileName === f.fileName) f.poke();
-        });
-        watcher.on('error', () => {
-          watcher.close();
-          if (entry.watcher === watcher) entry.watcher = null;
-        });
-        entry.watcher = watcher;
-      } catch {
-        // ENOSPC (inotify limit) or a filesystem without events: polling alone then.
-      }
-    }
-  }
-
-  close(): void {
-    for (const entry of this.byDir.values()) {
-      entry.watcher?.close();
-      entry.watcher = null;
-    }
   }
 }

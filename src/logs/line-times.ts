@@ -12,7 +12,8 @@
  *   existed when the next stamper began. That moment is shown, marked `approx`, with the
  *   earliest it can have been (`after`: the entry before it).
  * - no entry yet (after everything stamped): the file's mtime, the time of its last
- *   write, which every byte of it precedes; also `approx`.
+ *   write, which every byte of it precedes (but never before the last stamp: the kernel's
+ *   file times run a clock tick behind); also `approx`.
  */
 import type { StreamName, TimeEntry } from '../state/log-times.js';
 
@@ -42,7 +43,9 @@ export function lineTimes(
     const e = entries[i];
     if (e === undefined) {
       const before = entries.at(-1);
-      out.push({ at: mtimeMs, approx: true, ...(before ? { after: before.at } : {}), stream: 'unknown' });
+      // The kernel's file times are coarse (a clock tick, ~4 ms, behind): never before the last stamp.
+      const at = Math.max(mtimeMs, before?.at ?? 0);
+      out.push({ at, approx: true, ...(before ? { after: before.at } : {}), stream: 'unknown' });
     } else if (e.kind === 'start') {
       const before = i > 0 ? entries[i - 1] : undefined;
       out.push({ at: e.at, approx: true, ...(before ? { after: before.at } : {}), stream: 'unknown' });

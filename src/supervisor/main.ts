@@ -236,7 +236,8 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
       first === undefined
         ? { firstDelayMs: 100 }
         : { initialDelayMs: first, firstDelayMs: Math.min(first, 100) },
-    rotateEveryMs: 10_000,
+    // Ten ticks: every 10 s at the usual 1 s tick, sooner when UIPROCS_WATCH_INTERVAL_MS is.
+    rotateEveryMs: 10 * (positiveMs(env.UIPROCS_WATCH_INTERVAL_MS) ?? 1000),
     cachedLook: true,
     afterTick: async (look, liveness) => {
       if (now().phase !== 'supervising') return;

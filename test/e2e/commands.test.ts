@@ -150,7 +150,10 @@ describe('ps', () => {
 
     const table = await p.run(['ps']);
     expect(table.code, table.stderr).toBe(0);
-    const [header, ...lines] = table.stdout.trimEnd().split('\n');
+    const [header, ...rest] = table.stdout.trimEnd().split('\n');
+    // Under the rows, who holds the duties: the supervisor stamps their logs (nothing to restart).
+    expect(rest.at(-1)).toMatch(/^supervisor: pid \d+, up \S+, stamping logs, nothing to keep alive$/);
+    const lines = rest.slice(0, -1);
     expect(header!.split(/\s+/)).toEqual([
       'NAME',
       'GROUP',

@@ -157,7 +157,8 @@ services:
     const p = track(e2eProject());
     const port = await freePort();
     p.write(`services:\n  web: { command: node ${serve} ${port}, port: ${port} }\n`);
-    await p.ok(['up']);
+    // No supervisor: it would record the exit itself (it is the holder of the duties).
+    await p.ok(['up', '--no-supervise']);
     const pid = p.record('web')!.pid;
     process.kill(pid, 'SIGKILL');
     await waitFor(() => isGone(pid), { what: `pid ${pid} gone` });

@@ -91,18 +91,32 @@ describe('the supervisor', () => {
     expect(await answers(port)).toBe(false);
   });
 
-  it('is not started for services without restart policies', async () => {
+  it('is started for services without restart policies only to stamp their logs: it keeps nothing alive, and down stops it', async () => {
     const p = track(e2eProject());
     const port = await freePort();
     p.write(`services:\n${line('web', port, '')}`);
-    const up = await p.ok(['up']);
+    await p.ok(['up']);
     expect(await answers(port)).toBe(true);
+    const sup = await liveSupervisor(p);
+    expect(supervisorProcesses(p.stateDir)).toEqual([sup]);
+    expect((await p.ok(['ps'])).stdout).toMatch(
+      /supervisor: pid \d+, up \S+, stamping logs, nothing to keep alive/,
+    );
+    expect((await psRows(p))[0]!.supervised).toBe(false);
+    await p.ok(['down']);
+    expect(isGone(sup)).toBe(true);
+    expect(supervisorProcesses(p.stateDir)).toEqual([]);
+  });
+
+  it('is not started for a one-shot task alone', async () => {
+    const p = track(e2eProject());
+    const port = await freePort();
+    p.write(
+      `services:\n  build: { command: "true" }\n${line('web', port, ', depends_on: { build: { condition: completed } }')}`,
+    );
+    await p.ok(['up', 'build']);
     expect(existsSync(join(p.stateDir, 'run', '.supervisor.json'))).toBe(false);
     expect(supervisorProcesses(p.stateDir)).toEqual([]);
-    expect((await p.ok(['ps'])).stdout).not.toMatch(/supervisor/);
-    expect((await psRows(p))[0]!.supervised).toBe(false);
-    expect(up.stderr).not.toMatch(/supervisor/);
-    await p.ok(['down']);
   });
 
   it.each([
@@ -431,13 +445,32 @@ describe('a service whose main process died is dead, whatever is left of it', ()
     expect(p.tagged()).toEqual([]);
   });
 
-  it('with no one to restart it: exited, naming what is left; down stops that', async () => {
+  it('with restart: no, the supervisor leaves it down and stops what is left of it', async () => {
     const p = track(e2eProject());
     const port = await freePort();
     p.write(
       `services:\n  web: { command: python3 ${join(programs, 'prefork.py')} ${port} 2, port: ${port} }\n`,
     );
     await p.ok(['up']);
+    await liveSupervisor(p);
+    const main = p.record('web')!.pid;
+    const workers = await workersOf(main);
+    process.kill(main, 'SIGKILL');
+    for (const w of workers)
+      await waitFor(() => isGone(w), { timeout: 10_000, what: `worker ${w} stopped by the supervisor` });
+    const row = (await psRows(p, 'web'))[0]!;
+    expect(row.status).toBe('exited');
+    expect(await answers(port)).toBe(false);
+    expect(supervisorLog(p)).toMatch(/web: stopped what was left of it \(2 processes\)/);
+  });
+
+  it('with no one to restart it (up --no-supervise): exited, naming what is left; down stops that', async () => {
+    const p = track(e2eProject());
+    const port = await freePort();
+    p.write(
+      `services:\n  web: { command: python3 ${join(programs, 'prefork.py')} ${port} 2, port: ${port} }\n`,
+    );
+    await p.ok(['up', '--no-supervise']);
     const main = p.record('web')!.pid;
     const workers = await workersOf(main);
     process.kill(main, 'SIGKILL');

@@ -23,12 +23,16 @@ describe('parseArgv: commands and their options', () => {
     expect(r.options).toMatchObject({ dryRun: true, removeOrphans: true, watch: undefined });
   });
 
-  it('gives string options their defaults and --no-x flags true unless given', () => {
-    expect(run(['logs']).options).toEqual({ follow: undefined, tail: '100', prefix: true });
-    expect(run(['logs', '-n', '5', '--no-prefix', '-f']).options).toEqual({
+  it('leaves options not given undefined (the command decides their defaults) and --no-x flags true unless given', () => {
+    const none = { timestamps: undefined, since: undefined, until: undefined, json: undefined };
+    expect(run(['logs']).options).toEqual({ follow: undefined, tail: undefined, prefix: true, ...none });
+    expect(run(['logs', '-n', '5', '--no-prefix', '-f', '-t', '--since', '10m']).options).toEqual({
+      ...none,
       follow: true,
       tail: '5',
       prefix: false,
+      timestamps: true,
+      since: '10m',
     });
     expect(run(['logs', '--tail=all']).options.tail).toBe('all');
     expect(run(['down', '-t5s']).options.timeout).toBe('5s');

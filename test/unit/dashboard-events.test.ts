@@ -93,7 +93,8 @@ it('a line printed while the stream opens is sent, not lost between the look and
     timeout: 3000,
     what: `the line as a log event (seen: ${seen.map((e) => e.event).join(', ')})`,
   });
+  // With the time it was written (no stamper here: the moment the follower saw it) and its stream.
   expect(seen.filter((e) => e.event === 'log').map((e) => e.data)).toEqual([
-    { service: 'web', line: 'printed while the page connected' },
+    { service: 'web', line: 'printed while the page connected', time: expect.any(String), stream: 'unknown' },
   ]);
 });

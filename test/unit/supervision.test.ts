@@ -5,6 +5,7 @@ import {
   decideSupervisor,
   judgeTick,
   mayNeedSupervision,
+  needsDutyHolder,
   needsSupervision,
   servesDashboard,
   supervisedAmong,
@@ -32,13 +33,23 @@ describe('needsSupervision', () => {
     expect(needsSupervision(watched)).toBe(true);
     expect(mayNeedSupervision(desiredIn('/p', 'p', [watched]))).toBe(true);
   });
-  it('counts only running services, in manifest order, and nothing under supervise: false', () => {
-    expect(supervisedAmong(project, new Set(['db', 'api', 'web']))).toEqual(['web', 'api']);
-    expect(supervisedAmong(project, new Set(['db']))).toEqual([]);
+  it('holds the duties for every running service, in manifest order (restart: no ones for their log stamps), and none under supervise: false', () => {
+    expect(supervisedAmong(project, new Set(['db', 'api', 'web']))).toEqual(['web', 'api', 'db']);
+    expect(supervisedAmong(project, new Set(['db']))).toEqual(['db']);
+    expect(supervisedAmong(project, new Set())).toEqual([]);
     expect(supervisedAmong({ ...project, supervise: false }, new Set(['web']))).toEqual([]);
     expect(mayNeedSupervision(project)).toBe(true);
-    expect(mayNeedSupervision(desiredIn('/p', 'p', [service('db')]))).toBe(false);
+    expect(mayNeedSupervision(desiredIn('/p', 'p', [service('db')]))).toBe(true);
     expect(mayNeedSupervision({ ...project, supervise: false })).toBe(false);
+  });
+  it('does not hold them for a one-shot task: its lines get derived times', () => {
+    const withTask = desiredIn('/p', 'p', [
+      service('build'),
+      service('web', { dependsOn: { build: 'completed' } }),
+    ]);
+    expect(needsDutyHolder(withTask, 'build')).toBe(false);
+    expect(needsDutyHolder(withTask, 'web')).toBe(true);
+    expect(supervisedAmong(withTask, new Set(['build']))).toEqual([]);
   });
 });
 
