@@ -8,7 +8,7 @@
  *                     ignored), idle: the CPU and RSS the watch adds; budget 0.3 %, 15 MB
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -148,6 +148,73 @@ export async function watchIdle() {
     );
   } finally {
     cli(dir, ['down']);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A service printing 100 MB of 100-byte lines (one write each): straight to a file, then
+ * under uiprocs with the supervisor stamping its log. Its own time to write them (it says
+ * `done in N ms`), the supervisor's CPU meanwhile, and the index's size.
+ */
+export async function logThroughput() {
+  const mb = Number(process.env.BENCH_LOG_MB ?? 100);
+  const printLines = join(root, 'test/fixtures/programs/print-lines.mjs');
+  const dir = mkdtempSync(join(tmpdir(), 'uiprocs-bench-'));
+  const doneIn = (text) => Number(/done in (\d+) ms/.exec(text)?.[1]);
+  const bare = [];
+  const under = [];
+  let cpu = 0;
+  let index = 0;
+  try {
+    for (let i = 0; i < Math.min(runs, 3); i++) {
+      const file = join(dir, `bare${i}.log`);
+      const fd = openSync(file, 'a');
+      const c = spawn(process.execPath, [printLines, String(mb)], {
+        stdio: ['ignore', fd, 'pipe'],
+        env: benchEnv,
+      });
+      let err = '';
+      c.stderr.on('data', (d) => {
+        err += d;
+      });
+      while (!/done in/.test(err)) await sleep(20);
+      bare.push(doneIn(err));
+      c.kill('SIGKILL');
+      rmSync(file, { force: true });
+    }
+    writeFileSync(
+      join(dir, 'ui-procs.yaml'),
+      `version: 1\nproject: bench\nservices:\n  chatty: { command: node ${printLines} ${mb}, log: { max_size: 1GB } }\n`,
+    );
+    for (let i = 0; i < Math.min(runs, 3); i++) {
+      rmSync(join(dir, '.uiprocs/logs'), { recursive: true, force: true });
+      cli(dir, ['up']);
+      const pid = supervisorPid(dir);
+      const c0 = cpuTicks(pid);
+      const log = join(dir, '.uiprocs/logs/chatty.log');
+      for (;;) {
+        let text = '';
+        try {
+          const size = statSync(log).size;
+          if (size > mb * 1024 * 1024) text = readFileSync(log, 'utf8').slice(-200);
+        } catch {}
+        if (/done in/.test(text)) {
+          under.push(doneIn(text));
+          break;
+        }
+        await sleep(50);
+      }
+      await sleep(300);
+      cpu = (cpuTicks(pid) - c0) * 10;
+      index = statSync(`${log}.times`).size;
+      cli(dir, ['down']);
+    }
+    const [b, u] = [median(bare), median(under)];
+    say(
+      `logs: a service writing ${mb} MB in 100-byte lines: ${ms(b)} straight to a file, ${ms(u)} under uiprocs with its log stamped (${(u / b).toFixed(2)}×, budget 1.2×); the supervisor's CPU meanwhile ${cpu} ms; index ${(index / 1024).toFixed(0)} KB`,
+    );
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -18,7 +18,8 @@
  *   validate    `uiprocs validate` on a 500-service manifest (cold cache and warm)
  *   watch       save the manifest → the new service's port opens, minus its own start time
  *   devloop     watch: on a service (bench/dev-loop.mjs): save → new code answering, and
- *               the idle cost of watching 50,000 files
+ *               the idle cost of watching 50,000 files; a service writing 100 MB of lines
+ *               under uiprocs (its log stamped) vs straight to a file
  *   supervisor  the detached supervisor's idle cost: `up` of 50 trivial servers with
  *               `restart: always`, then its CPU (utime + stime of /proc/<pid>/stat) over
  *               60 s (BENCH_SUPERVISOR_S) and its RSS (VmRSS), then `down`
@@ -461,9 +462,10 @@ if (process.env.BENCH_ONLY === 'dashboard') {
   process.exit(0);
 }
 if (process.env.BENCH_ONLY === 'devloop') {
-  const { saveToNewCode, watchIdle } = await import('./dev-loop.mjs');
+  const { saveToNewCode, watchIdle, logThroughput } = await import('./dev-loop.mjs');
   await saveToNewCode();
   await watchIdle();
+  await logThroughput();
   process.exit(0);
 }
 if (process.env.BENCH_ONLY === 'watch') {
@@ -492,6 +494,7 @@ await watchLatency();
 const devLoop = await import('./dev-loop.mjs');
 await devLoop.saveToNewCode();
 await devLoop.watchIdle();
+await devLoop.logThroughput();
 await supervisorIdle();
 await dashboardIdle();
 console.log('\nsummary\n' + report.join('\n'));

@@ -380,9 +380,22 @@ describe('uiprocs dashboard: the API', () => {
       service: 'web',
       path: join(p.stateDir, 'logs/web.log'),
       lines: [expect.stringMatching(/^listening on/)],
+      // Each line with the time it was written (approximate: printed before the supervisor began).
+      entries: [
+        {
+          service: 'web',
+          line: expect.stringMatching(/^listening on/),
+          time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+          approx: true,
+          stream: 'unknown',
+        },
+      ],
     });
-    const all = await board.json<{ lines: Array<{ service: string }> }>('/api/logs/all');
-    expect(all.lines.map((l) => l.service)).toEqual(['web', 'api']);
+    // "all": every service's lines, merged in the order they were written.
+    const all = await board.json<{ lines: Array<{ service: string; time: string }> }>('/api/logs/all');
+    expect(new Set(all.lines.map((l) => l.service))).toEqual(new Set(['web', 'api']));
+    const times = all.lines.map((l) => Date.parse(l.time));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
     for (const path of [
       '/api/logs/../../etc/passwd',
       '/api/logs/%2e%2e%2fetc',

@@ -120,6 +120,37 @@ describe('watch: on a service', () => {
     expect(after!.restarts).toBe(1);
   });
 
+  it('a change while the service is still starting waits for that start, then restarts the process that read the old file', async () => {
+    const p = track(e2eProject());
+    mkdirSync(join(p.dir, 'src'), { recursive: true });
+    writeFileSync(join(p.dir, 'src', 'app.txt'), 'v1\n');
+    // Each start takes 1.5 s before the port opens.
+    p.write(
+      `services:\n  api:\n    command: node ${serveSource} src/app.txt 1500\n    port: auto\n    watch: { paths: [src], debounce: 100ms }\n`,
+    );
+    const { pid, port } = await upAndWatching(p);
+    writeFileSync(join(p.dir, 'src', 'app.txt'), 'v2\n');
+    const second = await waitFor(
+      () => {
+        const r = p.record('api');
+        return r !== undefined && r.pid !== pid ? r : undefined;
+      },
+      { timeout: 10_000, what: 'the restart to begin' },
+    );
+    // The new process is starting (its port opens in 1.5 s) and has read v2: change it again.
+    writeFileSync(join(p.dir, 'src', 'app.txt'), 'v3\n');
+    await waitFor(async () => (await body(port)) === 'v3', {
+      timeout: 20_000,
+      what: () => `v3 served\n${supervisorLog(p)}`,
+    });
+    const [row] = await psRows(p);
+    expect(row!.pid).not.toBe(second.pid);
+    expect(row!.restarts).toBe(2);
+    // One restart after the other: the second began once the first start was over.
+    const log = supervisorLog(p);
+    expect(log.match(/api: changed: src\/app\.txt; restarting/g)).toHaveLength(2);
+  });
+
   it('sends the signal of action: SIGHUP to the same process instead of restarting it', async () => {
     const p = project('{ paths: [src], action: SIGHUP, debounce: 100ms }');
     const { pid, port } = await upAndWatching(p);
