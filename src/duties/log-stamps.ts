@@ -7,10 +7,11 @@
  * see with an approximate time (logs/line-times.ts says how it is derived).
  *
  * - Noticing a write: an inotify watch per log folder (fs.watch), one for all the logs in
- *   it; each write wakes it within milliseconds. Each tick of the host also looks (a
- *   `stat` per log), in case an event was missed. Stamps of one log are at least
- *   MIN_SPACING_MS apart, so a service printing a million lines a second costs the
- *   stamper at most 200 looks a second, each a stat and two small /proc reads.
+ *   it; a write wakes it within milliseconds. From that event on, the folder is polled every
+ *   MIN_SPACING_MS while its logs keep growing, and watched again once they are quiet
+ *   (watchDir): a service printing a million lines a second costs the stamper 200 looks a
+ *   second, each a stat and two small /proc reads, not a million wake-ups. Each tick of
+ *   the host also looks (a `stat` per log), in case an event was missed.
  * - Which stream: stdout and stderr are two opens of the same O_APPEND file
  *   (runtime/spawn.ts), so each has its own file position, which after a write is where
  *   that write ended; `/proc/<pid>/fdinfo/1` and `/2` give them. Between two looks, bytes
@@ -36,6 +37,8 @@ import type { Duty } from './duty.js';
 
 /** Looks at one log at most this often: the precision of a stamp under a flood. */
 export const MIN_SPACING_MS = 5;
+/** A folder polled while its logs grow goes back to being watched once they are quiet this long. */
+export const QUIET_MS = 100;
 
 export interface LogStampsInput {
   /** The running records as the last tick saw them (the log path and the PID to read positions of). */
@@ -49,6 +52,21 @@ export interface LogStamps extends Duty {
   flush(logPath: string): void;
   /** The rotation is over; when `happened`, the log starts again from its current size, with a fresh index. */
   rotated(logPath: string, happened: boolean): void;
+}
+
+/** A log folder: watched, or polled while its logs keep growing (see watchDir). */
+interface DirWatch {
+  watcher: FSWatcher | undefined;
+  poll: NodeJS.Timeout | undefined;
+  /** ms its logs have not grown, while polled. */
+  quiet: number;
+}
+
+function closeDir(d: DirWatch): void {
+  d.watcher?.close();
+  d.watcher = undefined;
+  if (d.poll !== undefined) clearTimeout(d.poll);
+  d.poll = undefined;
 }
 
 interface Followed {
@@ -68,7 +86,7 @@ interface Followed {
 export function startLogStamps(input: LogStampsInput): LogStamps {
   const now = input.now ?? Date.now;
   const logs = new Map<string, Followed>();
-  const dirs = new Map<string, FSWatcher>();
+  const dirs = new Map<string, DirWatch>();
   let stopped = false;
 
   const look = (f: Followed) => {
@@ -105,22 +123,62 @@ export function startLogStamps(input: LogStampsInput): LogStamps {
     else f.timer = setTimeout(() => look(f), wait);
   };
 
+  /**
+   * A log folder's watch, in one of two states:
+   *
+   * ```
+   *   watching ──first event──▶ polling (the watch closed; every MIN_SPACING_MS, look at its logs)
+   *      ▲                          │ nothing grew for QUIET_MS
+   *      └──────── watch again, look once more ◀┘
+   * ```
+   *
+   * inotify reports every write(2): a service printing a million lines a second would wake
+   * this process a million times (measured: a core's worth of CPU, and the writer slowed by
+   * the contention). So the first event closes the watch and the folder is polled while
+   * its logs keep growing; once they are quiet, it is watched again.
+   */
   const watchDir = (dir: string) => {
-    if (dirs.has(dir)) return;
+    const d = dirs.get(dir) ?? { watcher: undefined, poll: undefined, quiet: 0 };
+    dirs.set(dir, d);
+    if (d.watcher !== undefined || d.poll !== undefined || stopped) return;
     try {
       const w = watch(dir, { persistent: false }, (_event, name) => {
-        if (name === null) return;
-        const f = logs.get(`${dir}/${String(name)}`);
-        if (f !== undefined) poke(f);
+        if (name === null || !logs.has(`${dir}/${String(name)}`)) return;
+        w.close();
+        d.watcher = undefined;
+        d.quiet = 0;
+        pollDir(dir, d);
       });
       w.on('error', () => {
         w.close();
-        dirs.delete(dir);
+        d.watcher = undefined;
       });
-      dirs.set(dir, w);
+      d.watcher = w;
     } catch {
       // No inotify (out of watches, a filesystem without events): the ticks still look.
     }
+  };
+
+  const pollDir = (dir: string, d: DirWatch) => {
+    d.poll = setTimeout(() => {
+      d.poll = undefined;
+      if (stopped) return;
+      let grew = false;
+      for (const f of logs.values()) {
+        if (dirname(f.path) !== dir) continue;
+        const before = f.size;
+        look(f);
+        if (f.size !== before) grew = true;
+      }
+      d.quiet = grew ? 0 : d.quiet + MIN_SPACING_MS;
+      if (d.quiet < QUIET_MS) pollDir(dir, d);
+      else {
+        watchDir(dir);
+        // What was written between the last look and the new watch.
+        for (const f of logs.values()) if (dirname(f.path) === dir) look(f);
+      }
+    }, MIN_SPACING_MS);
+    d.poll.unref();
   };
 
   const begin = (path: string, pid: number) => {
@@ -163,9 +221,9 @@ export function startLogStamps(input: LogStampsInput): LogStamps {
         else poke(f);
       }
       const inUse = new Set([...logs.keys()].map((p) => dirname(p)));
-      for (const [dir, w] of dirs)
+      for (const [dir, d] of dirs)
         if (!inUse.has(dir)) {
-          w.close();
+          closeDir(d);
           dirs.delete(dir);
         }
     },
@@ -199,7 +257,7 @@ export function startLogStamps(input: LogStampsInput): LogStamps {
         look(f);
       }
       logs.clear();
-      for (const w of dirs.values()) w.close();
+      for (const d of dirs.values()) closeDir(d);
       dirs.clear();
     },
   };
