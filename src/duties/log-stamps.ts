@@ -10,8 +10,9 @@
  *   it; a write wakes it within milliseconds. From that event on, the folder is polled every
  *   MIN_SPACING_MS while its logs keep growing, and watched again once they are quiet
  *   (watchDir): a service printing a million lines a second costs the stamper 200 looks a
- *   second, each a stat and two small /proc reads, not a million wake-ups. Each tick of
- *   the host also looks (a `stat` per log), in case an event was missed.
+ *   second, each a stat and two small /proc reads, not a million wake-ups. A tick of the
+ *   host looks at every log (a `stat` each) every SAFETY_MS, in case an event was lost,
+ *   and at an unwatched folder's logs on every tick.
  * - Which stream: stdout and stderr are two opens of the same O_APPEND file
  *   (runtime/spawn.ts), so each has its own file position, which after a write is where
  *   that write ended; `/proc/<pid>/fdinfo/1` and `/2` give them. Between two looks, bytes
@@ -39,6 +40,8 @@ import type { Duty } from './duty.js';
 export const MIN_SPACING_MS = 5;
 /** A folder polled while its logs grow goes back to being watched once they are quiet this long. */
 export const QUIET_MS = 100;
+/** How often a tick looks at the logs of a watched folder anyway (an event lost to a full inotify queue). */
+export const SAFETY_MS = 10_000;
 
 export interface LogStampsInput {
   /** The running records as the last tick saw them (the log path and the PID to read positions of). */
@@ -88,6 +91,7 @@ export function startLogStamps(input: LogStampsInput): LogStamps {
   const logs = new Map<string, Followed>();
   const dirs = new Map<string, DirWatch>();
   let stopped = false;
+  let lastSafety = 0;
 
   const look = (f: Followed) => {
     f.timer = undefined;
@@ -215,10 +219,14 @@ export function startLogStamps(input: LogStampsInput): LogStamps {
         look(f);
         logs.delete(path);
       }
+      // A watched folder reports writes itself: its logs are looked at by a tick only every
+      // SAFETY_MS, in case an event was lost; an unwatched one's on every tick.
+      const safety = performance.now() - lastSafety >= SAFETY_MS;
+      if (safety) lastSafety = performance.now();
       for (const [path, pid] of wanted) {
         const f = logs.get(path);
         if (f === undefined) begin(path, pid);
-        else poke(f);
+        else if (safety || dirs.get(dirname(path))?.watcher === undefined) poke(f);
       }
       const inUse = new Set([...logs.keys()].map((p) => dirname(p)));
       for (const [dir, d] of dirs)
