@@ -173,7 +173,10 @@ export async function logThroughput() {
   const straight = async (i) => {
     const file = join(dir, `bare${i}.log`);
     const fd = openSync(file, 'a');
-    const c = spawn(process.execPath, [printLines, String(mb)], { stdio: ['ignore', fd, 'pipe'], env: benchEnv });
+    const c = spawn(process.execPath, [printLines, String(mb)], {
+      stdio: ['ignore', fd, 'pipe'],
+      env: benchEnv,
+    });
     let err = '';
     c.stderr.on('data', (d) => {
       err += d;

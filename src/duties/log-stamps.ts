@@ -113,6 +113,17 @@ export function startLogStamps(input: LogStampsInput): LogStamps {
     if (size === f.size) return;
     const out = position(f.pid, 1);
     const err = position(f.pid, 2);
+    // A write between the stat and the positions' reads moved a position past `size`: the
+    // bytes up to it are explained too, so stamp up to there (checked against a second
+    // stat: a position of some other file the process has as fd 1 or 2 is not ours).
+    const after = Math.max(size, ...[out, err].filter((p): p is number => p !== undefined));
+    if (after > size) {
+      try {
+        if (after <= statSync(f.path).size) size = after;
+      } catch {
+        // Gone meanwhile: stamp what was seen.
+      }
+    }
     appendTimes(f.path, attribute(f, size, out, err, now()));
     f.size = size;
     f.out = out;

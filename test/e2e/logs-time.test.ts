@@ -64,7 +64,8 @@ describe('logs with time', () => {
     const times = lines.map((l) => Date.parse(l.time));
     expect(times).toEqual([...times].sort((x, y) => x - y));
     // Stamped lines alternate between the services, 100 ms apart.
-    for (let i = 1; i < lines.length; i++) expect(lines[i]!.service).not.toBe(lines[i - 1]!.service);
+    const seq = lines.map((l) => `${l.text}@${l.time.slice(17, 23)}`).join(' ');
+    for (let i = 1; i < lines.length; i++) expect(lines[i]!.service, seq).not.toBe(lines[i - 1]!.service);
     const text = await p.ok(['logs', '-t', '-n', '3']);
     const shown = text.stdout.trim().split('\n');
     expect(shown).toHaveLength(6);
