@@ -179,6 +179,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./commands/validate.js'),
   },
   {
+    name: 'mcp',
+    description: 'serve this project to a coding agent: a Model Context Protocol server on stdio',
+    argument: { kind: 'none' },
+    options: [
+      {
+        long: 'lock-timeout',
+        value: 'duration',
+        description: 'how long up/down/restart wait for a state lock another command holds (default 20s)',
+      },
+    ],
+    load: () => import('./commands/mcp.js'),
+  },
+  {
     name: 'export',
     description:
       'write the manifest as systemd units, a compose file, a Makefile fragment or Kubernetes objects',

@@ -1,6 +1,6 @@
 /**
  * The dashboard's changes: a click is `uiprocs up|down|restart [TARGET]`, run through the
- * very function those commands run (engine/converge-project.ts `convergeProject`):
+ * very function those commands run (ui/converge-text.ts over engine/converge-project.ts):
  * the same requests, the same state lock, the same supervisor duties (an `up` from the
  * page still ensures a supervisor where a restart policy needs one). Their progress lines,
  * which the CLI prints on stderr, become the answer's `message`.
@@ -10,9 +10,7 @@
  */
 import type { Context } from '../core/context.js';
 import type { Failure } from '../core/model.js';
-import { convergeProject } from '../engine/converge-project.js';
-import { formatFailure } from '../ui/failure.js';
-import { plainRenderer } from '../ui/progress.js';
+import { convergeText } from '../ui/converge-text.js';
 
 export type Verb = 'start' | 'stop' | 'restart';
 
@@ -45,25 +43,13 @@ export async function runAction(
   verb: Verb,
   targets: string[],
 ): Promise<ActionAnswer> {
-  let said = '';
-  const say = (s: string) => {
-    said += s;
-  };
-  // The lines the CLI prints on stderr, without colour: the answer's message.
-  const done = await convergeProject(
-    { input: base, renderer: plainRenderer(say, false), warn: (line) => say(`${line}\n`) },
-    targets,
-    { command: COMMAND[verb] },
-  );
-  if (!done.ok) {
-    const error = `${said}${formatFailure(done.error, { color: false, cwd: base.cwd })}`.trimEnd();
-    return { status: statusFor(done.error), body: { ok: false, error } };
-  }
+  const done = await convergeText(base, targets, { command: COMMAND[verb] });
+  if (!done.ok)
+    return { status: statusFor(done.error.failure), body: { ok: false, error: done.error.text.trimEnd() } };
   const actions = done.value.report.plan.actions.map((a) => ({
     service: a.service,
     kind: a.kind,
     cause: a.cause,
   }));
-  const message = said.trimEnd() || (actions.length === 0 ? 'nothing to do' : '');
-  return { status: 200, body: { ok: true, actions, message } };
+  return { status: 200, body: { ok: true, actions, message: done.value.said.trimEnd() } };
 }

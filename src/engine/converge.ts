@@ -37,6 +37,12 @@ import { type ExecResult, execute } from './executor.js';
 export interface ConvergeRequest extends PlanRequest {
   dryRun?: boolean;
   stopTimeoutMs?: number;
+  /**
+   * How long to wait for the state lock before failing as `lock-failed` (default 60 s). The
+   * MCP server waits less, so its answer, naming the holder, comes before its client's own
+   * request timeout.
+   */
+  lockTimeoutMs?: number;
   force?: AbortSignal;
   /**
    * Checked under the lock, after observing: false means "nothing to do after all".
@@ -147,6 +153,7 @@ export async function converge(
     clock,
     onWait: (holder) => view?.waitLock(holder),
     onBreak: (what) => lockWarnings.push(what),
+    ...(request.lockTimeoutMs !== undefined ? { timeoutMs: request.lockTimeoutMs } : {}),
   });
   if (!lock.ok) return lock;
   try {

@@ -173,7 +173,7 @@ describe('logs with time', () => {
     const numbers = lines.map((l) => Number(l.text.split(' ')[1]));
     const times = lines.map((l) => Date.parse(l.time));
     const inversions = lines
-      .filter((l, i) => i > 0 && times[i]! < times[i - 1]!)
+      .filter((_l, i) => i > 0 && times[i]! < times[i - 1]!)
       .map((l) => [lines[lines.indexOf(l) - 1], l]);
     expect(inversions).toEqual([]);
     // In order and never twice; a rotation's copy-truncate may drop what was written in its

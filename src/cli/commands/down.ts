@@ -2,6 +2,7 @@ import type { Context } from '../../core/context.js';
 import type { Result } from '../../core/model.js';
 import { fail } from '../../core/model.js';
 import { parseDuration } from '../../manifest/duration.js';
+import { nothingToDo } from '../../ui/converge-text.js';
 import { runConverge } from './converge-command.js';
 
 /** `uiprocs down`: stop targets and their dependents (no targets: everything, orphans too). */
@@ -22,6 +23,6 @@ export default async function down(
     stopTimeoutMs = ms;
   }
   return runConverge(ctx, targets, { command: 'down', stopTimeoutMs }, (_d, report) => {
-    if (report.plan.actions.length === 0) ctx.err('nothing is running\n');
+    if (report.plan.actions.length === 0) ctx.err(`${nothingToDo('down')}\n`);
   });
 }

@@ -4,7 +4,7 @@ import type { Context } from '../../core/context.js';
 import { type Failure, fail, ok, type Result } from '../../core/model.js';
 import { loadProject } from '../../engine/project.js';
 import { DEFAULT_TAIL } from '../../logs/print.js';
-import { parseDuration } from '../../manifest/duration.js';
+import { timeWindow } from '../../logs/time-window.js';
 
 /**
  * `uiprocs logs`: the last lines of each service's log with a name prefix; `-f` keeps
@@ -75,34 +75,6 @@ export default async function logs(
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   return ok(0);
-}
-
-/**
- * `--since` / `--until` as wall-clock ms: a duration back from now (`10m`, `1h30m`, `90`
- * seconds) or a date and time (`2026-12-06T12:00:00`, local time unless it says `Z` or an
- * offset, as `docker compose logs --since` reads it).
- */
-export function timeWindow(
-  since: string | undefined,
-  until: string | undefined,
-  now: number,
-): Result<{ since?: number; until?: number }> {
-  const out: { since?: number; until?: number } = {};
-  for (const [flag, text] of [
-    ['since', since],
-    ['until', until],
-  ] as const) {
-    if (text === undefined) continue;
-    const ago = /^\d/.test(text) && !/^\d{4}-/.test(text) ? (parseDuration(text) ?? null) : null;
-    const at = ago !== null ? now - ago : Date.parse(text);
-    if (Number.isNaN(at))
-      return fail({
-        reason: 'usage',
-        message: `--${flag} ${text}: expected a duration back from now (10m, 2h) or a date and time (2026-12-06T12:00:00)`,
-      });
-    out[flag] = at;
-  }
-  return ok(out);
 }
 
 /**

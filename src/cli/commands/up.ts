@@ -1,5 +1,6 @@
 import type { Context } from '../../core/context.js';
 import type { Result } from '../../core/model.js';
+import { nothingToDo } from '../../ui/converge-text.js';
 import { urlLines } from '../../ui/url-list.js';
 import { runConverge } from './converge-command.js';
 
@@ -32,7 +33,7 @@ export default async function up(ctx: Context, targets: string[], opts: UpOption
     },
     (desired, report, names) => {
       // "up to date" is a note on the converge (stderr); what runs and where is the result.
-      if (report.plan.actions.length === 0) ctx.err('everything is up to date\n');
+      if (report.plan.actions.length === 0) ctx.err(`${nothingToDo('up')}\n`);
       ctx.out(urlLines(desired, report, names, opts.supervise !== false));
     },
   );
