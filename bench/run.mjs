@@ -4,6 +4,8 @@
  * in a timed test). Every number is a median of several runs on this machine.
  *
  *   startup     node -e 0, uiprocs --version, uiprocs ps (warm cache)
+ *   mcp         `uiprocs mcp`: spawn → its `initialize` answer, vs a bare Node answering the
+ *               same line; then its first `ps` call (bench/mcp.mjs)
  *   up          N trivial servers to all-ready: uiprocs up vs a bare script (run as a
  *               command, like uiprocs) that spawns the same servers and polls their ports
  *               every 10 ms (N = 10, 50)
@@ -452,7 +454,11 @@ async function dashboardIdle(n = 50) {
   }
 }
 
-// BENCH_ONLY=watch, devloop, lifecycle, many, limits supervisor or dashboard: just that measurement (while working on it).
+// BENCH_ONLY=mcp, watch, devloop, lifecycle, many, limits supervisor or dashboard: just that measurement (while working on it).
+if (process.env.BENCH_ONLY === 'mcp') {
+  await (await import('./mcp.mjs')).mcpStartup();
+  process.exit(0);
+}
 if (process.env.BENCH_ONLY === 'supervisor') {
   await supervisorIdle();
   process.exit(0);
@@ -486,6 +492,7 @@ if (process.env.BENCH_ONLY === 'lifecycle') {
   process.exit(0);
 }
 await startup();
+await (await import('./mcp.mjs')).mcpStartup();
 for (const n of sizes) await lifecycle(n);
 await many(manySize);
 await limits(50);

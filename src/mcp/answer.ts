@@ -7,6 +7,9 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
 /** 64 KiB of text: about 16k tokens, the most one answer may cost an agent's context. */
 export const MAX_ANSWER_CHARS = 64 * 1024;
+/** The `logs` tool's lines: how many by default, and at most (logs-answer.ts). */
+export const DEFAULT_LINES = 100;
+export const MAX_LINES = 2000;
 
 /**
  * The answer's text, its end kept when it is too long: progress ends with what matters

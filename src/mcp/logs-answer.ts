@@ -10,10 +10,8 @@
 import type { Desired } from '../core/model.js';
 import { mergeByTime, timedFormatter } from '../logs/timed-print.js';
 import { readTimedLines } from '../logs/timed-read.js';
-import { MAX_ANSWER_CHARS } from './answer.js';
+import { MAX_ANSWER_CHARS, MAX_LINES } from './answer.js';
 
-export const DEFAULT_LINES = 100;
-export const MAX_LINES = 2000;
 /** A minified bundle or a base64 blob on one line must not fill the answer by itself. */
 export const MAX_LINE_CHARS = 2000;
 

@@ -8,10 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { loadProject } from '../engine/project.js';
-import { formatFailure } from '../ui/failure.js';
-import { boundText } from './answer.js';
-import { DEFAULT_LINES, logsAnswer } from './logs-answer.js';
+import { boundText, DEFAULT_LINES } from './answer.js';
 import type { McpProject } from './tools.js';
 
 export const MANIFEST_URI = 'uiprocs://manifest';
@@ -37,6 +34,7 @@ export function registerResources(server: McpServer, project: McpProject, manife
     new ResourceTemplate(LOG_TEMPLATE, {
       // One entry per service of the manifest as it is now; none while it is broken.
       list: async () => {
+        const { loadProject } = await import('../engine/project.js');
         const loaded = await loadProject(project.input, []);
         const names = loaded.ok ? Object.keys(loaded.value.desired.services) : [];
         return {
@@ -51,6 +49,11 @@ export function registerResources(server: McpServer, project: McpProject, manife
     { title: 'A service log', description: `the last ${DEFAULT_LINES} lines of a service's log, with times` },
     async (uri, variables) => {
       const name = decodeURIComponent(String(variables.service));
+      const [{ loadProject }, { formatFailure }, { logsAnswer }] = await Promise.all([
+        import('../engine/project.js'),
+        import('../ui/failure.js'),
+        import('./logs-answer.js'),
+      ]);
       const loaded = await loadProject(project.input, [name]);
       if (!loaded.ok)
         throw new Error(formatFailure(loaded.error, { color: false, cwd: project.input.cwd }).trimEnd());

@@ -20,23 +20,16 @@
  */
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import type { Result } from '../core/model.js';
+import type { Failure } from '../core/model.js';
 import type { ConvergeRequest } from '../engine/converge.js';
-import {
-  type LoadedProject,
-  loadProject,
-  loadProjectOrRecords,
-  type ProjectInput,
-} from '../engine/project.js';
-import { gatherPsRows } from '../engine/ps-rows.js';
-import { timeWindow } from '../logs/time-window.js';
-import { displayPath } from '../manifest/display.js';
-import { loadManifest } from '../manifest/load.js';
-import { getSystem } from '../runtime/system.js';
-import { type ConvergeCommand, convergeText } from '../ui/converge-text.js';
-import { formatFailure, formatRecordsOnlyWarning } from '../ui/failure.js';
-import { type Answer, errorAnswer, textAnswer } from './answer.js';
-import { DEFAULT_LINES, logsAnswer, MAX_LINES } from './logs-answer.js';
+import type { ProjectInput } from '../engine/project.js';
+import type { ConvergeCommand } from '../ui/converge-text.js';
+import { type Answer, DEFAULT_LINES, errorAnswer, MAX_LINES, textAnswer } from './answer.js';
+
+/*
+ * What each tool runs is imported when it is first called, as the CLI loads a command's
+ * modules: `initialize` then costs the SDK and this table, not the engine.
+ */
 
 /** The project the server was started for, and how long a change waits for the lock. */
 export interface McpProject {
@@ -67,7 +60,8 @@ const targets = z
   .optional()
   .describe('service or group names from the manifest; none: all of them');
 
-function failureText(project: McpProject, failure: Parameters<typeof formatFailure>[0]): string {
+async function failureText(project: McpProject, failure: Failure): Promise<string> {
+  const { formatFailure } = await import('../ui/failure.js');
   return formatFailure(failure, { color: false, cwd: project.input.cwd });
 }
 
@@ -91,6 +85,7 @@ function converging(
         // A cancelled call is the CLI's Ctrl-C: start nothing more, keep what started supervised.
         ...(command !== 'down' ? { interrupt: () => ({ signal: extra.signal, release: () => {} }) } : {}),
       };
+      const { convergeText } = await import('../ui/converge-text.js');
       const done = await convergeText(project.input, (args.targets as string[] | undefined) ?? [], request, {
         onLine: extra.progress,
       });
@@ -101,12 +96,25 @@ function converging(
   };
 }
 
-async function ps(project: McpProject): Promise<Answer> {
-  const loaded: Result<LoadedProject> = await loadProjectOrRecords(project.input, []);
-  if (!loaded.ok) return errorAnswer(failureText(project, loaded.error));
+async function ps(project: McpProject, args: Record<string, unknown>): Promise<Answer> {
+  const [
+    { loadProjectOrRecords },
+    { gatherPsRows },
+    { getSystem },
+    { displayPath },
+    { formatRecordsOnlyWarning },
+  ] = await Promise.all([
+    import('../engine/project.js'),
+    import('../engine/ps-rows.js'),
+    import('../runtime/system.js'),
+    import('../manifest/display.js'),
+    import('../ui/failure.js'),
+  ]);
+  const loaded = await loadProjectOrRecords(project.input, (args.targets as string[] | undefined) ?? []);
+  if (!loaded.ok) return errorAnswer(await failureText(project, loaded.error));
   const { desired, unusable } = loaded.value;
   const env = project.input.env;
-  const seen = await gatherPsRows(desired, [], getSystem(env), env);
+  const seen = await gatherPsRows(desired, loaded.value.targets, getSystem(env), env);
   const head = [
     ...(unusable !== undefined
       ? [
@@ -127,10 +135,15 @@ async function ps(project: McpProject): Promise<Answer> {
 async function logs(project: McpProject, args: Record<string, unknown>): Promise<Answer> {
   const service = args.service as string | undefined;
   const since = args.since as string | undefined;
+  const [{ timeWindow }, { loadProject }, { logsAnswer }] = await Promise.all([
+    import('../logs/time-window.js'),
+    import('../engine/project.js'),
+    import('./logs-answer.js'),
+  ]);
   const window = timeWindow(since, undefined, Date.now(), (flag) => flag);
-  if (!window.ok) return errorAnswer(failureText(project, window.error));
+  if (!window.ok) return errorAnswer(await failureText(project, window.error));
   const loaded = await loadProject(project.input, service !== undefined ? [service] : []);
-  if (!loaded.ok) return errorAnswer(failureText(project, loaded.error));
+  if (!loaded.ok) return errorAnswer(await failureText(project, loaded.error));
   const { desired } = loaded.value;
   const names = loaded.value.targets.length > 0 ? loaded.value.targets : Object.keys(desired.services);
   return textAnswer(
@@ -143,6 +156,7 @@ async function logs(project: McpProject, args: Record<string, unknown>): Promise
 }
 
 async function plan(project: McpProject, args: Record<string, unknown>): Promise<Answer> {
+  const { convergeText } = await import('../ui/converge-text.js');
   const done = await convergeText(project.input, (args.targets as string[] | undefined) ?? [], {
     command: 'up',
     dryRun: true,
@@ -151,8 +165,12 @@ async function plan(project: McpProject, args: Record<string, unknown>): Promise
 }
 
 async function validate(project: McpProject): Promise<Answer> {
+  const [{ loadManifest }, { displayPath }] = await Promise.all([
+    import('../manifest/load.js'),
+    import('../manifest/display.js'),
+  ]);
   const loaded = await loadManifest(project.input);
-  if (!loaded.ok) return errorAnswer(failureText(project, loaded.error));
+  if (!loaded.ok) return errorAnswer(await failureText(project, loaded.error));
   const count = Object.keys(loaded.value.services).length;
   const file = displayPath(loaded.value.manifestPath, project.input.cwd);
   return textAnswer(`${file}: ok (${count} service${count === 1 ? '' : 's'})`);
@@ -166,8 +184,8 @@ export const TOOLS: readonly ToolSpec[] = [
     title: 'Service status',
     description:
       'Every service of the manifest as `uiprocs ps --json` shows it: status, health, url, port, pid, restarts, ' +
-      'last exit, cpu_percent, memory_bytes. Works from the run records when the manifest is broken.',
-    input: {},
+      'last exit, cpu_percent, memory_bytes. Without targets it works from the run records when the manifest is broken.',
+    input: { targets },
     annotations: READS,
     changes: false,
     run: ps,

@@ -168,6 +168,8 @@ describe('uiprocs mcp', () => {
     expect(plan.isError).toBe(false);
     expect(plan.text).toMatch(/^start\s+web\s+not running$/m);
     expect(plan.text).not.toContain('api');
+    const ps = await a.call('ps', { targets: ['api'] });
+    expect(rowsOf(ps.text).map((r) => r.name)).toEqual(['api']);
   });
 
   it('a broken manifest: validate and plan give located errors, up refuses, ps and down work from the records', async () => {
@@ -211,9 +213,18 @@ describe('uiprocs mcp', () => {
       timeout: 10_000,
       what: 'the CLI holding the lock',
     });
-    const up = await a.call('up');
+    // With a progress token, the wait is told while it lasts, not only in the answer.
+    const progress: string[] = [];
+    const answer = await a.client.callTool({ name: 'up', arguments: {} }, undefined, {
+      onprogress: (n) => progress.push(n.message ?? ''),
+    });
+    const up = {
+      text: (answer.content as Array<{ text: string }>)[0]!.text,
+      isError: answer.isError === true,
+    };
     expect(up.isError, up.text).toBe(false);
     expect(up.text).toContain(`waiting for the lock held by pid ${cli.pid} (uiprocs up)`);
+    expect(progress).toContain(`· waiting for the lock held by pid ${cli.pid} (uiprocs up) …`);
     expect(up.text).toContain('everything is up to date');
     expect(await answers(p.record('slow')!.port!)).toBe(true);
   });
