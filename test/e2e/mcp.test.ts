@@ -249,6 +249,24 @@ describe('uiprocs mcp', () => {
     expect(await answers(p.record('slow')!.port!)).toBe(true);
   });
 
+  it("a cancelled up is the CLI's Ctrl-C: it stops waiting, releases the lock, and the server goes on", async () => {
+    const p = track(e2eProject());
+    p.write(
+      `services:\n  slow: { command: [node, ${slowServe}, '5000'], port: auto, ready: { timeout: 20s } }\n`,
+    );
+    const a = await agent(p);
+    const cancel = new AbortController();
+    const call = a.client.callTool({ name: 'up', arguments: {} }, undefined, { signal: cancel.signal });
+    const started = await waitFor(() => p.record('slow'), { timeout: 10_000, what: 'slow started' });
+    cancel.abort();
+    await expect(call).rejects.toThrow();
+    // The lock is let go at once, not after the 5 s the port takes to open.
+    await waitFor(() => !existsSync(join(p.stateDir, 'lock')), { timeout: 2_000, what: 'the lock released' });
+    const down = await a.call('down');
+    expect(down.isError, down.text).toBe(false);
+    expect(isGone(started.pid)).toBe(true);
+  });
+
   it('logs are bounded: 100 lines by default, at most 2000, long lines cut, the answer at most 64 KiB', async () => {
     const p = track(e2eProject());
     p.write(
