@@ -6,6 +6,8 @@
  *   startup     node -e 0, uiprocs --version, uiprocs ps (warm cache)
  *   mcp         `uiprocs mcp`: spawn → its `initialize` answer, vs a bare Node answering the
  *               same line; then its first `ps` call (bench/mcp.mjs)
+ *   completion  a TAB: `uiprocs __complete` for a command, and for `down <TAB>` of 50
+ *               services (bench/completion.mjs)
  *   up          N trivial servers to all-ready: uiprocs up vs a bare script (run as a
  *               command, like uiprocs) that spawns the same servers and polls their ports
  *               every 10 ms (N = 10, 50)
@@ -454,9 +456,13 @@ async function dashboardIdle(n = 50) {
   }
 }
 
-// BENCH_ONLY=mcp, watch, devloop, lifecycle, many, limits supervisor or dashboard: just that measurement (while working on it).
+// BENCH_ONLY=mcp, completion, watch, devloop, lifecycle, many, limits supervisor or dashboard: just that measurement (while working on it).
 if (process.env.BENCH_ONLY === 'mcp') {
   await (await import('./mcp.mjs')).mcpStartup();
+  process.exit(0);
+}
+if (process.env.BENCH_ONLY === 'completion') {
+  await (await import('./completion.mjs')).completionCost();
   process.exit(0);
 }
 if (process.env.BENCH_ONLY === 'supervisor') {
@@ -493,6 +499,7 @@ if (process.env.BENCH_ONLY === 'lifecycle') {
 }
 await startup();
 await (await import('./mcp.mjs')).mcpStartup();
+await (await import('./completion.mjs')).completionCost();
 for (const n of sizes) await lifecycle(n);
 await many(manySize);
 await limits(50);

@@ -6,6 +6,8 @@
 #   gunicorn         the real multi-process server tests
 #   systemd-analyze  `systemd-analyze verify` of the units `uiprocs export systemd` writes
 #   python3          the fork-bomb fixture of the limits tests
+#   zsh, fish        the TAB completion tests call the scripts of `uiprocs completion` in
+#                    each shell (bash is always there)
 #   chromium         the dashboard's browser tests (playwright-core drives Debian's build:
 #                    no browser download is possible here)
 #
@@ -24,6 +26,8 @@ need ps procps
 need gunicorn gunicorn
 need systemd-analyze systemd
 need python3 python3
+need zsh zsh
+need fish fish
 need chromium chromium
 [ -z "$missing" ] && exit 0
 missing=${missing# }

@@ -261,6 +261,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./commands/dashboard.js'),
   },
   {
+    name: 'completion',
+    description: 'print the shell script for TAB completion (bash, zsh or fish) to source from your rc file',
+    argument: { kind: 'one-of', name: 'shell', description: 'the shell', choices: ['bash', 'zsh', 'fish'] },
+    options: [],
+    load: () => import('./commands/completion.js'),
+  },
+  {
     name: '__supervise',
     hidden: true,
     description: 'the detached supervisor (started by up; see README "Keeping UIs alive")',

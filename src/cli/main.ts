@@ -49,6 +49,9 @@ async function helpText(command: CommandSpec | undefined): Promise<string> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // A TAB (completion-scripts.ts): the words are what is being typed, not options to parse.
+  if (argv[2] === '__complete')
+    return (await import('./complete-words.js')).completeWords(argv.slice(argv[3] === '--' ? 4 : 3));
   const parsed = parseArgv(argv.slice(2));
   switch (parsed.kind) {
     case 'version':

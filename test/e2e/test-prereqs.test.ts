@@ -29,6 +29,8 @@ for (const tool of [
   'gunicorn',
   'systemd-analyze',
   'python3',
+  'zsh',
+  'fish',
 ]) {
   for (const where of ['/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
     try {
