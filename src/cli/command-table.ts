@@ -168,7 +168,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'config',
     description: 'print the resolved manifest (defaults applied, variables interpolated)',
     argument: { kind: 'none' },
-    options: [{ long: 'json', description: 'JSON, keys sorted, for diffing' }],
+    options: [
+      { long: 'json', description: 'JSON, keys sorted, for diffing' },
+      { long: 'sources', description: 'which file (manifest or override) each value comes from' },
+    ],
     load: () => import('./commands/config.js'),
   },
   {

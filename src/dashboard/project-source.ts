@@ -9,10 +9,12 @@
  * An unusable manifest still gives rows from the run records (as `ps` does) and keeps its
  * failure for the plan, which shows its located errors.
  */
+
 import { statSync } from 'node:fs';
 import type { Desired, Failure, Result } from '../core/model.js';
 import { fail, ok } from '../core/model.js';
 import { type LoadedProject, loadProjectOrRecords, type ProjectInput } from '../engine/project.js';
+import { manifestFiles } from '../manifest/override.js';
 
 export interface ProjectView {
   /** Changes whenever a file the manifest is made of changes. */
@@ -40,8 +42,8 @@ function statKey(path: string): string {
 
 export function projectSource(input: ProjectInput, manifestPath: string): ProjectSource {
   let cached: ProjectView | undefined;
-  let envFiles: string[] = [];
-  const keyNow = () => [manifestPath, ...envFiles].map(statKey).join('|');
+  let files: string[] = [manifestPath];
+  const keyNow = () => files.map(statKey).join('|');
   return {
     manifestPath,
     async current() {
@@ -52,7 +54,7 @@ export function projectSource(input: ProjectInput, manifestPath: string): Projec
       if (!loaded.ok) view = { key, rows: loaded, strict: loaded };
       else {
         const { desired, unusable } = loaded.value;
-        envFiles = [...new Set(Object.values(desired.services).flatMap((s) => s.envFiles))];
+        files = manifestFiles(desired);
         view = {
           key: unusable === undefined ? keyNow() : key,
           rows: ok(desired),

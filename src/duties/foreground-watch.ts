@@ -18,11 +18,13 @@
  * while watch watched; orphans that predate watch are left running as `up` leaves them,
  * unless `--remove-orphans`). A deleted manifest is waited for, never read as "stop all".
  */
+
 import { type Desired, type Failure, ok, type Result } from '../core/model.js';
 import type { Renderer } from '../core/renderer.js';
 import { type ConvergeReport, converge } from '../engine/converge.js';
 import { afterConverge, giveBackDuties, takeDuties } from '../engine/ensure-supervisor.js';
 import { loadProject, type ProjectInput } from '../engine/project.js';
+import { manifestFiles } from '../manifest/override.js';
 import type { System } from '../runtime/system.js';
 import { holderIsMe } from '../state/holder-record.js';
 import type { DutyLoader } from './duty.js';
@@ -59,10 +61,6 @@ export interface WatchIO {
   untilStopped: () => { done: Promise<void>; force: AbortSignal };
   /** The manifest's dashboard, served while this watch holds the duties (dashboard/duty.ts). */
   dashboard?: DutyLoader;
-}
-
-function envFilesOf(desired: Desired): string[] {
-  return [...new Set(Object.values(desired.services).flatMap((s) => s.envFiles))];
 }
 
 export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Result<number>> {
@@ -144,7 +142,7 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
     desired = next.value.desired;
     targets = next.value.targets;
     const result = await up(targets);
-    watcher?.update([manifestPath, ...envFilesOf(desired)]);
+    watcher?.update(manifestFiles(desired));
     return result;
   };
 
@@ -161,7 +159,7 @@ export async function runWatch(io: WatchIO, options: WatchOptions): Promise<Resu
   // made while it runs (seconds, for a slow server) is queued and reconciled after it.
   await loop.runNow(async () => {
     await options.beforeArm?.();
-    watcher = await watchFiles([manifestPath, ...envFilesOf(desired)], loop.changed, {
+    watcher = await watchFiles(manifestFiles(desired), loop.changed, {
       onRemove: (path) => {
         if (path === manifestPath)
           io.say(`${path} was deleted; waiting for it to come back (services keep running)`);

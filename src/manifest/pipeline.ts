@@ -7,6 +7,7 @@ import type { Desired, Result } from '../core/model.js';
 import { fail } from '../core/model.js';
 import { fastParse } from './fast-parse.js';
 import { flatLocator, type Locator } from './locate.js';
+import { layeredLocator, mergeOver } from './override.js';
 import { type ResolveInputs, resolveManifest } from './resolve.js';
 import { checkRules } from './rules.js';
 import type { RawManifest } from './types.js';
@@ -25,6 +26,8 @@ export interface PipelineInput {
   env: Record<string, string | undefined>;
   /** Skip the js-yaml fast path (tests compare both paths). */
   precise?: boolean;
+  /** `ui-procs.override.yaml` beside it, merged over it (override.ts). */
+  override?: { text: string; displayFile: string };
 }
 
 export type PipelineOutput = Result<{ desired: Desired; inputs: ResolveInputs }>;
@@ -33,19 +36,26 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   if (input.text === undefined) {
     return check(input.config, flatLocator(input.displayFile), input);
   }
+  const over = input.override;
   const fast = input.precise ? undefined : await fastParse(input.text, input.subtree);
-  if (fast !== undefined) {
-    const result = check(fast, flatLocator(input.displayFile), input);
+  const fastOver = fast === undefined || over === undefined ? undefined : await fastParse(over.text);
+  if (fast !== undefined && (over === undefined || fastOver !== undefined)) {
+    const data = over === undefined ? fast : mergeOver(fast, fastOver);
+    const result = check(data, flatLocator(input.displayFile), input);
     if (result.ok) return result;
   }
-  // Slow, precise path: positions for every diagnostic.
+  // Slow, precise path: positions for every diagnostic, each in the file it is about.
   const { parseManifestText } = await import('./parse.js');
   const parsed = parseManifestText(input.text, {
     displayFile: input.displayFile,
     ...(input.subtree !== undefined ? { subtree: input.subtree } : {}),
   });
   if (!parsed.ok) return parsed;
-  return check(parsed.value.data, parsed.value.locator, input);
+  if (over === undefined) return check(parsed.value.data, parsed.value.locator, input);
+  const overParsed = parseManifestText(over.text, { displayFile: over.displayFile });
+  if (!overParsed.ok) return overParsed;
+  const layers = [parsed.value, overParsed.value];
+  return check(mergeOver(parsed.value.data, overParsed.value.data), layeredLocator(layers), input);
 }
 
 function check(data: unknown, locator: Locator, input: PipelineInput): PipelineOutput {

@@ -11,10 +11,17 @@ const YAML11_AMBIGUOUS =
 export default async function config(
   ctx: Context,
   _targets: string[],
-  opts: { json?: boolean },
+  opts: { json?: boolean; sources?: boolean },
 ): Promise<Result<number>> {
   const loaded = await loadManifest({ file: ctx.file, cwd: ctx.cwd, env: ctx.env });
   if (!loaded.ok) return loaded;
+  if (opts.sources) {
+    const { manifestSources } = await import('../../manifest/sources.js');
+    const text = await manifestSources(loaded.value.manifestPath, ctx.cwd);
+    if (!text.ok) return text;
+    ctx.out(text.value);
+    return { ok: true, value: 0 };
+  }
   // How each limit holds here is the machine's answer (runtime/place/), not the manifest's:
   // asked only when a service has limits.
   const withLimits = Object.values(loaded.value.services).filter((spec) => spec.limits !== undefined);
