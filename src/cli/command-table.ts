@@ -264,6 +264,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./commands/dashboard.js'),
   },
   {
+    name: 'init',
+    description:
+      'write a ui-procs.yaml from what this folder has (Procfile, package.json, pm2, compose, apps)',
+    argument: { kind: 'none' },
+    options: [
+      { long: 'from', value: 'file', description: 'read only this file (a Procfile, package.json, …)' },
+      { long: 'dry-run', description: 'print the manifest instead of writing it' },
+    ],
+    load: () => import('./commands/init.js'),
+  },
+  {
     name: 'completion',
     description: 'print the shell script for TAB completion (bash, zsh or fish) to source from your rc file',
     argument: { kind: 'one-of', name: 'shell', description: 'the shell', choices: ['bash', 'zsh', 'fish'] },
