@@ -81,10 +81,20 @@ function readOptions(
     // forgotten value, not a timeout called "--json".
     const missing = token.value === undefined || (!token.inlineValue && /^-./.test(token.value));
     if (missing) return { ok: false, message: `option '${optionLabel(spec)}' needs a value` };
+    if (spec.long === 'file' && values.has('file')) return { ok: false, message: SEVERAL_FILES };
     values.set(spec.long, token.value as string);
   }
   return { ok: true, values, positionals };
 }
+
+/**
+ * compose merges `-f a.yaml -f b.yaml` in order; uiprocs does not yet (it would have to keep
+ * the list in the state dir for the supervisor), so a second file is refused rather than
+ * silently winning over the first.
+ */
+const SEVERAL_FILES =
+  'one manifest at a time: --file was given twice (merging several files is not supported; ' +
+  'put your changes in ui-procs.override.yaml beside the manifest, which is merged over it)';
 
 function unknownOption(token: Extract<Token, { kind: 'option' }>, specs: readonly OptionSpec[]): string {
   const typed = token.rawName;

@@ -45,6 +45,17 @@ describe('parseArgv: commands and their options', () => {
     expect(run(['ps']).file).toBeUndefined();
   });
 
+  it('refuses a second --file in the same place: several manifests are not merged (yet), and neither may silently win', () => {
+    for (const argv of [
+      ['-f', 'a.yaml', '-f', 'b.yaml', 'ps'],
+      ['up', '--file', 'a.yaml', '-f', 'b.yaml'],
+    ]) {
+      const r = parseArgv(argv);
+      expect(r.kind).toBe('usage');
+      expect(r.kind === 'usage' && r.message).toContain('--file was given twice');
+    }
+  });
+
   it('`logs -f` is --follow, never --file: the word after it stays a target', () => {
     const r = run(['logs', '-f', 'web']);
     expect(r.options.follow).toBe(true);
