@@ -40,9 +40,10 @@ export async function complete({ words, names }: CompletionInput): Promise<strin
     const specs = command === undefined ? PROGRAM.options : command === 'help' ? [] : optionsOf(command);
     if (word.startsWith('-') && word !== '-') {
       if (takesValue(specs, word)) {
-        if (word === '--file' || (word === '-f' && !isFollow(command))) file = before[i + 1];
+        // The first -f is the manifest; later ones are merged over it and name no services of their own.
+        if (word === '--file' || (word === '-f' && !isFollow(command))) file ??= before[i + 1];
         i += 1;
-      } else if (word.startsWith('--file=')) file = word.slice('--file='.length);
+      } else if (word.startsWith('--file=')) file ??= word.slice('--file='.length);
       continue;
     }
     if (command === undefined) command = word === 'help' ? 'help' : visible.find((c) => c.name === word);

@@ -19,13 +19,19 @@ import { parseArgv } from './parse-argv.js';
 import { exitCleanlyOnSignals } from './signals.js';
 import { isTerminal, writeFd } from './stdio.js';
 
-function makeContext(file: string | undefined, colorAllowed: boolean, stderrTTY: boolean): Context {
+function makeContext(
+  file: string | undefined,
+  overrides: string[],
+  colorAllowed: boolean,
+  stderrTTY: boolean,
+): Context {
   const env = process.env;
   const interactive = stderrTTY && env.CI === undefined;
   return {
     cwd: process.cwd(),
     env,
     file: file ?? env.UIPROCS_FILE,
+    ...(overrides.length > 0 ? { overrides } : {}),
     color: colorAllowed && shouldColor({ isTTY: stderrTTY }, env),
     colorOut: colorAllowed && shouldColor({ isTTY: isTerminal(1) }, env),
     interactive,
@@ -73,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
   // watch, logs and up --watch stay in the foreground and end on Ctrl-C by themselves.
   const stderrTTY = isTerminal(2);
   if (!command.foreground?.(options)) exitCleanlyOnSignals({ isTTY: stderrTTY, fd: 2 });
-  const ctx = makeContext(parsed.file, parsed.color, stderrTTY);
+  const ctx = makeContext(parsed.file, parsed.overrides, parsed.color, stderrTTY);
   const module = await command.load();
   const result = await module.default(ctx, parsed.targets, options as never);
   if (result.ok) return result.value;

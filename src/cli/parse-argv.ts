@@ -32,6 +32,8 @@ export type Parsed =
       options: ParsedOptions;
       /** --file, after the command or else before it. */
       file: string | undefined;
+      /** A second, third … --file in the same place: merged over the first, in order. */
+      overrides: string[];
       /** false when --no-color was given anywhere. */
       color: boolean;
     }
@@ -61,10 +63,11 @@ function readOptions(
   tokens: Tokens,
   specs: readonly OptionSpec[],
 ):
-  | { ok: true; values: Map<string, string | boolean>; positionals: string[] }
+  | { ok: true; values: Map<string, string | boolean>; files: string[]; positionals: string[] }
   | { ok: false; message: string } {
   const byLong = new Map(specs.map((s) => [s.long, s]));
   const values = new Map<string, string | boolean>();
+  const files: string[] = [];
   const positionals: string[] = [];
   for (const token of tokens) {
     if (token.kind === 'positional') positionals.push(token.value);
@@ -81,20 +84,11 @@ function readOptions(
     // forgotten value, not a timeout called "--json".
     const missing = token.value === undefined || (!token.inlineValue && /^-./.test(token.value));
     if (missing) return { ok: false, message: `option '${optionLabel(spec)}' needs a value` };
-    if (spec.long === 'file' && values.has('file')) return { ok: false, message: SEVERAL_FILES };
+    if (spec.long === 'file') files.push(token.value as string);
     values.set(spec.long, token.value as string);
   }
-  return { ok: true, values, positionals };
+  return { ok: true, values, files, positionals };
 }
-
-/**
- * compose merges `-f a.yaml -f b.yaml` in order; uiprocs does not yet (it would have to keep
- * the list in the state dir for the supervisor), so a second file is refused rather than
- * silently winning over the first.
- */
-const SEVERAL_FILES =
-  'one manifest at a time: --file was given twice (merging several files is not supported; ' +
-  'put your changes in ui-procs.override.yaml beside the manifest, which is merged over it)';
 
 function unknownOption(token: Extract<Token, { kind: 'option' }>, specs: readonly OptionSpec[]): string {
   const typed = token.rawName;
@@ -146,14 +140,17 @@ export function parseArgv(args: readonly string[]): Parsed {
     const given = own.values.get(spec.long);
     options[optionKey(spec.long)] = spec.long.startsWith('no-') ? given !== true : given;
   }
-  const file = own.values.get('file') ?? globals.values.get('file');
+  // `-f a.yaml -f b.yaml`: the manifest, then files merged over it, as compose reads them.
+  // The files after the command replace those before it (the later place wins, as for one).
+  const files = own.files.length > 0 ? own.files : globals.files;
   const noColor = own.values.get('no-color') === true || globals.values.get('no-color') === true;
   return {
     kind: 'run',
     command,
     targets: positionals,
     options,
-    file: typeof file === 'string' ? file : undefined,
+    file: files[0],
+    overrides: files.slice(1),
     color: !noColor,
   };
 }

@@ -7,6 +7,8 @@ export interface Context {
   env: Record<string, string | undefined>;
   /** -f/--file or UIPROCS_FILE. */
   file: string | undefined;
+  /** The files of a second, third … `-f`, merged over `file` in order (manifest/override.ts). */
+  overrides?: string[];
   /** Colour on stderr: TTY, unless NO_COLOR or --no-color; FORCE_COLOR forces it. */
   color: boolean;
   /** The same decision for stdout, where data (ps, logs, config) goes. */

@@ -222,6 +222,11 @@ export interface Desired {
   projectDir: string;
   /** Absolute path of the manifest file. */
   manifestPath: string;
+  /**
+   * Absolute paths of the files merged over it, in order, when `-f a.yaml -f b.yaml` named
+   * them (manifest/override.ts); absent: the `ui-procs.override.yaml` beside it, if any.
+   */
+  overrideFiles?: string[];
   /** Absolute state dir (`.uiprocs` beside the manifest unless `state_dir` says otherwise). */
   stateDir: string;
   services: Record<string, ServiceSpec>;

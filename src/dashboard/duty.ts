@@ -28,7 +28,12 @@ export function dashboardDuty(deps: DutyContext): Duty {
       deps.say(`dashboard: ${token.error.message}; its token lasts this run only`);
     const started = await startDashboard({
       token: token.ok ? token.value : undefined,
-      input: { file: desired.manifestPath, cwd: desired.projectDir, env: deps.env },
+      input: {
+        file: desired.manifestPath,
+        overrides: desired.overrideFiles,
+        cwd: desired.projectDir,
+        env: deps.env,
+      },
       manifestPath: desired.manifestPath,
       port,
       system: deps.system,

@@ -16,6 +16,8 @@ export interface LoadedProject {
 
 export interface ProjectInput {
   file: string | undefined;
+  /** Files merged over the manifest in order (`-f a.yaml -f b.yaml`). */
+  overrides?: readonly string[] | undefined;
   cwd: string;
   env: Record<string, string | undefined>;
 }
@@ -26,7 +28,7 @@ export async function loadProject(
   /** down may name services that left the manifest but still have a record. */
   extraNames: (desired: Desired) => string[] = () => [],
 ): Promise<Result<{ desired: Desired; targets: string[] }>> {
-  const loaded = await loadManifest({ file: input.file, cwd: input.cwd, env: input.env });
+  const loaded = await loadManifest(input);
   if (!loaded.ok) return loaded;
   const desired = loaded.value;
   // No targets means "all", which the plan reads from the empty list (down then also

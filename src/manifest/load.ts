@@ -7,6 +7,7 @@
  * depend on anything.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Desired, Result } from '../core/model.js';
 import { fail, ok } from '../core/model.js';
 import { readCache, writeCache } from './cache.js';
@@ -17,25 +18,43 @@ import { overridePathFor } from './override.js';
 export interface LoadOptions {
   /** `-f/--file`, relative to cwd. */
   file?: string | undefined;
+  /** A second, third … `-f`: merged over the manifest in order, instead of its override file. */
+  overrides?: readonly string[] | undefined;
   cwd: string;
   /** The environment interpolation reads (process.env at run time). */
   env: Record<string, string | undefined>;
 }
 
-/** The override beside a `ui-procs.yaml`, if there is one (override.ts); unreadable is an error. */
-function readOverride(
-  manifestPath: string,
-  cwd: string,
-): Result<{ bytes: Buffer; displayFile: string }> | undefined {
-  const path = overridePathFor(manifestPath);
-  if (path === undefined) return undefined;
-  const displayFile = displayPath(path, cwd);
-  try {
-    return ok({ bytes: readFileSync(path), displayFile });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    return fail({ reason: 'io', message: `cannot read ${displayFile}: ${(e as Error).message}` });
+interface OverrideFile {
+  path: string;
+  bytes: Buffer;
+  displayFile: string;
+}
+
+/**
+ * What is merged over the manifest (override.ts): the files `-f` named after the first, each
+ * of which must exist, or else the `ui-procs.override.yaml` beside it, if there is one.
+ */
+function readOverrides(manifestPath: string, opts: LoadOptions): Result<OverrideFile[]> {
+  const named = (opts.overrides ?? []).map((f) => resolve(opts.cwd, f));
+  const beside = named.length === 0 ? overridePathFor(manifestPath) : undefined;
+  const out: OverrideFile[] = [];
+  for (const path of beside !== undefined ? [beside] : named) {
+    const displayFile = displayPath(path, opts.cwd);
+    try {
+      out.push({ path, bytes: readFileSync(path), displayFile });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        if (path === beside) continue;
+        return fail({
+          reason: 'manifest-not-found',
+          message: `no manifest at ${displayFile} (given by -f/--file)`,
+        });
+      }
+      return fail({ reason: 'io', message: `cannot read ${displayFile}: ${(e as Error).message}` });
+    }
   }
+  return ok(out);
 }
 
 export async function loadManifest(opts: LoadOptions): Promise<Result<Desired>> {
@@ -57,12 +76,20 @@ export async function loadManifest(opts: LoadOptions): Promise<Result<Desired>> 
   } catch (e) {
     return fail({ reason: 'io', message: `cannot read ${displayFile}: ${(e as Error).message}` });
   }
-  const over = readOverride(path, opts.cwd);
-  if (over !== undefined && !over.ok) return over;
-  // The override is part of what the cache compares: created, edited or removed, a miss.
-  // The manifest's length first, so no two (manifest, override) pairs give the same key.
+  const read = readOverrides(path, opts);
+  if (!read.ok) return read;
+  const overs = read.value;
+  // What is merged over it is part of what the cache compares: created, edited or removed, a
+  // miss. Each part carries its length (and an override its path), so no two sets of files
+  // give the same key.
   const key =
-    over === undefined ? bytes : Buffer.concat([Buffer.from(`${bytes.length} `), bytes, over.value.bytes]);
+    overs.length === 0
+      ? bytes
+      : Buffer.concat([
+          Buffer.from(`${bytes.length}\0`),
+          bytes,
+          ...overs.flatMap((o) => [Buffer.from(`\0${o.path}\0${o.bytes.length}\0`), o.bytes]),
+        ]);
   const cached = readCache(path, key, opts.env);
   if (cached) return ok(cached);
 
@@ -71,11 +98,10 @@ export async function loadManifest(opts: LoadOptions): Promise<Result<Desired>> 
     ...base,
     text: bytes.toString('utf8'),
     ...(kind === 'package-json' ? { subtree: 'uiprocs' } : {}),
-    ...(over !== undefined
-      ? { override: { text: over.value.bytes.toString('utf8'), displayFile: over.value.displayFile } }
-      : {}),
+    overrides: overs.map((o) => ({ text: o.bytes.toString('utf8'), displayFile: o.displayFile })),
   });
   if (!r.ok) return r;
+  if ((opts.overrides?.length ?? 0) > 0) r.value.desired.overrideFiles = overs.map((o) => o.path);
   writeCache(path, key, opts.env, r.value.inputs, r.value.desired);
   return ok(r.value.desired);
 }

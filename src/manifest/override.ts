@@ -85,12 +85,15 @@ export function layeredLocator(layers: readonly Layer[]): Locator {
  * changes (watch, the dashboard): the manifest, its override's place (whether or not it
  * exists yet: creating it counts), and the services' env files.
  */
-export function manifestFiles(desired: Pick<Desired, 'manifestPath' | 'services'>): string[] {
-  const override = overridePathFor(desired.manifestPath);
+export function manifestFiles(
+  desired: Pick<Desired, 'manifestPath' | 'overrideFiles' | 'services'>,
+): string[] {
+  const beside = overridePathFor(desired.manifestPath);
+  const overrides = desired.overrideFiles ?? (beside !== undefined ? [beside] : []);
   return [
     ...new Set([
       desired.manifestPath,
-      ...(override !== undefined ? [override] : []),
+      ...overrides,
       ...Object.values(desired.services).flatMap((s) => s.envFiles),
     ]),
   ];

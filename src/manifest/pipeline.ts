@@ -26,8 +26,8 @@ export interface PipelineInput {
   env: Record<string, string | undefined>;
   /** Skip the js-yaml fast path (tests compare both paths). */
   precise?: boolean;
-  /** `ui-procs.override.yaml` beside it, merged over it (override.ts). */
-  override?: { text: string; displayFile: string };
+  /** Files merged over it in order (override.ts): its `ui-procs.override.yaml`, or `-f`'s. */
+  overrides?: ReadonlyArray<{ text: string; displayFile: string }>;
 }
 
 export type PipelineOutput = Result<{ desired: Desired; inputs: ResolveInputs }>;
@@ -36,13 +36,14 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   if (input.text === undefined) {
     return check(input.config, flatLocator(input.displayFile), input);
   }
-  const over = input.override;
+  const overs = input.overrides ?? [];
   const fast = input.precise ? undefined : await fastParse(input.text, input.subtree);
-  const fastOver = fast === undefined || over === undefined ? undefined : await fastParse(over.text);
-  if (fast !== undefined && (over === undefined || fastOver !== undefined)) {
-    const data = over === undefined ? fast : mergeOver(fast, fastOver);
-    const result = check(data, flatLocator(input.displayFile), input);
-    if (result.ok) return result;
+  if (fast !== undefined) {
+    const fastOvers = await Promise.all(overs.map((o) => fastParse(o.text)));
+    if (fastOvers.every((d) => d !== undefined)) {
+      const result = check(fastOvers.reduce(mergeOver, fast), flatLocator(input.displayFile), input);
+      if (result.ok) return result;
+    }
   }
   // Slow, precise path: positions for every diagnostic, each in the file it is about.
   const { parseManifestText } = await import('./parse.js');
@@ -51,11 +52,15 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
     ...(input.subtree !== undefined ? { subtree: input.subtree } : {}),
   });
   if (!parsed.ok) return parsed;
-  if (over === undefined) return check(parsed.value.data, parsed.value.locator, input);
-  const overParsed = parseManifestText(over.text, { displayFile: over.displayFile });
-  if (!overParsed.ok) return overParsed;
-  const layers = [parsed.value, overParsed.value];
-  return check(mergeOver(parsed.value.data, overParsed.value.data), layeredLocator(layers), input);
+  if (overs.length === 0) return check(parsed.value.data, parsed.value.locator, input);
+  const layers = [parsed.value];
+  for (const o of overs) {
+    const p = parseManifestText(o.text, { displayFile: o.displayFile });
+    if (!p.ok) return p;
+    layers.push(p.value);
+  }
+  const merged = layers.slice(1).reduce((acc, l) => mergeOver(acc, l.data), parsed.value.data);
+  return check(merged, layeredLocator(layers), input);
 }
 
 function check(data: unknown, locator: Locator, input: PipelineInput): PipelineOutput {

@@ -5,10 +5,10 @@
  * already loaded, so the parses here cannot fail for a reason the load did not report.
  */
 import { readFileSync } from 'node:fs';
-import type { Result } from '../core/model.js';
+import type { Desired, Result } from '../core/model.js';
 import { fail, ok } from '../core/model.js';
 import { displayPath } from './display.js';
-import { type Layer, layerOf, mergeOver, overridePathFor } from './override.js';
+import { type Layer, layerOf, manifestFiles, mergeOver } from './override.js';
 import { type Path, showPath } from './types.js';
 
 function leaves(data: unknown, path: Path = []): Path[] {
@@ -16,10 +16,12 @@ function leaves(data: unknown, path: Path = []): Path[] {
   return Object.entries(data).flatMap(([k, v]) => leaves(v, [...path, k]));
 }
 
-export async function manifestSources(manifestPath: string, cwd: string): Promise<Result<string>> {
+export async function manifestSources(
+  desired: Pick<Desired, 'manifestPath' | 'overrideFiles' | 'services'>,
+  cwd: string,
+): Promise<Result<string>> {
   const { parseManifestText } = await import('./parse.js');
-  const files = [manifestPath, overridePathFor(manifestPath)].flatMap((path) => {
-    if (path === undefined) return [];
+  const files = manifestFiles({ ...desired, services: {} }).flatMap((path) => {
     try {
       return [{ path, text: readFileSync(path, 'utf8') }];
     } catch {

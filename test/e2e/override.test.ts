@@ -103,4 +103,52 @@ describe('override files', () => {
     });
     expect(readFileSync(`/proc/${p.record('web')!.pid}/environ`, 'utf8').split('\0')).toContain('B=10');
   });
+
+  it('-f a -f b -f c merges in order instead of the override beside it; errors and a missing file name their file', async () => {
+    const p = track(e2eProject());
+    p.write(BASE);
+    writeFileSync(join(p.dir, 'ui-procs.override.yaml'), 'services:\n  web:\n    env: { A: "beside" }\n');
+    writeFileSync(join(p.dir, 'b.yaml'), 'services:\n  web:\n    env: { B: "b", C: "b" }\n');
+    writeFileSync(join(p.dir, 'c.yaml'), 'services:\n  web:\n    env: { C: "c" }\n');
+    const files = ['-f', 'ui-procs.yaml', '-f', 'b.yaml', '-f', 'c.yaml'];
+    const web = configJson((await p.ok([...files, 'config', '--json'])).stdout).services.web!;
+    expect(web.env).toEqual({ A: '1', B: 'b', C: 'c' });
+    const sources = (await p.ok([...files, 'config', '--sources'])).stdout;
+    expect(sources).toMatch(/^services\.web\.env\.B\s+b\.yaml:3:\d+$/m);
+    expect(sources).toMatch(/^services\.web\.env\.C\s+c\.yaml:3:\d+$/m);
+    writeFileSync(join(p.dir, 'c.yaml'), 'services:\n  web:\n    port: nope\n');
+    const bad = await p.run([...files, 'validate']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^c\.yaml:3:11: services\.web\.port/m);
+    const missing = await p.run(['-f', 'ui-procs.yaml', '-f', 'nope.yaml', 'validate']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no manifest at nope.yaml');
+    // The files go into the state the supervisor and a watch reload from.
+    writeFileSync(join(p.dir, 'c.yaml'), 'services:\n  web:\n    env: { C: "c" }\n');
+    await p.ok([...files, 'up']);
+    const desired = JSON.parse(readFileSync(join(p.stateDir, 'run', '.desired.json'), 'utf8'));
+    expect(desired.overrideFiles).toEqual([join(p.dir, 'b.yaml'), join(p.dir, 'c.yaml')]);
+    expect(readFileSync(`/proc/${p.record('web')!.pid}/environ`, 'utf8').split('\0')).toContain('C=c');
+  });
+
+  it('a watch given -f files reconciles an edit of the last one', async () => {
+    const p = track(e2eProject());
+    p.write(BASE);
+    writeFileSync(join(p.dir, 'dev.yaml'), 'services:\n  web:\n    env: { B: "1" }\n');
+    const watch = p.start(['-f', 'ui-procs.yaml', '-f', 'dev.yaml', 'watch'], {
+      UIPROCS_WATCH_INTERVAL_MS: '200',
+    });
+    let err = '';
+    watch.stderr?.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    await waitFor(() => /web\s+ready in/.test(err), { timeout: 15_000, what: 'web ready under watch' });
+    const first = p.record('web')!.pid;
+    writeFileSync(join(p.dir, 'dev.yaml'), 'services:\n  web:\n    env: { B: "2" }\n');
+    await waitFor(() => (p.record('web')?.pid ?? first) !== first, {
+      timeout: 15_000,
+      what: 'web recreated',
+    });
+    expect(readFileSync(`/proc/${p.record('web')!.pid}/environ`, 'utf8').split('\0')).toContain('B=2');
+  });
 });

@@ -113,7 +113,9 @@ describe('ps usage', () => {
 
     // No stored sample yet: ps samples twice, 0.25 s apart.
     const check = (rows: StatusRow[]) => {
-      expect(row(rows, 'busy').cpu_percent).toBeLessThanOrEqual(105);
+      // About one core, never two (a double count): the kernel's 10 ms ticks over the 0.25 s
+      // window are ±8 %, and node's GC threads run beside the loop (CI saw 116.5).
+      expect(row(rows, 'busy').cpu_percent).toBeLessThanOrEqual(130);
       expect(row(rows, 'idle').cpu_percent).toBeLessThan(5);
       expect(row(rows, 'burst').cpu_percent).toBeLessThan(5);
       return row(rows, 'busy').cpu_percent!;

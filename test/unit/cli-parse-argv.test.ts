@@ -45,15 +45,12 @@ describe('parseArgv: commands and their options', () => {
     expect(run(['ps']).file).toBeUndefined();
   });
 
-  it('refuses a second --file in the same place: several manifests are not merged (yet), and neither may silently win', () => {
-    for (const argv of [
-      ['-f', 'a.yaml', '-f', 'b.yaml', 'ps'],
-      ['up', '--file', 'a.yaml', '-f', 'b.yaml'],
-    ]) {
-      const r = parseArgv(argv);
-      expect(r.kind).toBe('usage');
-      expect(r.kind === 'usage' && r.message).toContain('--file was given twice');
-    }
+  it('reads several --file in one place as the manifest and the files merged over it, in order', () => {
+    const before = run(['-f', 'a.yaml', '-f', 'b.yaml', '-f', 'c.yaml', 'ps']);
+    expect([before.file, before.overrides]).toEqual(['a.yaml', ['b.yaml', 'c.yaml']]);
+    const after = run(['-f', 'x.yaml', 'up', '--file', 'a.yaml', '-f', 'b.yaml']);
+    expect([after.file, after.overrides]).toEqual(['a.yaml', ['b.yaml']]);
+    expect(run(['ps']).overrides).toEqual([]);
   });
 
   it('`logs -f` is --follow, never --file: the word after it stays a target', () => {

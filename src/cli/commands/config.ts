@@ -13,11 +13,11 @@ export default async function config(
   _targets: string[],
   opts: { json?: boolean; sources?: boolean },
 ): Promise<Result<number>> {
-  const loaded = await loadManifest({ file: ctx.file, cwd: ctx.cwd, env: ctx.env });
+  const loaded = await loadManifest(ctx);
   if (!loaded.ok) return loaded;
   if (opts.sources) {
     const { manifestSources } = await import('../../manifest/sources.js');
-    const text = await manifestSources(loaded.value.manifestPath, ctx.cwd);
+    const text = await manifestSources(loaded.value, ctx.cwd);
     if (!text.ok) return text;
     ctx.out(text.value);
     return { ok: true, value: 0 };

@@ -58,7 +58,7 @@ export default async function dashboard(
   let chosen = port.value;
   let fromManifest = false;
   const { loadManifest } = await import('../../manifest/load.js');
-  const loaded = await loadManifest({ file: ctx.file, cwd: ctx.cwd, env: ctx.env });
+  const loaded = await loadManifest(ctx);
   if (flags.port === undefined && loaded.ok && loaded.value.dashboard !== undefined) {
     chosen = loaded.value.dashboard.port;
     fromManifest = true;

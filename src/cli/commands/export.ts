@@ -87,7 +87,7 @@ export default async function exportCommand(
       });
   }
 
-  const loaded = await loadManifest({ file: ctx.file, cwd: ctx.cwd, env: ctx.env });
+  const loaded = await loadManifest(ctx);
   if (!loaded.ok) return loaded;
   const desired = loaded.value;
   const projectDir = opts.projectDir === undefined ? desired.projectDir : resolve(opts.projectDir);

@@ -31,7 +31,10 @@ export default async function mcp(
   if (!found.ok) return found;
   const { serveMcp } = await import('../../mcp/server.js');
   await serveMcp(
-    { input: { cwd: ctx.cwd, env: ctx.env, file: found.value.path }, lockTimeoutMs },
+    {
+      input: { cwd: ctx.cwd, env: ctx.env, file: found.value.path, overrides: ctx.overrides },
+      lockTimeoutMs,
+    },
     found.value.path,
   );
   return ok(0);
