@@ -17,9 +17,10 @@
  *
  * - Every process begins in `starting` (a new PID is a new process: the caller makes a
  *   fresh state for it, `initialHealth`).
- * - A failure inside `start_period` (measured from the process's start) does not count
- *   and does not reset the streak either: it is only remembered as the last failure. A
- *   success inside it makes the process healthy at once, as in docker.
+ * - A failure of a `starting` process inside `start_period` (measured from the process's
+ *   start) does not count and does not reset the streak either: it is only remembered as
+ *   the last failure. A success inside it makes the process healthy at once and ends the
+ *   start period, as in docker: a healthy process's failures count from then on.
  * - A success resets the streak; `retries` counted failures in a row make it unhealthy,
  *   from `starting` or `healthy`. An unhealthy process stays unhealthy until a success.
  */
@@ -71,7 +72,8 @@ export function noteProbe(
     return state.status === 'healthy' ? { state: next } : { state: next, became: 'healthy' };
   }
   const lastFailure = { message: outcome.detail, at: when.at };
-  if (when.sinceStart < policy.startPeriod) return { state: { ...state, lastFailure } as HealthState };
+  if (state.status === 'starting' && when.sinceStart < policy.startPeriod)
+    return { state: { ...state, lastFailure } as HealthState };
   const failures = state.failures + 1;
   if (failures >= Math.max(1, policy.retries)) {
     const next: HealthState = { status: 'unhealthy', failures, lastFailure };

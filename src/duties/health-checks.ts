@@ -32,12 +32,17 @@
  *   `max_restarts` of them in a row the service is left running, unhealthy, and watch says
  *   so once. (Crash and memory restarts keep streaks of their own in the same ledger.)
  * - With `restart: no` the service stays up and unhealthy; watch says so.
+ * - Until a process first passes its health check, it is its ready probe's to judge: the start
+ *   period is at least `ready.timeout` (judgedAfterReady). A new process probed while `up` or a
+ *   restart still waits for it to listen would otherwise be found unhealthy (connection
+ *   refused, `retries` times) and restarted again before it could start: under CI load a
+ *   200 ms interval restarted one five times in a row.
  */
 
 import { existsSync } from 'node:fs';
 import { type HealthState, unhealthyCause } from '../core/health.js';
 import { keyParts, processKey } from '../core/identity.js';
-import type { Desired, Observed } from '../core/model.js';
+import type { Desired, HealthSpec, Observed, ServiceSpec } from '../core/model.js';
 import type { Renderer } from '../core/renderer.js';
 import { RestartLedger } from '../core/restart-ledger.js';
 import { DEFAULT_BACKOFF } from '../core/restart-policy.js';
@@ -75,6 +80,16 @@ export interface HealthChecksInput {
   ledger?: RestartLedger;
   /** Wall-clock ms; tests pass their own. */
   now?: () => number;
+}
+
+/**
+ * The health spec the loop uses for a service: its start period (core/health.ts: failures of a
+ * process not yet healthy do not count) is at least its ready timeout, the time `up` and a
+ * restart give it to come up. Once healthy, failures count at once, start period or not.
+ */
+function judgedAfterReady(spec: ServiceSpec): HealthSpec {
+  const health = spec.health!;
+  return { ...health, startPeriod: Math.max(health.startPeriod, spec.ready.timeout) };
 }
 
 /**
@@ -125,7 +140,7 @@ export function startHealthChecks(input: HealthChecksInput): HealthChecks {
       out.push({
         name,
         key: processKey(r),
-        spec: desired.services[name]!.health!,
+        spec: judgedAfterReady(desired.services[name]!),
         startedAt: Date.parse(r.startedAt),
       });
     }

@@ -129,6 +129,37 @@ describe('health checks under uiprocs watch', () => {
     expect(p.tagged()).toEqual([]);
   });
 
+  it('a new process slower to listen than retries × interval is restarted once, not again while it comes up', async () => {
+    const p = track(e2eProject());
+    const port = await freePort();
+    // 3 refused connections at 200 ms take 600 ms; the server listens after 1.5 s.
+    p.write(`${manifest(port, 'on-failure')}    env: { LISTEN_DELAY_MS: '1500' }\n`);
+    const w = startWatch(p);
+    await waitFor(() => w.err().includes('watching'), { timeout: 15_000, what: 'watch to start' });
+    const first = p.record('web')!.pid;
+    await waitFor(async () => (await row(p, 'web')).health === 'healthy', {
+      timeout: 10_000,
+      what: 'ps to say healthy',
+    });
+    expect(await get(port, '/break')).toBe(200);
+    await waitFor(() => /web restarted \(pid \d+\)/.test(w.err()), {
+      timeout: 15_000,
+      what: 'watch to restart web',
+    });
+    await waitFor(async () => (await row(p, 'web')).health === 'healthy', {
+      timeout: 10_000,
+      what: 'the new process to be healthy',
+    });
+    const after = await row(p, 'web');
+    expect(after.pid).not.toBe(first);
+    expect(after.restarts).toBe(1);
+    expect(w.err()).not.toContain('unhealthy restart 2');
+    w.child.kill('SIGINT');
+    await waitFor(() => w.child.exitCode !== null, { timeout: 10_000, what: 'watch to exit' });
+    await p.ok(['down']);
+    expect(p.tagged()).toEqual([]);
+  });
+
   it('restart: no leaves an unhealthy server up, same PID, and ps says unhealthy', async () => {
     const p = track(e2eProject());
     const port = await freePort();

@@ -82,6 +82,13 @@ describe('health state machine', () => {
     expect(unhealthyCause(states[4]!)).toBe('unhealthy: y (2 in a row)');
     expect(run([fail(), pass], p).states.map((s) => s.status)).toEqual(['starting', 'healthy']);
   });
+
+  it('a success ends the start period: a healthy process inside it that fails is counted at once', () => {
+    const p = { retries: 2, startPeriod: 10_000 };
+    // at 0 ms healthy; 1000 and 2000 ms, still inside start_period, count.
+    const { states } = run([pass, fail(), fail()], p);
+    expect(states.map((s) => s.status)).toEqual(['healthy', 'healthy', 'unhealthy']);
+  });
 });
 
 const spec = (over: Partial<HealthSpec> = {}): HealthSpec => ({
