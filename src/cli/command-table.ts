@@ -47,6 +47,19 @@ export type ParsedOptions = Record<string, string | boolean | undefined>;
 
 const TARGETS: ArgumentSpec = { kind: 'targets', description: 'services or groups (default: all)' };
 
+/** Another project than the one found from here: by its folder (as git/make -C), or by name from `uiprocs ls`. */
+const PROJECT_OPTIONS: OptionSpec[] = [
+  { long: 'directory', short: 'C', value: 'dir', description: 'act as if started in this folder' },
+  {
+    long: 'project',
+    value: 'name',
+    description: 'the project of this name (or folder) that `uiprocs ls` lists, from any folder',
+  },
+];
+
+/** Commands about no one project: `-C` and `--project` mean nothing to them. */
+const PROJECTLESS = new Set(['ls', 'completion']);
+
 export const PROGRAM = {
   name: 'uiprocs',
   description: 'Keep a set of local web UIs running from one manifest (ui-procs.yaml).',
@@ -58,6 +71,7 @@ export const PROGRAM = {
       value: 'path',
       description: 'manifest to use (default: ui-procs.yaml found from here upward; env UIPROCS_FILE)',
     },
+    ...PROJECT_OPTIONS,
     { long: 'no-color', description: 'plain output without colour (also NO_COLOR=1)' },
     { long: 'help', short: 'h', description: 'print help (also: uiprocs help COMMAND)' },
   ] satisfies OptionSpec[],
@@ -76,6 +90,7 @@ export function commonOptions(command: CommandSpec): OptionSpec[] {
       value: 'path',
       description: 'manifest to use (same as before the command)',
     },
+    ...(PROJECTLESS.has(command.name) ? [] : PROJECT_OPTIONS),
     { long: 'no-color', description: 'plain output without colour (also NO_COLOR=1)' },
     { long: 'help', short: 'h', description: 'print this help' },
   ];
@@ -127,6 +142,16 @@ export const COMMANDS: readonly CommandSpec[] = [
       { long: 'check', description: 'exit 1 unless every target is running' },
     ],
     load: () => import('./commands/ps.js'),
+  },
+  {
+    name: 'ls',
+    description: "list this user's projects from any folder: running/total, supervised, dashboard",
+    argument: { kind: 'none' },
+    options: [
+      { long: 'json', description: 'machine-readable output on stdout' },
+      { long: 'all', short: 'a', description: 'also the projects with nothing running' },
+    ],
+    load: () => import('./commands/ls.js'),
   },
   {
     name: 'logs',

@@ -23,10 +23,23 @@ async function manifestNames(file: string | undefined): Promise<string[]> {
   }
 }
 
+/** The projects `uiprocs ls --all` would list; none on any failure. */
+async function registeredProjects(): Promise<Array<{ name: string; manifest: string }>> {
+  try {
+    const { readRegistry } = await import('../state/registry.js');
+    return readRegistry(process.env, { prune: false }).entries.map((e) => ({
+      name: e.project,
+      manifest: e.manifest,
+    }));
+  } catch {
+    return [];
+  }
+}
+
 export async function completeWords(words: string[]): Promise<number> {
   try {
     const { complete } = await import('./completion.js');
-    const candidates = await complete({ words, names: manifestNames });
+    const candidates = await complete({ words, names: manifestNames, projects: registeredProjects });
     if (candidates.length > 0) writeFd(1, `${candidates.join('\n')}\n`);
   } catch {
     // nothing to offer

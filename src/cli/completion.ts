@@ -16,6 +16,8 @@ export interface CompletionInput {
   words: readonly string[];
   /** Services and groups of the manifest that `file` (or the search from the cwd) names; [] when there is none. */
   names: (file: string | undefined) => Promise<string[]>;
+  /** The registered projects (state/registry.ts), for `--project <TAB>` and the targets after it. */
+  projects?: () => Promise<Array<{ name: string; manifest: string }>>;
 }
 
 function takesValue(specs: readonly OptionSpec[], word: string): boolean {
@@ -28,12 +30,13 @@ function takesValue(specs: readonly OptionSpec[], word: string): boolean {
 
 const longs = (specs: readonly OptionSpec[]) => specs.map((s) => `--${s.long}`);
 
-export async function complete({ words, names }: CompletionInput): Promise<string[]> {
+export async function complete({ words, names, projects }: CompletionInput): Promise<string[]> {
   const current = words.at(-1) ?? '';
   const before = words.slice(0, -1);
   const visible = COMMANDS.filter((c) => !c.hidden);
   let command: CommandSpec | 'help' | undefined;
   let file: string | undefined;
+  let project: string | undefined;
   const positionals: string[] = [];
   for (let i = 0; i < before.length; i++) {
     const word = before[i]!;
@@ -42,6 +45,7 @@ export async function complete({ words, names }: CompletionInput): Promise<strin
       if (takesValue(specs, word)) {
         // The first -f is the manifest; later ones are merged over it and name no services of their own.
         if (word === '--file' || (word === '-f' && !isFollow(command))) file ??= before[i + 1];
+        if (word === '--project') project ??= before[i + 1];
         i += 1;
       } else if (word.startsWith('--file=')) file ??= word.slice('--file='.length);
       continue;
@@ -52,6 +56,8 @@ export async function complete({ words, names }: CompletionInput): Promise<strin
   }
   const last = before.at(-1);
   const specs = command === undefined ? PROGRAM.options : command === 'help' ? [] : optionsOf(command);
+  if (last === '--project')
+    return ((await projects?.()) ?? []).map((p) => p.name).filter((n) => n.startsWith(current));
   // After an option that takes a value: nothing, and the shell offers file names.
   if (last?.startsWith('-') && takesValue(specs, last)) return [];
   const candidates = await (async (): Promise<string[]> => {
@@ -66,6 +72,8 @@ export async function complete({ words, names }: CompletionInput): Promise<strin
         return positionals.length === 0 ? [...arg.choices] : [];
       case 'targets': {
         const typed = new Set(positionals);
+        if (project !== undefined && file === undefined)
+          file = ((await projects?.()) ?? []).find((p) => p.name === project)?.manifest;
         return (await names(file)).filter((n) => !typed.has(n));
       }
     }

@@ -80,6 +80,21 @@ export async function main(argv: string[]): Promise<number> {
   const stderrTTY = isTerminal(2);
   if (!command.foreground?.(options)) exitCleanlyOnSignals({ isTTY: stderrTTY, fd: 2 });
   const ctx = makeContext(parsed.file, parsed.overrides, parsed.color, stderrTTY);
+  if (parsed.directory !== undefined || parsed.project !== undefined) {
+    const { placeProject } = await import('./project-option.js');
+    const placed = placeProject(
+      { cwd: ctx.cwd, file: ctx.file, overrides: ctx.overrides ?? [] },
+      parsed,
+      ctx.env,
+    );
+    if (!placed.ok) {
+      await printFailure(ctx, placed.error);
+      return exitCodeFor(placed.error);
+    }
+    ctx.cwd = placed.value.cwd;
+    ctx.file = placed.value.file;
+    if (placed.value.overrides.length > 0) ctx.overrides = placed.value.overrides;
+  }
   const module = await command.load();
   const result = await module.default(ctx, parsed.targets, options as never);
   if (result.ok) return result.value;

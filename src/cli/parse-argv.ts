@@ -34,6 +34,10 @@ export type Parsed =
       file: string | undefined;
       /** A second, third … --file in the same place: merged over the first, in order. */
       overrides: string[];
+      /** -C/--directory: the folder to act from (after the command, or else before it). */
+      directory?: string;
+      /** --project NAME: a project of the registry instead of the one found from here. */
+      project?: string;
       /** false when --no-color was given anywhere. */
       color: boolean;
     }
@@ -144,6 +148,14 @@ export function parseArgv(args: readonly string[]): Parsed {
   // The files after the command replace those before it (the later place wins, as for one).
   const files = own.files.length > 0 ? own.files : globals.files;
   const noColor = own.values.get('no-color') === true || globals.values.get('no-color') === true;
+  const placed = (long: string) => {
+    const v = own.values.get(long) ?? globals.values.get(long);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const directory = placed('directory');
+  const project = placed('project');
+  if (project !== undefined && files.length > 0)
+    return { kind: 'usage', message: '--project and --file both name the manifest: give one', command };
   return {
     kind: 'run',
     command,
@@ -151,6 +163,8 @@ export function parseArgv(args: readonly string[]): Parsed {
     options,
     file: files[0],
     overrides: files.slice(1),
+    ...(directory !== undefined ? { directory } : {}),
+    ...(project !== undefined ? { project } : {}),
     color: !noColor,
   };
 }

@@ -31,6 +31,7 @@ import type { System } from '../runtime/system.js';
 import { acquireLock } from '../state/lock.js';
 import { observe, runningGroups } from '../state/observe.js';
 import { ensureStateDir } from '../state/paths.js';
+import { registerProject } from '../state/registry.js';
 import { makeEffects } from './effects.js';
 import { type ExecResult, execute } from './executor.js';
 
@@ -169,8 +170,16 @@ export async function converge(
       return ok({ plan: { actions: [], notes: [], awaitReady: [] }, exec: undefined, started: [], observed });
     }
     const p = plan(desired, observed, { now: Date.now(), ...request });
-    view?.plan(p, observed.warnings);
-    if (p.actions.some((a) => a.kind === 'start' || a.kind === 'recreate')) {
+    const starts = p.actions.some((a) => a.kind === 'start' || a.kind === 'recreate');
+    // Where `ls`, `--project` and a port clash elsewhere find this project (state/registry.ts).
+    const registered = starts ? registerProject(desired, runtime.env) : ok(undefined);
+    view?.plan(
+      p,
+      registered.ok || !('message' in registered.error)
+        ? observed.warnings
+        : [...observed.warnings, `not in the project registry (uiprocs ls): ${registered.error.message}`],
+    );
+    if (starts) {
       const { checkStarts } = await import('./preflight.js');
       const pre = checkStarts(desired, p, system, id, runtime.env);
       if (!pre.ok) return pre;

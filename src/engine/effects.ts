@@ -87,7 +87,7 @@ export function makeEffects(input: EffectsInput): Effects {
   const listen = createListenRounds(system, clock);
 
   /** `port: auto` and fixed ports, chosen for this converge's starts (port-choice.ts). */
-  const choosePort = portChooser({ desired, observed, system, listen });
+  const choosePort = portChooser({ desired, observed, system, listen, env: input.baseEnv });
 
   const stop: Effects['stop'] = async (name) => {
     const obs = observed.services[name];

@@ -24,6 +24,8 @@ export interface PortChooserInput {
   observed: Observed;
   system: System;
   listen: ListenRounds;
+  /** The caller's environment: where the project registry is, to name another project's holder. */
+  env?: Record<string, string | undefined>;
 }
 
 /** One converge's port choices: the ports it chose stay claimed for its later starts. */
@@ -49,8 +51,11 @@ export function portChooser(input: PortChooserInput): (name: string) => Promise<
       if ((await listen.look(spec.port)) === false) return ok({ port: spec.port });
       const owners = system.portOwners(spec.port);
       if (owners.length > 0) {
-        const { describeOwners } = await import('../runtime/ports.js');
-        return fail({ reason: 'service-failed', message: `${name}: ${describeOwners(spec.port, owners)}` });
+        const { describeHolders } = await import('./port-holders.js');
+        return fail({
+          reason: 'service-failed',
+          message: `${name}: ${describeHolders(spec.port, owners, system, input.env ?? {})}`,
+        });
       }
       return ok({ port: spec.port });
     }

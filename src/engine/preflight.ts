@@ -12,8 +12,8 @@ import { type Desired, fail, ok, type Result, type ServiceSpec } from '../core/m
 import type { Plan } from '../core/plan.js';
 import { ensureLogWritable } from '../logs/rotate.js';
 import { prepareCommand } from '../runtime/command-line.js';
-import { describeOwners } from '../runtime/ports.js';
 import { listeningAmong, type System } from '../runtime/system.js';
+import { describeHolders } from './port-holders.js';
 
 export function checkStarts(
   desired: Desired,
@@ -45,7 +45,8 @@ export function checkStarts(
     const foreign = system
       .portOwners(spec.port)
       .filter((o) => system.environ(o.pid)?.UIPROCS_PROJECT !== projectId);
-    if (foreign.length > 0) problems.push(`${spec.name}: ${describeOwners(spec.port, foreign)}`);
+    if (foreign.length > 0)
+      problems.push(`${spec.name}: ${describeHolders(spec.port, foreign, system, baseEnv)}`);
   }
   if (problems.length === 0) return ok(undefined);
   return fail({

@@ -13,7 +13,7 @@ import { exitStatus } from '../core/exit.js';
 import { projectIdOf } from '../core/identity.js';
 import type { Desired, Observed } from '../core/model.js';
 import { type ProcessSnapshot, taggedIn } from '../runtime/service-processes.js';
-import type { System } from '../runtime/system.js';
+import { listeningAmong, type System } from '../runtime/system.js';
 import { usageSnapshot } from '../runtime/usage.js';
 import { hasUnrecordedExit, observe } from '../state/observe.js';
 import { checkPrivateDir } from '../state/paths.js';
@@ -80,7 +80,46 @@ export async function gatherPsRows(
     r.supervised = view?.supervised(r.name, alive(r)) ?? false;
     mainProcessEnded(r, observed, untracked.get(r.name) ?? [], view);
   }
+  if (!desired.recordsOnly) await notePortClashes(desired, rows, system, env, projectId);
   return { rows, supervisionLine: view?.line, untrustedWarning, warnings: observed.warnings };
+}
+
+/**
+ * A service that does not run while another process holds its fixed port would fail to
+ * start: its row says who holds it (`port 8501 is held by service inference of project
+ * ocr-ui (~/src/ocr, pid 1234)`), so `ps` and the dashboard answer "which project has my
+ * port". One read of the socket table, and only when such a service exists.
+ */
+async function notePortClashes(
+  desired: Desired,
+  rows: StatusRow[],
+  system: System,
+  env: Record<string, string | undefined>,
+  projectId: string,
+): Promise<void> {
+  const idle = rows.filter(
+    (r) => r.status !== 'running' && r.status !== 'starting' && r.status !== 'restarting',
+  );
+  const fixed = idle.flatMap((r) => {
+    const port = desired.services[r.name]?.port;
+    return typeof port === 'number' ? [{ row: r, port }] : [];
+  });
+  if (fixed.length === 0) return;
+  const open = listeningAmong(
+    system,
+    fixed.map((f) => f.port),
+  );
+  const held = fixed.filter((f) => open === undefined || open.has(f.port));
+  if (held.length === 0) return;
+  const { describeHolders } = await import('./port-holders.js');
+  for (const { row, port } of held) {
+    const foreign = system
+      .portOwners(port)
+      .filter((o) => system.environ(o.pid)?.UIPROCS_PROJECT !== projectId);
+    if (foreign.length === 0) continue;
+    const clash = describeHolders(port, foreign, system, env);
+    row.note = row.note === null ? clash : `${row.note}; ${clash}`;
+  }
 }
 
 /**

@@ -106,7 +106,7 @@ export function ensureStateDir(stateDir: string): Result<void> {
   return ensureGitignore(paths.gitignore);
 }
 
-function makePrivateDir(dir: string): Result<void> {
+export function makePrivateDir(dir: string): Result<void> {
   try {
     mkdirSync(dir, { mode: PRIVATE_MODE, recursive: false });
     // The umask may have removed bits we want (never added ones we don't); make it exact.

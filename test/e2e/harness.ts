@@ -48,6 +48,8 @@ export interface E2eProject {
 export interface E2eOptions {
   /** The command that runs uiprocs, before its arguments; default `node bin/uiprocs.js` of this checkout. */
   cli?: string[];
+  /** XDG_STATE_HOME (where the project registry is) shared with other projects; default its own. */
+  stateHome?: string;
 }
 
 export function e2eProject(
@@ -61,6 +63,8 @@ export function e2eProject(
   const baseEnv = {
     ...process.env,
     XDG_CACHE_HOME: join(dir, '.cache'),
+    // Its own project registry (state/registry.ts), unless a test shares one between projects.
+    XDG_STATE_HOME: options.stateHome ?? join(dir, '.state'),
     UIPROCS_PLAIN: '1',
     NO_COLOR: '1',
     CI: 'true',

@@ -13,6 +13,27 @@ const run = (...words: string[]) =>
   });
 
 describe('complete', () => {
+  it('completes --project with the registered projects, and the targets after it from that project', async () => {
+    const seen: Array<string | undefined> = [];
+    const withProjects = (...words: string[]) =>
+      complete({
+        words,
+        names: async (file) => {
+          seen.push(file);
+          return file === '/src/ocr/ui-procs.yaml' ? ['inference'] : names;
+        },
+        projects: async () => [
+          { name: 'ocr-ui', manifest: '/src/ocr/ui-procs.yaml' },
+          { name: 'blog', manifest: '/src/blog/ui-procs.yaml' },
+        ],
+      });
+    expect(await withProjects('ps', '--project', '')).toEqual(['ocr-ui', 'blog']);
+    expect(await withProjects('ps', '--project', 'o')).toEqual(['ocr-ui']);
+    expect(await withProjects('down', '--project', 'ocr-ui', '')).toEqual(['inference']);
+    expect(seen.at(-1)).toBe('/src/ocr/ui-procs.yaml');
+    expect(await withProjects('ls', '--')).not.toContain('--project');
+  });
+
   it('completes commands, hidden ones never, with the typed prefix', async () => {
     expect(await run('')).toContain('down');
     expect(await run('')).not.toContain('__supervise');
@@ -32,7 +53,14 @@ describe('complete', () => {
     expect(await run('up', '--')).toContain('--file');
     expect(await run('up', '--')).not.toContain('--follow');
     expect(await run('logs', '--f')).toEqual(['--follow', '--file']);
-    expect(await run('--')).toEqual(['--version', '--file', '--no-color', '--help']);
+    expect(await run('--')).toEqual([
+      '--version',
+      '--file',
+      '--directory',
+      '--project',
+      '--no-color',
+      '--help',
+    ]);
     expect(await run('-f', '')).toEqual([]);
     expect(await run('down', '--timeout', '')).toEqual([]);
   });
