@@ -42,19 +42,19 @@ export async function act(path, what, button) {
   }
 }
 
-export const projectPaths = { start: '/api/up', stop: '/api/down', restart: '/api/restart' };
+export const projectPaths = { start: 'api/up', stop: 'api/down', restart: 'api/restart' };
 
 document.addEventListener('click', (event) => {
   const target = /** @type {Element} */ (event.target);
   const button = /** @type {HTMLButtonElement | null} */ (target.closest('button[data-action]'));
   if (!button || button.disabled) return;
   const action = button.dataset.action;
-  if (action === 'apply') return act('/api/up', 'apply', button);
+  if (action === 'apply') return act('api/up', 'apply', button);
   if (!['start', 'stop', 'restart'].includes(action)) return;
   if (button.hasAttribute('data-project')) return act(projectPaths[action], `${action} project`, button);
   const name = button.dataset.group ?? button.dataset.service;
   if (name === undefined) return;
-  act(`/api/services/${encodeURIComponent(name)}/${action}`, `${action} ${name}`, button);
+  act(`api/services/${encodeURIComponent(name)}/${action}`, `${action} ${name}`, button);
 });
 
 export function actionButtons(attr, name, label) {

@@ -29,7 +29,7 @@ let source = null;
 let lostOnce = false;
 
 function connect() {
-  source = new EventSource('/api/events');
+  source = new EventSource('api/events');
   source.addEventListener('open', () => {
     text(el.conn, 'live');
     el.conn.className = 'conn live';
@@ -85,8 +85,8 @@ function connect() {
 /** The `?token=` the page was opened with is in the cookie now: keep it out of history and sight. */
 if (new URLSearchParams(location.search).has('token')) history.replaceState(null, '', location.pathname);
 
-const services = getJson('/api/services');
-const project = getJson('/api/project');
+const services = getJson('api/services');
+const project = getJson('api/project');
 connect();
 services.then(
   (rows) => state.live || renderRows(rows),

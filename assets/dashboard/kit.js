@@ -85,7 +85,7 @@ export function forgetToken() {
   session = null;
 }
 export function token() {
-  session ??= getJson('/api/session').then(
+  session ??= getJson('api/session').then(
     (s) => String(s?.token ?? ''),
     () => {
       session = null;

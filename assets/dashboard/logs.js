@@ -169,7 +169,7 @@ export async function loadTail() {
   renderLogPath();
   let lines = [];
   try {
-    const body = await getJson(`/api/logs/${encodeURIComponent(sel)}?lines=${TAIL_LINES}`);
+    const body = await getJson(`api/logs/${encodeURIComponent(sel)}?lines=${TAIL_LINES}`);
     if (load !== state.logLoad) return;
     lines = body.entries ?? body.lines ?? [];
     if (body.path) renderLogPath(body.path);

@@ -59,7 +59,7 @@ export function planEventArrived() {
 export async function refreshPlan() {
   const seq = ++planSeq;
   try {
-    const plan = await getJson('/api/plan');
+    const plan = await getJson('api/plan');
     if (seq === planSeq) renderPlan(plan);
   } catch {
     // an invalid answer is no plan; the next event brings one

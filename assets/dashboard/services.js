@@ -46,8 +46,8 @@ export function renderProject(p) {
 }
 
 /**
- * The manifest's services before their status is known: `/api/project` is cheap, while the
- * first `/api/services` after the dashboard starts waits for a CPU sample (a quarter second).
+ * The manifest's services before their status is known: `api/project` is cheap, while the
+ * first `api/services` after the dashboard starts waits for a CPU sample (a quarter second).
  */
 export function renderSkeleton(services) {
   if (services.length === 0) return;
@@ -64,7 +64,7 @@ export function renderSkeleton(services) {
 
 export async function refreshProject() {
   try {
-    renderProject(await getJson('/api/project'));
+    renderProject(await getJson('api/project'));
   } catch (error) {
     readFailed('project', error);
   }

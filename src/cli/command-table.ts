@@ -284,6 +284,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         description: 'address to listen on (default 127.0.0.1; another one needs the printed token)',
       },
       { long: 'open', description: 'open the page in the browser (xdg-open / open)' },
+      { long: 'all', description: 'one page for every project `uiprocs ls --all` lists' },
     ],
     foreground: () => true,
     load: () => import('./commands/dashboard.js'),

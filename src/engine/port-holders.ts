@@ -40,13 +40,18 @@ export function describeHolders(
   let entries: RegistryEntry[] | undefined;
   // Workers of one service (gunicorn's, a fork of node) share its socket: one phrase, their pids.
   const phrases = new Map<string, { text: (pids: string) => string; pids: number[] }>();
-  owners.forEach((o, i) => {
+  for (const [i, o] of owners.entries()) {
     const tag = tags[i];
     const key = tag === undefined ? `pid:${o.pid}` : `${tag.project}\0${tag.service}`;
     const known = phrases.get(key);
-    if (known !== undefined) return void known.pids.push(o.pid);
-    if (tag === undefined)
-      return void phrases.set(key, { text: () => `pid ${o.pid} (${o.command})`, pids: [o.pid] });
+    if (known !== undefined) {
+      known.pids.push(o.pid);
+      continue;
+    }
+    if (tag === undefined) {
+      phrases.set(key, { text: () => `pid ${o.pid} (${o.command})`, pids: [o.pid] });
+      continue;
+    }
     entries ??= readRegistry(env, { prune: false }).entries;
     const entry = entryById(entries, tag.project);
     // An unregistered tag still names the service; its project name is the id without the hash.
@@ -56,7 +61,7 @@ export function describeHolders(
       text: (pids) => `service ${tag.service} of project ${name} (${where}pid ${pids})`,
       pids: [o.pid],
     });
-  });
+  }
   const who = [...phrases.values()].map((p) => p.text(p.pids.join(', ')));
   return `port ${port} is held by ${who.join(', ')}`;
 }

@@ -18,6 +18,7 @@ export interface DashboardFlags {
   port?: string;
   host?: string;
   open?: boolean;
+  all?: boolean;
 }
 
 /** `--port`: 0 (a free port from the OS) to 65535, digits only. */
@@ -52,6 +53,7 @@ export default async function dashboard(
   if (!port.ok) return port;
   const host = parseHost(flags.host);
   if (!host.ok) return host;
+  if (flags.all) return dashboardAll(ctx, host.value, port.value, flags.open === true);
   const found = await discoverManifest(ctx);
   if (!found.ok) return found;
   // No --port: the manifest's `dashboard: { port }`, the one the supervisor serves too.
@@ -101,9 +103,36 @@ export default async function dashboard(
     }
     return started;
   }
-  const board = started.value;
+  return serveUntilSignal(ctx, started.value, flags.open === true);
+}
+
+/** `--all`: every project of the registry on one page (dashboard/all-server.ts); no manifest needed. */
+async function dashboardAll(
+  ctx: Context,
+  host: string,
+  port: number,
+  open: boolean,
+): Promise<Result<number>> {
+  const { startAllDashboard } = await import('../../dashboard/all-server.js');
+  const started = await startAllDashboard({
+    host,
+    port,
+    system: getSystem(ctx.env),
+    env: ctx.env,
+    say: (line) => ctx.err(`${line}\n`),
+  });
+  if (!started.ok) return started;
+  return serveUntilSignal(ctx, started.value, open);
+}
+
+/** Print the URL (the only way in), open it if asked, serve until Ctrl-C or SIGTERM. */
+async function serveUntilSignal(
+  ctx: Context,
+  board: { url: string; close(): Promise<void> },
+  open: boolean,
+): Promise<Result<number>> {
   ctx.out(`dashboard: ${board.url}\n`);
-  if (flags.open) openInBrowser(board.url);
+  if (open) openInBrowser(board.url);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
