@@ -216,6 +216,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         value: 'duration',
         description: 'how long up/down/restart wait for a state lock another command holds (default 20s)',
       },
+      { long: 'all', description: 'every project `uiprocs ls` lists, read-only (projects, ps, logs)' },
     ],
     load: () => import('./commands/mcp.js'),
   },

@@ -15,7 +15,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { version } from '../core/version.js';
 import { type Answer, errorAnswer } from './answer.js';
 import { registerResources } from './resources.js';
-import { type CallExtra, type McpProject, TOOLS } from './tools.js';
+import { type CallExtra, type McpProject, TOOLS, type ToolSpec } from './tools.js';
 
 /** The most a client may send in one message; the SDK's default is 10 MB. */
 const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -27,6 +27,17 @@ interface SdkExtra {
     method: 'notifications/progress';
     params: { progressToken: string | number; progress: number; message: string };
   }) => Promise<void>;
+}
+
+function instructionsFor(manifest: string | undefined): string {
+  if (manifest === undefined)
+    return (
+      "uiprocs runs the web UIs and dev servers of this user's projects. This server only reads: " +
+      "projects lists every project and what runs, ps one project's services (and who holds a port), " +
+      "logs a project's recent output. To start or stop services, use the project's own server " +
+      '(`uiprocs mcp` in its folder).'
+    );
+  return instructions(manifest);
 }
 
 function instructions(manifest: string): string {
@@ -57,14 +68,25 @@ function callExtra(extra: SdkExtra): CallExtra {
   };
 }
 
-export async function serveMcp(project: McpProject, manifestPath: string): Promise<void> {
+/**
+ * Serve until the client closes stdin. `manifestPath`: the project's, with its tools and
+ * resources; undefined: `--all`, every project read-only (all-tools.ts), no resources.
+ */
+export async function serveMcp(
+  project: McpProject,
+  manifestPath: string | undefined,
+  tools: readonly ToolSpec[] = TOOLS,
+): Promise<void> {
   const server = new McpServer(
     { name: 'uiprocs', version: version() },
-    { instructions: instructions(manifestPath), capabilities: { tools: {}, resources: {} } },
+    {
+      instructions: instructionsFor(manifestPath),
+      capabilities: manifestPath === undefined ? { tools: {} } : { tools: {}, resources: {} },
+    },
   );
   let changes: Promise<unknown> = Promise.resolve();
   const inFlight = new Set<Promise<Answer>>();
-  for (const tool of TOOLS) {
+  for (const tool of tools) {
     const call = async (args: Record<string, unknown>, extra: SdkExtra): Promise<Answer> => {
       try {
         return await tool.run(project, args, callExtra(extra));
@@ -94,7 +116,7 @@ export async function serveMcp(project: McpProject, manifestPath: string): Promi
       },
     );
   }
-  registerResources(server, project, manifestPath);
+  if (manifestPath !== undefined) registerResources(server, project, manifestPath);
   const closed = new Promise<void>((resolve) => {
     server.server.onclose = resolve;
   });

@@ -54,7 +54,7 @@ export interface ToolSpec {
   run: (project: McpProject, args: Record<string, unknown>, extra: CallExtra) => Promise<Answer>;
 }
 
-const targets = z
+export const targets = z
   .array(z.string().max(200))
   .max(200)
   .optional()
@@ -96,7 +96,7 @@ function converging(
   };
 }
 
-async function ps(project: McpProject, args: Record<string, unknown>): Promise<Answer> {
+export async function ps(project: McpProject, args: Record<string, unknown>): Promise<Answer> {
   const [
     { loadProjectOrRecords },
     { gatherPsRows },
@@ -132,7 +132,7 @@ async function ps(project: McpProject, args: Record<string, unknown>): Promise<A
   return textAnswer([...head, rows, ...(seen.supervisionLine ? [seen.supervisionLine] : [])].join('\n'));
 }
 
-async function logs(project: McpProject, args: Record<string, unknown>): Promise<Answer> {
+export async function logs(project: McpProject, args: Record<string, unknown>): Promise<Answer> {
   const service = args.service as string | undefined;
   const since = args.since as string | undefined;
   const [{ timeWindow }, { loadProject }, { logsAnswer }] = await Promise.all([
@@ -176,7 +176,27 @@ async function validate(project: McpProject): Promise<Answer> {
   return textAnswer(`${file}: ok (${count} service${count === 1 ? '' : 's'})`);
 }
 
-const READS: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true };
+export const LOGS_DESCRIPTION =
+  'The last lines of a service (or of all, merged by time), each with its time: ' +
+  '`<service> | <ISO time> <text>`; `~` before a time marks an upper bound.';
+
+export const LOGS_INPUT = {
+  service: z.string().max(200).optional().describe('a service or group; none: all services'),
+  lines: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_LINES)
+    .optional()
+    .describe(`how many of the newest lines (default ${DEFAULT_LINES}, at most ${MAX_LINES})`),
+  since: z
+    .string()
+    .max(100)
+    .optional()
+    .describe('only lines written since: a duration back from now (10m, 2h) or a date and time'),
+};
+
+export const READS: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true };
 
 export const TOOLS: readonly ToolSpec[] = [
   {
@@ -207,24 +227,8 @@ export const TOOLS: readonly ToolSpec[] = [
   {
     name: 'logs',
     title: 'Recent log lines',
-    description:
-      'The last lines of a service (or of all, merged by time), each with its time: ' +
-      '`<service> | <ISO time> <text>`; `~` before a time marks an upper bound.',
-    input: {
-      service: z.string().max(200).optional().describe('a service or group; none: all services'),
-      lines: z
-        .number()
-        .int()
-        .min(1)
-        .max(MAX_LINES)
-        .optional()
-        .describe(`how many of the newest lines (default ${DEFAULT_LINES}, at most ${MAX_LINES})`),
-      since: z
-        .string()
-        .max(100)
-        .optional()
-        .describe('only lines written since: a duration back from now (10m, 2h) or a date and time'),
-    },
+    description: LOGS_DESCRIPTION,
+    input: LOGS_INPUT,
     annotations: READS,
     changes: false,
     run: logs,

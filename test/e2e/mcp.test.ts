@@ -4,12 +4,14 @@
  * port really opens and closes, the old PID is really gone), and every refusal by what it
  * left unchanged.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusRow } from '../../src/engine/status.js';
+import { freePort } from '../helpers/procs.js';
 import { waitFor } from '../helpers/wait.js';
 import {
   answers,
@@ -346,5 +348,58 @@ describe('uiprocs mcp', () => {
     expect(a.stderr()).toBe('');
     const rows = await psRows(p);
     expect(rows.find((r) => r.name === 'web')?.status).toBe('running');
+  });
+});
+
+describe('uiprocs mcp --all', () => {
+  it('every project of the user, read-only: projects, ps and logs of one by name; nothing that changes', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'uiprocs-registry-'));
+    const nowhere = mkdtempSync(join(tmpdir(), 'uiprocs-nowhere-'));
+    try {
+      const made: Array<{ p: E2eProject; port: number }> = [];
+      for (const name of ['shop', 'docs']) {
+        const p = track(e2eProject(name, { stateHome: home }));
+        const port = await freePort();
+        p.write(
+          `services:\n  web: { command: node ${serve} ${port} 127.0.0.1, port: ${port} }\n  idle: { command: node ${serve} 0 }\n`,
+        );
+        await p.ok(['up', 'web']);
+        made.push({ p, port });
+      }
+      const a = await agent({ dir: nowhere } as E2eProject, ['--all'], { XDG_STATE_HOME: home });
+      const { tools } = await a.client.listTools();
+      expect(tools.map((t) => t.name).sort()).toEqual(['logs', 'projects', 'ps']);
+      for (const t of tools) expect(t.annotations?.readOnlyHint).toBe(true);
+
+      const listed = JSON.parse((await a.call('projects')).text) as Array<{
+        name: string;
+        running: number;
+        total: number;
+      }>;
+      expect(listed.map((r) => [r.name, r.running, r.total])).toEqual([
+        ['docs', 1, 2],
+        ['shop', 1, 2],
+      ]);
+      const shop = made[0]!;
+      const ps = await a.call('ps', { project: 'shop' });
+      expect(ps.isError).toBe(false);
+      const web = rowsOf(ps.text).find((r) => r.name === 'web')!;
+      expect(web).toMatchObject({ status: 'running', pid: shop.p.record('web')!.pid, port: shop.port });
+      // By folder too.
+      expect(rowsOf((await a.call('ps', { project: made[1]!.p.dir })).text)[0]!.port).toBe(made[1]!.port);
+      const logs = await a.call('logs', { project: 'shop', service: 'web' });
+      expect(logs.text).toContain(`listening on ${shop.port}`);
+
+      const unknown = await a.call('ps', { project: 'nope' });
+      expect(unknown).toMatchObject({ isError: true });
+      expect(unknown.text).toContain('nope: no such project; registered: docs, shop');
+      const up = await a.call('up', { targets: ['idle'] });
+      expect(up.isError).toBe(true);
+      expect(shop.p.record('idle')).toBeUndefined();
+      expect(await answers(shop.port)).toBe(true);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+      rmSync(nowhere, { recursive: true, force: true });
+    }
   });
 });
