@@ -8,6 +8,7 @@
  *               same line; then its first `ps` call (bench/mcp.mjs)
  *   completion  a TAB: `uiprocs __complete` for a command, and for `down <TAB>` of 50
  *               services (bench/completion.mjs)
+ *   ls          `uiprocs ls` of 20 registered projects from a folder of none (bench/ls.mjs)
  *   up          N trivial servers to all-ready: uiprocs up vs a bare script (run as a
  *               command, like uiprocs) that spawns the same servers and polls their ports
  *               every 10 ms (N = 10, 50)
@@ -456,13 +457,18 @@ async function dashboardIdle(n = 50) {
   }
 }
 
-// BENCH_ONLY=mcp, completion, watch, devloop, lifecycle, many, limits supervisor or dashboard: just that measurement (while working on it).
+// BENCH_ONLY=mcp, completion, ls, watch, devloop, lifecycle, many, limits supervisor or dashboard: just that measurement (while working on it).
 if (process.env.BENCH_ONLY === 'mcp') {
   await (await import('./mcp.mjs')).mcpStartup();
   process.exit(0);
 }
+if (process.env.BENCH_ONLY === 'ls') {
+  await (await import('./ls.mjs')).lsCost();
+  process.exit(0);
+}
 if (process.env.BENCH_ONLY === 'completion') {
   await (await import('./completion.mjs')).completionCost();
+  await (await import('./ls.mjs')).lsCost();
   process.exit(0);
 }
 if (process.env.BENCH_ONLY === 'supervisor') {

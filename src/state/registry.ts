@@ -138,7 +138,9 @@ export function readRegistry(env: Env, options: { prune?: boolean } = {}): Regis
       out.pruned.push(entry);
     }
   }
-  out.entries.sort((a, b) => a.project.localeCompare(b.project) || a.folder.localeCompare(b.folder));
+  // Code-unit order, not localeCompare: its first call loads ICU's collator, 15 ms of `ls`.
+  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  out.entries.sort((a, b) => order(a.project, b.project) || order(a.folder, b.folder));
   return out;
 }
 

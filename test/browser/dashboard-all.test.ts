@@ -180,6 +180,23 @@ describe('dashboard --all in chromium', () => {
     expect(await answers(blog.api)).toBe(true);
   }, 90_000);
 
+  it('a service whose port another project holds says which service of which project holds it', async () => {
+    const { home, ocr } = await twoProjects();
+    const late = e2eProject('late', { stateHome: home });
+    projects.push(late);
+    late.write(`services:\n  ui: { command: node ${serve} ${ocr.web} 127.0.0.1, port: ${ocr.web} }\n`);
+    const refused = await late.run(['up']);
+    expect(refused.code).not.toBe(0);
+    const page = await openPage(await startAll(home));
+    const note = page.locator('section[data-project="late"] tr[data-row="ui"] .note');
+    await expect
+      .poll(() => note.textContent())
+      .toContain(
+        `port ${ocr.web} is held by service web of project ocr (${ocr.p.dir}, pid ${ocr.p.record('web')!.pid})`,
+      );
+    expect(late.tagged()).toEqual([]);
+  }, 60_000);
+
   it('without the token nothing is read, and a page on another port can neither read the list nor act', async () => {
     const { home, ocr } = await twoProjects();
     const url = await startAll(home);
