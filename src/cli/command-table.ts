@@ -60,6 +60,11 @@ const PROJECT_OPTIONS: OptionSpec[] = [
 /** Commands about no one project: `-C` and `--project` mean nothing to them. */
 const PROJECTLESS = new Set(['ls', 'completion']);
 
+/** Whether `-C`/`--project` mean something to this command. */
+export function takesProject(command: CommandSpec): boolean {
+  return !PROJECTLESS.has(command.name);
+}
+
 export const PROGRAM = {
   name: 'uiprocs',
   description: 'Keep a set of local web UIs running from one manifest (ui-procs.yaml).',
@@ -90,7 +95,7 @@ export function commonOptions(command: CommandSpec): OptionSpec[] {
       value: 'path',
       description: 'manifest to use (same as before the command)',
     },
-    ...(PROJECTLESS.has(command.name) ? [] : PROJECT_OPTIONS),
+    ...(takesProject(command) ? PROJECT_OPTIONS : []),
     { long: 'no-color', description: 'plain output without colour (also NO_COLOR=1)' },
     { long: 'help', short: 'h', description: 'print this help' },
   ];

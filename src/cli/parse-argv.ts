@@ -21,6 +21,7 @@ import {
   optionLabel,
   type ParsedOptions,
   PROGRAM,
+  takesProject,
 } from './command-table.js';
 
 export type Parsed =
@@ -154,6 +155,12 @@ export function parseArgv(args: readonly string[]): Parsed {
   };
   const directory = placed('directory');
   const project = placed('project');
+  if (!takesProject(command) && (directory !== undefined || project !== undefined))
+    return {
+      kind: 'usage',
+      message: `${command.name} is about no one project: -C and --project mean nothing to it`,
+      command,
+    };
   if (project !== undefined && files.length > 0)
     return { kind: 'usage', message: '--project and --file both name the manifest: give one', command };
   return {

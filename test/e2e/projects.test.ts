@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ProjectRow } from '../../src/engine/project-list.js';
+import { otherUser, runAsOther } from '../helpers/other-user.js';
 import { freePort } from '../helpers/procs.js';
 import {
   answers,
@@ -277,5 +278,93 @@ describe('a port held by another project names it', () => {
     expect(json[0]!.note).toContain('of project ocr-ui');
     await a.p.ok(['down']);
     expect(isGone(holder)).toBe(true);
+  });
+});
+
+const user = otherUser();
+
+describe.skipIf(!user)('another unix user (a real second user; skipped when not root)', () => {
+  it('a registry folder that user made and filled is not believed, and up still works, saying so', async () => {
+    const other = user!;
+    // A shared XDG_STATE_HOME (a mistake, or a trap): the other user got there first.
+    const shared = stateHome();
+    chmodSync(shared, 0o777);
+    // Its entry for a project of its choice, under a name `--project` would find.
+    const trap = JSON.stringify({
+      version: 1,
+      id: 'trap-00000000',
+      project: 'trap',
+      manifest: '/tmp/x/ui-procs.yaml',
+      folder: '/tmp/x',
+      stateDir: '/tmp/x/.uiprocs',
+      services: ['web'],
+    });
+    const made = await runAsOther(other, 'sh', [
+      '-c',
+      `mkdir -m 700 -p ${shared}/uiprocs/projects && printf '%s' '${trap}' > ${shared}/uiprocs/projects/trap-00000000.json`,
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const a = await twoServers('mine', shared);
+    const up = await a.p.run(['up', 'web']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toMatch(/not in the project registry \(uiprocs ls\): .*owned by uid \d+, not by you/);
+    expect(await answers(a.web)).toBe(true);
+    const r = await cli(nowhere(), shared, ['ls', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/the project registry is not believed: .*owned by uid/);
+    expect(JSON.parse(r.stdout)).toEqual([]);
+    const trapped = await cli(nowhere(), shared, ['down', '--project', 'trap']);
+    expect(trapped.code).toBe(2);
+    expect(await answers(a.web)).toBe(true);
+    await a.p.ok(['down']);
+  });
+
+  it("the other user's service holding the port is named by its tag, not given a folder from our registry", async () => {
+    const other = user!;
+    const home = stateHome();
+    const port = await freePort();
+    const theirs = mkdtempSync(join(tmpdir(), 'uiprocs-theirs-'));
+    elsewhere.push(theirs);
+    chmodSync(theirs, 0o777);
+    // Their own uiprocs, their own registry: a real project of that user holding the port.
+    writeFileSync(
+      join(theirs, 'ui-procs.yaml'),
+      `version: 1\nproject: their-ui\nservices:\n  web: { command: node ${serve} ${port} 127.0.0.1, port: ${port} }\n`,
+    );
+    chmodSync(join(theirs, 'ui-procs.yaml'), 0o644);
+    const started = await runAsOther(
+      other,
+      process.execPath,
+      [bin, '-f', join(theirs, 'ui-procs.yaml'), 'up', '--no-supervise'],
+      {
+        cwd: theirs,
+        env: { XDG_STATE_HOME: join(theirs, 'state'), CI: 'true', UIPROCS_PLAIN: '1' },
+      },
+    );
+    expect(started.code, started.stderr).toBe(0);
+    try {
+      const mine = track(e2eProject('mine', { stateHome: home }));
+      mine.write(`services:\n  ui: { command: node ${serve} ${port} 127.0.0.1, port: ${port} }\n`);
+      const up = await mine.run(['up']);
+      expect(up.code).not.toBe(0);
+      expect(up.stderr).toMatch(
+        new RegExp(
+          `ui: port ${port} is held by service web of project their-ui \\(pid \\d+\\); nothing was started`,
+        ),
+      );
+      expect(mine.tagged()).toEqual([]);
+    } finally {
+      const down = await runAsOther(
+        other,
+        process.execPath,
+        [bin, '-f', join(theirs, 'ui-procs.yaml'), 'down'],
+        {
+          cwd: theirs,
+          env: { XDG_STATE_HOME: join(theirs, 'state'), CI: 'true', UIPROCS_PLAIN: '1' },
+        },
+      );
+      expect(down.code, down.stderr).toBe(0);
+    }
+    expect(await answers(port)).toBe(false);
   });
 });

@@ -53,6 +53,15 @@ describe('parseArgv: commands and their options', () => {
     expect(run(['ps']).overrides).toEqual([]);
   });
 
+  it('reads -C and --project before the command or after it; refuses --project with --file and on ls', () => {
+    expect(run(['-C', '../a', 'ps'])).toMatchObject({ directory: '../a', file: undefined });
+    expect(run(['down', 'web', '--project', 'ocr'])).toMatchObject({ project: 'ocr', targets: ['web'] });
+    expect(run(['--project', 'x', 'ps', '--project', 'y']).project).toBe('y');
+    expect(usage(['ps', '--project', 'x', '-f', 'a.yaml'])).toContain('--project and --file both name the manifest');
+    expect(usage(['-C', 'x', 'ls'])).toContain('ls is about no one project');
+    expect(usage(['ls', '--project', 'x'])).toContain("unknown option '--project'");
+  });
+
   it('`logs -f` is --follow, never --file: the word after it stays a target', () => {
     const r = run(['logs', '-f', 'web']);
     expect(r.options.follow).toBe(true);
