@@ -48,7 +48,7 @@ describe('completion', () => {
     expect(bash(shell, 'd')).toEqual(['down', 'dashboard']);
     expect(bash(shell, 'down', '')).toEqual(['web', 'api', 'ui']);
     expect(bash(shell, 'logs', '-f', 'w')).toEqual(['web']);
-    expect(bash(shell, 'up', '--d')).toEqual(['--dry-run', '--down-on-exit']);
+    expect(bash(shell, 'up', '--d')).toEqual(['--dry-run', '--down-on-exit', '--directory']);
     expect(bash(shell, 'completion', '')).toEqual(['bash', 'zsh', 'fish']);
   });
 

@@ -83,7 +83,7 @@ describe('nothing escapes', () => {
     }
   });
 
-  it('up writes only the state dir, the manifest cache and the log path the manifest names', async () => {
+  it("up writes only the state dir, the manifest cache, the log path the manifest names and the user's project registry", async () => {
     const p = e2eProject();
     project = p;
     const port = await freePort();
@@ -108,9 +108,18 @@ services:
       (f) =>
         !f.startsWith('.uiprocs') &&
         !f.startsWith('.cache') &&
-        !['elsewhere', 'elsewhere/deep', 'elsewhere/deep/web.log'].includes(f),
+        !['elsewhere', 'elsewhere/deep', 'elsewhere/deep/web.log'].includes(f) &&
+        // The harness's XDG_STATE_HOME: the registry entry of this project, nothing else in it.
+        ![
+          '.state',
+          '.state/uiprocs',
+          '.state/uiprocs/projects',
+          `.state/uiprocs/projects/${p.id}.json`,
+        ].includes(f),
     );
     expect(unexpected).toEqual([]);
+    expect(created).toContain(`.state/uiprocs/projects/${p.id}.json`);
+    expect(statSync(join(p.dir, '.state/uiprocs')).mode & 0o777).toBe(0o700);
     expect(created).toContain('elsewhere/deep/web.log');
     expect(created).toContain('.uiprocs/logs/quiet.log');
     expect(created).not.toContain('.uiprocs/logs/web.log');

@@ -57,7 +57,9 @@ describe('parseArgv: commands and their options', () => {
     expect(run(['-C', '../a', 'ps'])).toMatchObject({ directory: '../a', file: undefined });
     expect(run(['down', 'web', '--project', 'ocr'])).toMatchObject({ project: 'ocr', targets: ['web'] });
     expect(run(['--project', 'x', 'ps', '--project', 'y']).project).toBe('y');
-    expect(usage(['ps', '--project', 'x', '-f', 'a.yaml'])).toContain('--project and --file both name the manifest');
+    expect(usage(['ps', '--project', 'x', '-f', 'a.yaml'])).toContain(
+      '--project and --file both name the manifest',
+    );
     expect(usage(['-C', 'x', 'ls'])).toContain('ls is about no one project');
     expect(usage(['ls', '--project', 'x'])).toContain("unknown option '--project'");
   });
