@@ -190,4 +190,10 @@ document.addEventListener('click', async (event) => {
 });
 
 refresh();
-setInterval(refresh, POLL_MS);
+// A hidden tab asks nothing: each look reads every project's records and /proc.
+setInterval(() => {
+  if (!document.hidden) refresh();
+}, POLL_MS);
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden) refresh();
+});
