@@ -14,11 +14,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ok, type Result } from '../core/model.js';
-import { projectRow } from '../engine/project-list.js';
+import { holderOf } from '../engine/project-list.js';
 import type { StatusRow } from '../engine/status.js';
 import type { System } from '../runtime/system.js';
 import { tokenForUrl } from '../state/dashboard-token.js';
-import { makePrivateDir } from '../state/paths.js';
+import { checkPrivateDir, makePrivateDir } from '../state/paths.js';
 import { type RegistryEntry, readRegistry, registryRoot } from '../state/registry.js';
 import { routeAll } from './all-routes.js';
 import { listenGated, SECURITY_HEADERS, sendFile, sendJson } from './http.js';
@@ -48,6 +48,24 @@ export interface AllProject {
   services: StatusRow[];
   /** The manifest cannot be used now (its located errors); the rows then come from the records. */
   error?: string;
+}
+
+/**
+ * The system as one look at every project sees it: the listening-socket table read once for
+ * them all (~2.6 ms a read, once per project before: 20 of 72 ms of a 20-project list).
+ */
+function oneLook(system: System): System {
+  const look: System = Object.create(system);
+  let ports: Set<number> | undefined | null = null;
+  look.listeningPorts = () => {
+    if (ports === null) ports = system.listeningPorts?.();
+    return ports;
+  };
+  look.listeningAmong = (wanted) => {
+    const all = look.listeningPorts?.();
+    return all && new Set(wanted.filter((p) => all.has(p)));
+  };
+  return look;
 }
 
 export async function startAllDashboard(opts: AllDashboardOptions): Promise<Result<Dashboard>> {
@@ -95,16 +113,17 @@ export async function startAllDashboard(opts: AllDashboardOptions): Promise<Resu
         apps.delete(id);
       }
     const out: AllProject[] = [];
+    const look = oneLook(opts.system);
     for (const entry of entries) {
-      const row = projectRow(entry, opts.system);
-      const { rows, error } = await appFor(entry).services();
+      const { rows, error } = await appFor(entry).services(look);
+      const running = rows.filter((r) => r.status === 'running' || r.status === 'starting').length;
       out.push({
         id: entry.id,
-        name: row.name,
-        folder: row.folder,
-        running: row.running,
-        total: row.total,
-        supervised: row.supervised,
+        name: entry.project,
+        folder: entry.folder,
+        running,
+        total: rows.length,
+        supervised: checkPrivateDir(entry.stateDir).ok ? holderOf(entry.stateDir, look, running > 0) : null,
         services: rows,
         ...(error !== undefined ? { error } : {}),
       });

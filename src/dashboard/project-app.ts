@@ -47,8 +47,11 @@ export interface ProjectApp {
     url: string,
     cookie: { set: boolean; name: string },
   ): Promise<void>;
-  /** The rows `GET api/services` answers (for `dashboard --all`'s list), or why there are none. */
-  services(): Promise<{ rows: StatusRow[]; error?: string }>;
+  /**
+   * The rows for `dashboard --all`'s list (those of `GET api/services` without CPU and
+   * memory), looked at through `system` (one look's shared socket table), or why there are none.
+   */
+  services(system: System): Promise<{ rows: StatusRow[]; error?: string }>;
   close(): void;
 }
 
@@ -141,9 +144,13 @@ export function createProjectApp(opts: ProjectAppOptions): ProjectApp {
       : sendJson(res, logs.status, { ok: false, error: logs.error });
   };
 
-  const services: ProjectApp['services'] = async () => {
+  const services: ProjectApp['services'] = async (system) => {
     const view = await source.current();
-    if (view.rows.ok) return { rows: await rowsOf(view.rows.value) };
+    if (view.rows.ok)
+      return {
+        rows: (await gatherPsRows(view.rows.value, [], system, opts.env, { waitForCpu: false, usage: false }))
+          .rows,
+      };
     const { formatFailure } = await import('../ui/failure.js');
     return {
       rows: [],

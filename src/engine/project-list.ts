@@ -43,9 +43,7 @@ export function projectRow(entry: RegistryEntry, system: System): ProjectRow {
     : { services: {}, warnings: [] };
   const names = new Set([...entry.services, ...Object.keys(observed.services)]);
   const running = Object.values(observed.services).filter((o) => o.status === 'running').length;
-  const holder = (kind: 'supervisor' | 'watch') =>
-    trusted && readHolder(entry.stateDir, kind, system).kind === 'live' ? kind : null;
-  const supervised = holder('supervisor') ?? (running > 0 ? holder('watch') : null);
+  const supervised = trusted ? holderOf(entry.stateDir, system, running > 0) : null;
   const dashboard =
     entry.dashboardPort !== undefined && supervised !== null && running > 0
       ? dashboardUrl(entry.dashboardPort, tokenForUrl(entry.stateDir))
@@ -61,6 +59,12 @@ export function projectRow(entry: RegistryEntry, system: System): ProjectRow {
     dashboard,
     id: entry.id,
   };
+}
+
+/** Who holds a project's duties now: its live supervisor, else (while something runs) a live watch. */
+export function holderOf(stateDir: string, system: System, running: boolean): 'supervisor' | 'watch' | null {
+  if (readHolder(stateDir, 'supervisor', system).kind === 'live') return 'supervisor';
+  return running && readHolder(stateDir, 'watch', system).kind === 'live' ? 'watch' : null;
 }
 
 /** The projects with something running, or (`all`) every registered one. */

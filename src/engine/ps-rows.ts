@@ -37,7 +37,11 @@ export async function gatherPsRows(
   system: System,
   env: Record<string, string | undefined>,
   /** Do not wait for a second CPU sample when none is stored (UsageOptions.waitForBase). */
-  options: { waitForCpu?: boolean } = {},
+  options: {
+    waitForCpu?: boolean;
+    /** false: no CPU or memory (null in the rows) and no CPU sample written: `dashboard --all`'s list. */
+    usage?: boolean;
+  } = {},
 ): Promise<PsRows> {
   // ps changes nothing, so a state dir others could write to is still shown — with a
   // warning, and without the repairs (removals) observe would otherwise make in it.
@@ -65,7 +69,7 @@ export async function gatherPsRows(
   const untracked = untrackedProcesses(desired, observed, sweep);
   // Usage only where something runs; the samples it keeps go to a trusted state dir only.
   const usage =
-    running.length === 0
+    running.length === 0 || options.usage === false
       ? undefined
       : await measureUsage(system, projectId, running, {
           snapshot: sweep(),
