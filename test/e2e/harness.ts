@@ -225,6 +225,18 @@ export function trackProjects(): (p: E2eProject) => E2eProject {
   };
 }
 
+/** Like trackProjects, for a test that makes several projects: every one is cleaned up after it. */
+export function trackEveryProject(): (p: E2eProject) => E2eProject {
+  const projects: E2eProject[] = [];
+  afterEach(async () => {
+    await Promise.all(projects.splice(0).map((p) => p.cleanup()));
+  });
+  return (p) => {
+    projects.push(p);
+    return p;
+  };
+}
+
 /** Whether something accepts a TCP connection on the loopback port right now. */
 export function answers(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -21,6 +21,7 @@ import {
   isGone,
   programs,
   psRows,
+  trackEveryProject,
   trackProjects,
 } from './harness.js';
 
@@ -28,6 +29,7 @@ const serve = join(programs, 'serve.mjs');
 const slowServe = join(programs, 'slow-serve.mjs');
 const printThenServe = join(programs, 'print-then-serve.mjs');
 const track = trackProjects();
+const trackAll = trackEveryProject();
 
 interface Agent {
   client: Client;
@@ -358,7 +360,7 @@ describe('uiprocs mcp --all', () => {
     try {
       const made: Array<{ p: E2eProject; port: number }> = [];
       for (const name of ['shop', 'docs']) {
-        const p = track(e2eProject(name, { stateHome: home }));
+        const p = trackAll(e2eProject(name, { stateHome: home }));
         const port = await freePort();
         p.write(
           `services:\n  web: { command: node ${serve} ${port} 127.0.0.1, port: ${port} }\n  idle: { command: node ${serve} 0 }\n`,

@@ -20,11 +20,11 @@ import {
   e2eProject,
   isGone,
   programs,
-  trackProjects,
+  trackEveryProject,
 } from './harness.js';
 
 const serve = join(programs, 'serve.mjs');
-const track = trackProjects();
+const track = trackEveryProject();
 const homes: string[] = [];
 const elsewhere: string[] = [];
 
