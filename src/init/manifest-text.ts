@@ -1,9 +1,10 @@
 /**
  * Drafts → the text of a `ui-procs.yaml`: the schema line editors read, a header saying what
  * it was written from, then each service with a comment naming its source. Values go
- * through `yaml`'s stringify, so every quote is right; the layout around them is ours.
+ * through `yaml` with config's quoting (manifest/yaml-text.ts: `restart: "no"` for YAML 1.1
+ * readers too), so every quote is right; the layout around them is ours.
  */
-import { stringify } from 'yaml';
+import { yamlForEveryReader } from '../manifest/yaml-text.js';
 import { type Draft, PORT_REF } from './draft.js';
 
 export const SCHEMA_LINE = '# yaml-language-server: $schema=https://uiprocs.dev/schemas/ui-procs.schema.json';
@@ -53,7 +54,7 @@ export function manifestText(
         '# Edit this example, then: uiprocs up';
   const body = services.map((d) => {
     const comments = [`from ${d.from}`, ...(d.notes ?? [])].map((c) => `  # ${c}\n`).join('');
-    const yaml = stringify({ [d.name]: fields(d) }, { lineWidth: 0 })
+    const yaml = yamlForEveryReader({ [d.name]: fields(d) }, { lineWidth: 0 })
       .trimEnd()
       .split('\n')
       .map((l) => `  ${l}\n`)

@@ -73,7 +73,7 @@ describe('uiprocs init', () => {
       /api:\n {4}command: node server\.js\n {4}port: auto\n {4}env:\n {6}MODE: dev\n {4}restart: always\n {4}max_restarts: 4/,
     );
     expect(text).toMatch(
-      /once:\n {4}command: node server\.js --port \$\{PORT\}\n {4}port: auto\n {4}restart: no/,
+      /once:\n {4}command: node server\.js --port \$\{PORT\}\n {4}port: auto\n {4}restart: "no"/,
     );
   });
 

@@ -3,10 +3,6 @@ import type { Enforcement, LimitName, Result } from '../../core/model.js';
 import { loadManifest } from '../../manifest/load.js';
 import { type EnforcementOf, toPlain } from '../../manifest/print.js';
 
-/** Plain strings that YAML 1.1 reads as a boolean, null or base-60 number. */
-const YAML11_AMBIGUOUS =
-  /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|[-+]?\d[\d_]*(?::[0-5]?\d)+(?:\.\d*)?)$/;
-
 /** `uiprocs config`: the resolved manifest on stdout, YAML for people, sorted JSON for diffs. */
 export default async function config(
   ctx: Context,
@@ -40,16 +36,9 @@ export default async function config(
   if (opts.json) {
     ctx.out(`${JSON.stringify(plain, null, 2)}\n`);
   } else {
-    const { Document, visit } = await import('yaml');
-    const doc = new Document(plain);
-    // YAML 1.2 (what uiprocs reads) takes `no` and `12:30` as strings and prints them bare;
-    // a YAML 1.1 reader (PyYAML, older yq) would see false and 750. Quote them for both.
-    visit(doc, {
-      Scalar(_key, node) {
-        if (typeof node.value === 'string' && YAML11_AMBIGUOUS.test(node.value)) node.type = 'QUOTE_DOUBLE';
-      },
-    });
-    ctx.out(doc.toString());
+    // Quoted where a YAML 1.1 reader would take a string for a boolean or a number.
+    const { yamlForEveryReader } = await import('../../manifest/yaml-text.js');
+    ctx.out(yamlForEveryReader(plain));
   }
   return { ok: true, value: 0 };
 }
