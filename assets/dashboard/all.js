@@ -6,46 +6,14 @@
  * converge and lock; "open" is that project's full page (logs, plan, charts).
  */
 
+import { exitText, forgetToken, getJson, h, safeUrl, token } from './page-kit.js';
+
 const $ = (sel) => document.querySelector(sel);
 const root = $('[data-projects]');
 const conn = $('[data-conn]');
 const errors = $('[data-errors]');
 const message = $('[data-message]');
 const POLL_MS = 1000;
-
-function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === false || v == null) continue;
-    if (k === 'class') node.className = v;
-    else node.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children) node.append(c);
-  return node;
-}
-
-/** Only http(s) URLs become links: a `javascript:` URL must never be clickable. */
-const safeUrl = (url) => (typeof url === 'string' && /^https?:\/\//i.test(url) ? url : null);
-
-async function getJson(path) {
-  const res = await fetch(path, { headers: { accept: 'application/json' } });
-  const body = await res.json().catch(() => null);
-  if (!res.ok) throw new Error(body?.error ?? `${path}: HTTP ${res.status}`);
-  return body;
-}
-
-/** The token for POSTs: the cookie is HttpOnly, so the page asks api/session (this page only). */
-let session = null;
-const token = () => {
-  session ??= getJson('api/session').then(
-    (s) => String(s?.token ?? ''),
-    () => {
-      session = null;
-      return '';
-    },
-  );
-  return session;
-};
 
 function showError(what, why) {
   const li = h('li', { 'data-error': true }, h('strong', {}, what), ': ', why);
@@ -54,11 +22,7 @@ function showError(what, why) {
 }
 
 const statusText = (row) =>
-  row.status === 'exited'
-    ? `exited (${row.exit_code ?? row.exit_signal ?? 'code unknown'})`
-    : row.health
-      ? `${row.status} (${row.health})`
-      : row.status;
+  row.status === 'exited' ? exitText(row) : row.health ? `${row.status} (${row.health})` : row.status;
 
 function serviceRow(project, row) {
   const url = safeUrl(row.url);
@@ -177,7 +141,7 @@ document.addEventListener('click', async (event) => {
     const res = await fetch(path, { method: 'POST', headers: { 'X-Uiprocs-Token': await token() } });
     const body = await res.json().catch(() => null);
     if (!res.ok || body?.ok === false) {
-      if (res.status === 401 || res.status === 403) session = null;
+      if (res.status === 401 || res.status === 403) forgetToken();
       showError(what, body?.error ?? `HTTP ${res.status}`);
     } else message.textContent = `${what}: ${body?.message || 'done'}`;
   } catch (error) {

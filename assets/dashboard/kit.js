@@ -1,5 +1,8 @@
 // @ts-check
 /** The page's kit: constants, the elements it finds, its state, DOM and format helpers, the token, messages. */
+import { h } from './page-kit.js';
+
+export { exitText, forgetToken, getJson, h, safeUrl, token } from './page-kit.js';
 
 /** How much history the CPU and memory sparklines show. */
 export const HISTORY_MS = 5 * 60 * 1000;
@@ -63,38 +66,6 @@ export function text(node, value) {
   if (node.textContent !== s) node.textContent = s;
 }
 
-export function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === false || v == null) continue;
-    if (k === 'class') node.className = v;
-    else node.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children) node.append(c);
-  return node;
-}
-
-/**
- * The session token, echoed in the X-Uiprocs-Token header of every POST. The cookie that
- * carries it is HttpOnly (no script on this host, whatever its port, can read it), so the
- * page asks GET /api/session, which answers this page only (src/dashboard/security.ts).
- */
-export let session = null;
-/** Forget the token: the next POST asks /api/session again (after a 401, or a reconnect). */
-export function forgetToken() {
-  session = null;
-}
-export function token() {
-  session ??= getJson('api/session').then(
-    (s) => String(s?.token ?? ''),
-    () => {
-      session = null;
-      return '';
-    },
-  );
-  return session;
-}
-
 export function formatUptime(ms) {
   const s = Math.floor(ms / 1000);
   if (s < 60) return `${s}s`;
@@ -122,27 +93,9 @@ export function formatPercent(p) {
   return p < 10 && p !== 0 ? `${p.toFixed(1)}%` : `${Math.round(p)}%`;
 }
 
-/** `exited (3)`, `exited (SIGKILL)`, `exited (code unknown)`: as `uiprocs ps`. */
-export function exitText(row) {
-  return `exited (${row.exit_code ?? row.exit_signal ?? 'code unknown'})`;
-}
-
-/** Only http(s) URLs become links: a `javascript:` URL must never be clickable. */
-export function safeUrl(url) {
-  return typeof url === 'string' && /^https?:\/\//i.test(url) ? url : null;
-}
-
 /** Terminal colour codes make log lines unreadable as text. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes start with ESC
 export const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07/g;
-
-export async function getJson(path) {
-  const res = await fetch(path, { headers: { accept: 'application/json' } });
-  const body = await res.json().catch(() => null);
-  if (!res.ok)
-    throw Object.assign(new Error(body?.error ?? `${path}: HTTP ${res.status}`), { status: res.status });
-  return body;
-}
 
 /**
  * A failed read, shown unless it is 409 (the manifest cannot be used): the plan pane

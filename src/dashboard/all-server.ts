@@ -21,7 +21,7 @@ import { tokenForUrl } from '../state/dashboard-token.js';
 import { checkPrivateDir, makePrivateDir } from '../state/paths.js';
 import { type RegistryEntry, readRegistry, registryRoot } from '../state/registry.js';
 import { routeAll } from './all-routes.js';
-import { listenGated, SECURITY_HEADERS, sendFile, sendJson } from './http.js';
+import { listenGated, SECURITY_HEADERS, sendFile, sendJson, sendNoRoute } from './http.js';
 import { createProjectApp, type ProjectApp } from './project-app.js';
 import { tokenCookie } from './security.js';
 import type { Dashboard } from './server.js';
@@ -138,13 +138,7 @@ export async function startAllDashboard(opts: AllDashboardOptions): Promise<Resu
   ): Promise<void> => {
     const method = req.method ?? 'GET';
     const routed = routeAll(method, passed.url);
-    if (!routed.ok)
-      return sendJson(
-        res,
-        routed.status,
-        { ok: false, error: routed.error },
-        routed.allow ? { Allow: routed.allow } : {},
-      );
+    if (!routed.ok) return sendNoRoute(res, routed);
     const r = routed.route;
     switch (r.kind) {
       case 'projects':

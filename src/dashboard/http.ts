@@ -36,6 +36,14 @@ export function sendJson(
   res.end(res.req?.method === 'HEAD' ? undefined : text);
 }
 
+/** A request no route takes: its status and error, and `Allow` for a wrong method. */
+export function sendNoRoute(
+  res: ServerResponse,
+  no: { status: number; error: string; allow?: string },
+): void {
+  sendJson(res, no.status, { ok: false, error: no.error }, no.allow ? { Allow: no.allow } : {});
+}
+
 /** A file of the page; `cookie`: the Set-Cookie value, when the request brought the token in its URL. */
 export function sendFile(res: ServerResponse, file: StaticFile, cookie: string | undefined): void {
   res.writeHead(200, {

@@ -14,7 +14,7 @@ import type { StatusRow } from '../engine/status.js';
 import type { System } from '../runtime/system.js';
 import { runAction } from './actions.js';
 import { createHub } from './events.js';
-import { sendFile, sendJson } from './http.js';
+import { sendFile, sendJson, sendNoRoute } from './http.js';
 import { MAX_STREAMS } from './limits.js';
 import { liveRows } from './live-rows.js';
 import { planView } from './plan-view.js';
@@ -73,13 +73,7 @@ export function createProjectApp(opts: ProjectAppOptions): ProjectApp {
   const handle: ProjectApp['handle'] = async (req, res, url, cookie) => {
     const method = req.method ?? 'GET';
     const routed = route(method, url);
-    if (!routed.ok)
-      return sendJson(
-        res,
-        routed.status,
-        { ok: false, error: routed.error },
-        routed.allow ? { Allow: routed.allow } : {},
-      );
+    if (!routed.ok) return sendNoRoute(res, routed);
     const r = routed.route;
     const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     switch (r.kind) {

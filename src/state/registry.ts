@@ -62,7 +62,7 @@ function projectsDir(env: Env): string {
 }
 
 /** The entry `up` writes for a project. */
-export function entryFor(desired: Desired): RegistryEntry {
+function entryFor(desired: Desired): RegistryEntry {
   return {
     version: 1,
     id: projectId(desired.project, desired.stateDir),
@@ -98,15 +98,13 @@ export function registerProject(desired: Desired, env: Env): Result<void> {
 
 export interface RegistryRead {
   entries: RegistryEntry[];
-  /** Entries removed by this read (their folder or state dir is gone or empty). */
-  pruned: RegistryEntry[];
   /** Why the registry, or one file of it, was not believed. */
   warnings: string[];
 }
 
 /** Every believed entry, pruning the dead ones (unless `prune: false`), sorted by name then folder. */
 export function readRegistry(env: Env, options: { prune?: boolean } = {}): RegistryRead {
-  const out: RegistryRead = { entries: [], pruned: [], warnings: [] };
+  const out: RegistryRead = { entries: [], warnings: [] };
   const dir = projectsDir(env);
   let names: string[];
   try {
@@ -133,10 +131,7 @@ export function readRegistry(env: Env, options: { prune?: boolean } = {}): Regis
       continue;
     }
     if (isAlive(entry)) out.entries.push(entry);
-    else if (options.prune !== false) {
-      unlinkIfSame(path, read.ino, read.dev);
-      out.pruned.push(entry);
-    }
+    else if (options.prune !== false) unlinkIfSame(path, read.ino, read.dev);
   }
   // Code-unit order, not localeCompare: its first call loads ICU's collator, 15 ms of `ls`.
   const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
